@@ -1,0 +1,131 @@
+"""Readers and writers for the CLEVR scene format and the GQA scene-graph format."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..errors import DataError
+from .relations import relationships_dict
+from .scene_graph import Relation, SceneGraph, SceneObject
+
+__all__ = ["CLEVR_ATTRIBUTES", "load_json", "scene_from_clevr", "scene_to_clevr", "load_clevr_scenes",
+           "save_clevr_scenes", "scene_from_gqa", "scene_to_gqa", "load_gqa_scene_graphs"]
+
+CLEVR_ATTRIBUTES = ("color", "shape", "material", "size")
+_CLEVR_OBJECT_KEYS = {"color", "shape", "material", "size", "3d_coords", "pixel_coords", "box", "score"}
+
+
+def load_json(path: str | Path) -> Any:
+    """``json.load`` that fails with a ``DataError`` naming the file instead of a traceback."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"file not found: {path}")
+    try:
+        with path.open() as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataError(f"{path} is not valid JSON ({e}); check the file is complete") from None
+
+
+def scene_from_clevr(scene: dict) -> SceneGraph:
+    """One entry of ``{"scenes": [...]}`` -> ``SceneGraph`` (relations as annotated)."""
+    try:
+        objects = []
+        for k, o in enumerate(scene["objects"]):
+            objects.append(SceneObject(
+                name=o["shape"], attributes={a: o[a] for a in CLEVR_ATTRIBUTES},
+                box=o.get("box"), position=o.get("3d_coords"), pixel=o.get("pixel_coords"),
+                score=o.get("score", 1.0), id=str(k),
+                extra={key: v for key, v in o.items() if key not in _CLEVR_OBJECT_KEYS}))
+        relations = []
+        for pred, lists in scene.get("relationships", {}).items():
+            for i, js in enumerate(lists):
+                relations.extend(Relation(j, pred, i) for j in js)
+    except (KeyError, TypeError) as e:
+        raise DataError(f"scene {scene.get('image_filename', '?')!r} is not in CLEVR scene format (missing {e})") from None
+    extra = {k: v for k, v in scene.items()
+             if k not in {"objects", "relationships", "image_filename", "image_index", "directions"}}
+    return SceneGraph(objects, relations, image_filename=scene.get("image_filename"),
+                      image_index=scene.get("image_index"), directions=scene.get("directions"), extra=extra)
+
+
+def scene_to_clevr(graph: SceneGraph) -> dict:
+    objects = []
+    for o in graph.objects:
+        d = {a: o.attributes.get(a) for a in CLEVR_ATTRIBUTES}
+        if o.position is not None:
+            d["3d_coords"] = o.position
+        if o.pixel is not None:
+            d["pixel_coords"] = o.pixel
+        if o.box is not None:
+            d["box"] = o.box
+        if o.score != 1.0:
+            d["score"] = o.score
+        d.update(o.extra)
+        objects.append(d)
+    out = dict(graph.extra)
+    out.update(image_filename=graph.image_filename, objects=objects,
+               relationships=relationships_dict(graph, sorted({r.predicate for r in graph.relations} | {"left", "right", "front", "behind"})))
+    if graph.image_index is not None:
+        out["image_index"] = graph.image_index
+    if graph.directions is not None:
+        out["directions"] = graph.directions
+    return out
+
+
+def load_clevr_scenes(path: str | Path) -> list[SceneGraph]:
+    data = load_json(path)
+    if not isinstance(data, dict) or not isinstance(data.get("scenes"), list):
+        raise DataError(f"{path}: expected a CLEVR scenes file {{\"scenes\": [...]}}")
+    return [scene_from_clevr(s) for s in data["scenes"]]
+
+
+def save_clevr_scenes(graphs: list[SceneGraph], path: str | Path, info: dict | None = None) -> None:
+    Path(path).write_text(json.dumps({"info": info or {}, "scenes": [scene_to_clevr(g) for g in graphs]}))
+
+
+def scene_from_gqa(image_id: str, sg: dict) -> SceneGraph:
+    """One GQA scene graph (``{"width", "height", "objects": {id: {...}}}``) -> ``SceneGraph``.
+
+    GQA boxes are ``x, y, w, h``; we hold them as xyxy. GQA attributes are an unordered list,
+    kept under keys ``attr0``, ``attr1``, ... in their original order.
+    """
+    try:
+        ids = list(sg["objects"])
+        index = {oid: k for k, oid in enumerate(ids)}
+        objects, relations = [], []
+        for k, oid in enumerate(ids):
+            o = sg["objects"][oid]
+            x, y, w, h = o["x"], o["y"], o["w"], o["h"]
+            objects.append(SceneObject(name=o["name"], attributes={f"attr{n}": a for n, a in enumerate(o.get("attributes", []))},
+                                       box=[x, y, x + w, y + h], id=oid))
+            for r in o.get("relations", []):
+                if r["object"] in index:
+                    relations.append(Relation(k, r["name"], index[r["object"]]))
+    except (KeyError, TypeError) as e:
+        raise DataError(f"GQA scene graph {image_id!r} is malformed (missing {e})") from None
+    extra = {k: v for k, v in sg.items() if k not in {"objects", "width", "height"}}
+    return SceneGraph(objects, relations, image_filename=str(image_id), width=sg.get("width"),
+                      height=sg.get("height"), extra=extra)
+
+
+def scene_to_gqa(graph: SceneGraph) -> dict:
+    objects = {}
+    for k, o in enumerate(graph.objects):
+        x0, y0, x1, y1 = o.box
+        rels = [{"object": graph.objects[r.object].id, "name": r.predicate} for r in graph.relations if r.subject == k]
+        objects[o.id if o.id is not None else str(k)] = {
+            "name": o.name, "x": x0, "y": y0, "w": x1 - x0, "h": y1 - y0,
+            "attributes": [o.attributes[a] for a in sorted(o.attributes, key=lambda s: int(s[4:]) if s[4:].isdigit() else 0)],
+            "relations": rels}
+    out = dict(graph.extra)
+    out.update(width=graph.width, height=graph.height, objects=objects)
+    return out
+
+
+def load_gqa_scene_graphs(path: str | Path) -> dict[str, SceneGraph]:
+    data = load_json(path)
+    if not isinstance(data, dict):
+        raise DataError(f"{path}: expected a GQA scene-graph file {{image_id: {{...}}}}")
+    return {k: scene_from_gqa(k, v) for k, v in data.items()}
