@@ -1,0 +1,125 @@
+"""CLEVR answer accuracy, overall, per question family (template file) and per answer type.
+
+CLEVR ships no official evaluator; the standard metric is exact-match accuracy over the closed
+answer vocabulary, which is what this computes (no case folding or other normalisation).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from vqa.errors import DataError
+from vqa.eval._checks import first_few, is_int, mean, require_list_of_dicts, show
+
+__all__ = ["evaluate", "answer_type"]
+
+COLORS = frozenset({"gray", "red", "blue", "green", "brown", "purple", "cyan", "yellow"})
+SHAPES = frozenset({"cube", "sphere", "cylinder"})
+MATERIALS = frozenset({"rubber", "metal"})
+SIZES = frozenset({"small", "large"})
+
+_QFIX = "pass an official CLEVR questions list with answers (the test split has none)"
+_PFIX = 'write predictions as [{"question_index": int, "answer": str}, ...]'
+
+
+def answer_type(answer: str) -> str:
+    """Type of a CLEVR answer: bool, count, color, shape, material, size, or other."""
+    if answer in ("yes", "no"):
+        return "bool"
+    if answer.isascii() and answer.isdigit():
+        return "count"
+    for name, vocab in (("color", COLORS), ("shape", SHAPES), ("material", MATERIALS), ("size", SIZES)):
+        if answer in vocab:
+            return name
+    return "other"
+
+
+def _index_questions(questions: Any) -> dict[int, dict]:
+    require_list_of_dicts(questions, "questions", _QFIX)
+    by_index: dict[int, dict] = {}
+    for pos, q in enumerate(questions):
+        idx = q.get("question_index", pos)
+        if not is_int(idx):
+            raise DataError(f"questions[{pos}]: 'question_index' must be an int, got {show(idx)}; {_QFIX}")
+        if idx in by_index:
+            raise DataError(f"questions[{pos}]: question_index {idx} appears twice; {_QFIX}")
+        if not isinstance(q.get("answer"), str):
+            raise DataError(f"questions[{pos}] (index {idx}): 'answer' must be a string, got {show(q.get('answer'))}; {_QFIX}")
+        if not isinstance(q.get("template_filename"), str):
+            raise DataError(
+                f"questions[{pos}] (index {idx}): 'template_filename' must be a string, got {show(q.get('template_filename'))}; {_QFIX}"
+            )
+        by_index[idx] = q
+    return by_index
+
+
+def _index_predictions(predictions: Any, questions: dict[int, dict]) -> dict[int, str]:
+    require_list_of_dicts(predictions, "predictions", _PFIX)
+    out: dict[int, str] = {}
+    for i, p in enumerate(predictions):
+        idx = p.get("question_index")
+        if not is_int(idx):
+            raise DataError(f"predictions[{i}]: 'question_index' must be an int, got {show(idx)}; {_PFIX}")
+        ans = p.get("answer")
+        if not isinstance(ans, str):
+            raise DataError(f"predictions[{i}] (question {idx}): 'answer' must be a string, got {show(ans)}; {_PFIX}")
+        if idx in out:
+            raise DataError(f"predictions[{i}]: question_index {idx} is answered twice; keep one answer per question")
+        # image_filename is optional; when given it must agree, which catches split mix-ups.
+        img = p.get("image_filename")
+        if img is not None and idx in questions and img != questions[idx].get("image_filename"):
+            raise DataError(
+                f"predictions[{i}]: image_filename {show(img)} differs from question {idx}'s "
+                f"{show(questions[idx].get('image_filename'))}; predict on the same questions file"
+            )
+        out[idx] = ans
+    return out
+
+
+def evaluate(questions: list[dict], predictions: list[dict], allow_missing: bool = False) -> dict:
+    """Exact-match accuracy of CLEVR predictions.
+
+    ``questions``: the official ``questions`` list (each with ``answer`` and ``template_filename``;
+    ``question_index`` defaults to the position); ``predictions``: ``[{"question_index": int,
+    "answer": str, "image_filename"?: str}]``.
+
+    Returns ``{"benchmark": "clevr", "count", "accuracy", "per_family", "per_answer_type",
+    "missing"}`` with accuracies as fractions 0..1 (unrounded); families are template file names,
+    answer types come from the gold answer (see :func:`answer_type`).
+
+    Raises DataError for malformed input, duplicated or unknown question indices, and unanswered
+    questions unless ``allow_missing`` (then they count as wrong).
+    """
+    qs = _index_questions(questions)
+    preds = _index_predictions(predictions, qs)
+    unknown = [i for i in preds if i not in qs]
+    if unknown:
+        raise DataError(
+            f"{len(unknown)} predicted question indices are not in the questions (e.g. {first_few(unknown)}); "
+            "evaluate against the questions file you predicted on"
+        )
+    missing = [i for i in qs if i not in preds]
+    if missing and not allow_missing:
+        raise DataError(
+            f"{len(missing)} of {len(qs)} questions have no prediction (e.g. {first_few(missing)}); "
+            "answer every question or pass allow_missing to count them wrong"
+        )
+
+    scores: list[float] = []
+    per_family: dict[str, list[float]] = defaultdict(list)
+    per_type: dict[str, list[float]] = defaultdict(list)
+    for idx, q in qs.items():
+        score = 1.0 if preds.get(idx) == q["answer"] else 0.0
+        scores.append(score)
+        per_family[q["template_filename"]].append(score)
+        per_type[answer_type(q["answer"])].append(score)
+
+    return {
+        "benchmark": "clevr",
+        "count": len(scores),
+        "accuracy": mean(scores),
+        "per_family": {k: mean(v) for k, v in sorted(per_family.items())},
+        "per_answer_type": {k: mean(v) for k, v in sorted(per_type.items())},
+        "missing": len(missing),
+    }

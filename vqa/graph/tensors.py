@@ -1,0 +1,124 @@
+"""Scene graphs as tensors: one ``torch_geometric.data.Data`` per scene, and a padded batch.
+
+Node features are a distribution over the node vocabulary (one-hot attributes for gold
+graphs, the detector's probabilities for predicted ones), so both kinds feed the same model.
+Edges connect every ordered pair of objects; ``edge_attr`` is multi-hot over the predicates.
+The ``same_<attr>`` predicates are derived from attributes (like GQA's "same color" relations),
+so that "the same shape as" is a relation step like "left of".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+from .scene_graph import SceneGraph
+
+__all__ = ["GraphVocab", "CLEVR_VOCAB", "GraphBatch", "scene_to_pyg", "collate_graphs"]
+
+
+@dataclass
+class GraphVocab:
+    """Node vocabulary (attribute values, grouped by attribute type) and predicate names."""
+
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    predicates: list[str] = field(default_factory=list)
+    same_attributes: list[str] = field(default_factory=list)
+    image_size: tuple[int, int] = (480, 320)
+
+    @property
+    def node_tokens(self) -> list[str]:
+        return [f"{a}={v}" for a, vs in self.attributes.items() for v in vs]
+
+    @property
+    def edge_types(self) -> list[str]:
+        return list(self.predicates) + [f"same_{a}" for a in self.same_attributes]
+
+
+CLEVR_VOCAB = GraphVocab(
+    attributes={"color": ["gray", "red", "blue", "green", "brown", "purple", "cyan", "yellow"],
+                "shape": ["cube", "sphere", "cylinder"], "material": ["rubber", "metal"], "size": ["small", "large"]},
+    predicates=["left", "right", "front", "behind"],
+    same_attributes=["color", "shape", "material", "size"],
+)
+
+
+def scene_to_pyg(graph: SceneGraph, vocab: GraphVocab = CLEVR_VOCAB):
+    """``Data(x [N, V], pos [N, 2], edge_index [2, E], edge_attr [E, R])``.
+
+    ``x`` rows are one-hot per attribute type, or the object's ``extra["attribute_probs"]``
+    (attribute -> {value: p}) when a detector supplied them. ``pos`` is the pixel centre
+    divided by the image size.
+    """
+    from torch_geometric.data import Data
+
+    n = len(graph.objects)
+    tokens = {t: k for k, t in enumerate(vocab.node_tokens)}
+    x = torch.zeros(n, len(tokens))
+    pos = torch.zeros(n, 2)
+    w, h = graph.width or vocab.image_size[0], graph.height or vocab.image_size[1]
+    for i, o in enumerate(graph.objects):
+        probs = o.extra.get("attribute_probs")
+        for a in vocab.attributes:
+            if probs and a in probs:
+                for v, p in probs[a].items():
+                    if f"{a}={v}" in tokens:
+                        x[i, tokens[f"{a}={v}"]] = float(p)
+            elif f"{a}={o.attributes.get(a)}" in tokens:
+                x[i, tokens[f"{a}={o.attributes[a]}"]] = 1.0
+        if o.pixel is not None:
+            pos[i] = torch.tensor([o.pixel[0] / w, o.pixel[1] / h])
+        elif o.box is not None:
+            pos[i] = torch.tensor([(o.box[0] + o.box[2]) / 2 / w, (o.box[1] + o.box[3]) / 2 / h])
+    etypes = {t: k for k, t in enumerate(vocab.edge_types)}
+    src, dst = torch.meshgrid(torch.arange(n), torch.arange(n), indexing="ij")
+    keep = src != dst
+    edge_index = torch.stack([src[keep], dst[keep]])  # every ordered pair j -> i
+    attr = torch.zeros(n, n, len(etypes))
+    for r in graph.relations:
+        if r.predicate in etypes and r.subject != r.object:
+            attr[r.subject, r.object, etypes[r.predicate]] = 1.0
+    for a in vocab.same_attributes:
+        vals = [o.attributes.get(a) for o in graph.objects]
+        for i in range(n):
+            for j in range(n):
+                if i != j and vals[i] is not None and vals[i] == vals[j]:
+                    attr[j, i, etypes[f"same_{a}"]] = 1.0
+    return Data(x=x, pos=pos, edge_index=edge_index, edge_attr=attr[keep], num_nodes=n)
+
+
+@dataclass
+class GraphBatch:
+    """B graphs padded to N nodes. Edges index the flattened ``B * N`` nodes.
+
+    Shapes: ``x`` [B, N, V], ``pos`` [B, N, 2], ``node_mask`` [B, N], ``edge_index`` [2, E],
+    ``edge_attr`` [E, R], ``edge_graph`` [E] (which graph each edge belongs to).
+    """
+
+    x: Tensor
+    pos: Tensor
+    node_mask: Tensor
+    edge_index: Tensor
+    edge_attr: Tensor
+    edge_graph: Tensor
+
+
+def collate_graphs(graphs: list) -> GraphBatch:
+    """Pad a list of ``Data`` (from ``scene_to_pyg``) into one ``GraphBatch``."""
+    b = len(graphs)
+    sizes = [g.num_nodes for g in graphs]
+    n = max(max(sizes, default=0), 1)  # an empty graph still gets one (masked) slot
+    v = graphs[0].x.shape[1]
+    x = torch.zeros(b, n, v)
+    pos = torch.zeros(b, n, 2)
+    mask = torch.zeros(b, n, dtype=torch.bool)
+    eis, eas, egs = [], [], []
+    for k, (g, s) in enumerate(zip(graphs, sizes)):
+        x[k, :s] = g.x
+        pos[k, :s] = g.pos
+        mask[k, :s] = True
+        eis.append(g.edge_index + k * n)
+        eas.append(g.edge_attr)
+        egs.append(torch.full((g.edge_index.shape[1],), k, dtype=torch.long))
+    return GraphBatch(x, pos, mask, torch.cat(eis, 1), torch.cat(eas), torch.cat(egs))

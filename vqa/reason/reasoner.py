@@ -1,0 +1,242 @@
+"""The multi-step, question-conditioned graph reasoner."""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..encode.encoder import QuestionEncoder
+from ..graph.tensors import GraphBatch
+from .coattention import CoAttention
+from .config import ReasonerConfig
+from .controlled_gat import ControlledGATConv
+
+__all__ = ["Reasoner", "ReasonerOutput"]
+
+
+@dataclass
+class ReasonerOutput:
+    """What the reasoner saw and said, like a Hugging Face model output.
+
+    Shapes (B questions, T steps, L tokens, N objects, E edges of the batch, A answers):
+        logits [B, A]; type_logits [B, answer types];
+        word_attn [B, T, L] (rows sum to 1 over real tokens);
+        node_attn [B, T, N] (each step's selection normalised to sum to 1 over objects);
+        node_select [B, T, N] (selection in [0, 1]: how much each object belongs to the step's set);
+        coattn [B, L, N] (word -> object co-attention, rows sum to 1; zeros unless fusion="hybrid");
+        edge_attn [T, E] with edge_index [2, E] over the flattened B*N nodes;
+        slot_attn [B, 2, T] (which steps the answer head reads), slot_logits its logits;
+        loss and losses (named) only when targets were given.
+    """
+
+    logits: Tensor
+    type_logits: Tensor
+    word_attn: Tensor
+    node_attn: Tensor
+    node_select: Tensor
+    coattn: Tensor
+    edge_attn: Tensor
+    edge_index: Tensor
+    slot_attn: Tensor
+    slot_logits: Tensor | None = None
+    loss: Tensor | None = None
+    losses: dict | None = None
+
+    def to(self, *args) -> "ReasonerOutput":
+        return ReasonerOutput(**{f.name: _to(getattr(self, f.name), *args) for f in fields(self)})
+
+
+def _to(v, *args):
+    return v.to(*args) if isinstance(v, Tensor) else v
+
+
+class Reasoner(nn.Module):
+    r"""Question encoder + T reasoning steps over the scene graph + answer head.
+
+    Each step :math:`t` (MAC-style control, Hudson & Manning 2018; set operations as in the
+    Neural State Machine):
+
+    1. **Word attention**: :math:`u_t = W_t[q; c_{t-1}]`,
+       :math:`a_{tl} = \mathrm{softmax}_l\, w^{\top}(u_t \odot h_l)`, :math:`c_t = \sum_l a_{tl} h_l`.
+    2. **Source**: the step starts from all objects or from an earlier step's selection,
+       :math:`s = \sum_k \beta_{tk} m_k` with :math:`\beta_t = \mathrm{softmax}(W_\beta c_t)`
+       over :math:`m_0 = \mathbf{1}, m_1, \dots, m_{t-1}` (and a second source :math:`s^{(2)}`).
+    3. **Relate** along typed edges with ``ControlledGATConv`` (edge attention conditioned on
+       :math:`c_t`), gated: :math:`b = g_t\, \mathrm{relate}(s) + (1 - g_t)\, s`.
+    4. **Combine** with the second source: none / union (max) / intersection (min).
+    5. **Filter**: :math:`m_{ti} = \mathrm{combine}_i \cdot \sigma(\mathrm{MLP}(o_i \odot W_f c_t,\ \sum_l a_{tl} A_{li}))`,
+       where :math:`A` is the co-attention affinity (hybrid fusion).
+
+    The answer head reads two steps' selections (attention over steps): the attention-weighted
+    object vector, a soft count :math:`\sum_i m_{ti}`, and their product/difference, plus the
+    question vector. An answer-type head multiplies in :math:`p(\text{type})`.
+
+    Fusion variants (``config.fusion``): ``hybrid`` = word attention + co-attention at every
+    step (default); ``early`` = the pooled question is fused into the node features once and
+    each step's control comes from the pooled question only; ``late`` = question-agnostic GATv2
+    layers, the graph is pooled, then fused with the question.
+
+    Multi-task training: answer cross-entropy, BCE of each step's selection against the object
+    set the CLEVR program computes there, cross-entropy of the slots and of the answer type.
+    The program is never an input.
+    """
+
+    def __init__(self, config: ReasonerConfig):
+        super().__init__()
+        self.config = c = config
+        d, T = c.dim, c.steps
+        v, r = len(c.vocab.node_tokens), len(c.vocab.edge_types)
+        self.encoder = QuestionEncoder(c.encoder)
+        self.question_proj = nn.Identity() if c.encoder.dim == d else nn.Linear(c.encoder.dim, d)
+        self.node_in = nn.Linear(v, d)
+        self.pos_in = nn.Linear(2, d)
+        self.node_norm = nn.LayerNorm(d)
+        if c.fusion == "late":
+            from torch_geometric.nn import GATv2Conv
+
+            self.gnn = nn.ModuleList([GATv2Conv(d, d // 4, heads=4, edge_dim=r) for _ in range(2)])
+        else:
+            self.coattention = CoAttention(d)
+            self.early_fuse = nn.Linear(2 * d, d) if c.fusion == "early" else None
+            self.control0 = nn.Parameter(torch.zeros(d))
+            self.step_query = nn.ModuleList([nn.Linear(2 * d, d) for _ in range(T)])
+            self.word_score = nn.Linear(d, 1)
+            self.source = nn.Linear(d, 2 * (T + 1))  # logits over m_0..m_T, for both sources
+            self.source_bias = nn.Parameter(torch.zeros(T, 2, T + 1))
+            self.relate = ControlledGATConv(r, d, hidden=c.edge_hidden)
+            self.relate_gate = nn.Linear(d, 1)
+            self.combine = nn.Linear(d, 3)
+            self.filter_control = nn.Linear(d, d)
+            self.filter_in = nn.Linear(d, d)
+            self.filter_coatt = nn.Linear(1, d, bias=False)
+            self.filter_out = nn.Linear(d, 1)
+            self.slots = nn.Linear(d, 2 * T)
+        bins = c.count_bins
+        self.register_buffer("count_centres", torch.arange(bins, dtype=torch.float), persistent=False)
+        self.register_buffer("diff_centres", torch.arange(-bins + 1, bins, dtype=torch.float), persistent=False)
+        head_in = 4 * d + 2 * bins + (2 * bins - 1) if c.fusion != "late" else 3 * d
+        self.head = nn.Sequential(nn.Linear(head_in, 2 * d), nn.GELU(), nn.Dropout(c.dropout), nn.Linear(2 * d, len(c.answers)))
+        self.type_head = nn.Linear(d, len(c.answer_types))
+        type_index = [c.answer_types.index(t) if t in c.answer_types else 0 for t in c.answer_type_of]
+        self.register_buffer("answer_type_index", torch.tensor(type_index, dtype=torch.long), persistent=False)
+
+    @classmethod
+    def from_config(cls, config: ReasonerConfig) -> "Reasoner":
+        return cls(config)
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path) -> "Reasoner":
+        """Build from ``<stem>.json`` and load ``<stem>.safetensors`` (``path`` = either, or the stem)."""
+        from .io import load_reasoner
+
+        return load_reasoner(path)
+
+    # ---------------------------------------------------------------- forward
+    def forward(self, ids: Tensor, mask: Tensor, graphs: GraphBatch, targets: dict | None = None) -> ReasonerOutput:
+        c = self.config
+        enc = self.encoder(ids, mask)
+        words, wmask = self.question_proj(enc.tokens), enc.mask
+        q = self.question_proj(enc.pooled)
+        nodes = self.node_norm(self.node_in(graphs.x) + self.pos_in(graphs.pos))  # [B, N, D]
+        nmask = graphs.node_mask
+        if c.fusion == "late":
+            out = self._late(words, wmask, q, nodes, nmask, graphs)
+        else:
+            out = self._steps(words, wmask, q, nodes, nmask, graphs)
+        if targets is not None:
+            out.losses = self._losses(out, nmask, targets)
+            out.loss = sum(out.losses.values())
+        return out
+
+    def _steps(self, words, wmask, q, nodes, nmask, graphs) -> ReasonerOutput:
+        c = self.config
+        B, N, D = nodes.shape
+        T = c.steps
+        if c.fusion == "hybrid":
+            nodes, q, affinity, coattn = self.coattention(words, wmask, nodes, nmask, q)
+        else:
+            nodes = nodes + self.early_fuse(torch.cat([nodes, q[:, None].expand(-1, N, -1)], -1))
+            affinity = coattn = words.new_zeros(B, words.shape[1], N)
+        neg = torch.finfo(words.dtype).min
+        uniform_words = wmask.float() / wmask.sum(1, keepdim=True).clamp_min(1)
+        sources = [nmask.to(nodes.dtype)]  # m_0: every object
+        control = self.control0.expand(B, D)
+        edge_nodes = graphs.edge_graph
+        word_attn, edge_attn = [], []
+        for t in range(T):
+            u = self.step_query[t](torch.cat([q, control], -1))
+            if c.fusion == "hybrid":
+                a = self.word_score(u[:, None] * words).squeeze(-1).masked_fill(~wmask, neg).softmax(-1)
+                control = (a[..., None] * words).sum(1)
+            else:
+                a, control = uniform_words, u
+            word_attn.append(a)
+            prev = torch.stack(sources, 1)  # [B, t+1, N]
+            logits = self.source(control).view(B, 2, T + 1)[:, :, : t + 1] + self.source_bias[t, :, : t + 1]
+            beta = logits.softmax(-1)  # [B, 2, t+1]
+            s, s2 = (beta @ prev).unbind(1)  # [B, N] each
+            related, alpha = self.relate(s.reshape(-1), graphs.edge_index, graphs.edge_attr, control[edge_nodes])
+            edge_attn.append(alpha)
+            g = torch.sigmoid(self.relate_gate(control))
+            base = g * related.view(B, N) + (1 - g) * s
+            op = self.combine(control).softmax(-1)
+            combined = op[:, :1] * base + op[:, 1:2] * torch.maximum(base, s2) + op[:, 2:] * torch.minimum(base, s2)
+            z = self.filter_in(nodes * self.filter_control(control)[:, None])
+            if c.fusion == "hybrid":
+                z = z + self.filter_coatt((a[:, :, None] * affinity).sum(1)[..., None])
+            keep = torch.sigmoid(self.filter_out(F.gelu(z))).squeeze(-1)
+            sources.append(combined * keep * nmask)
+        select = torch.stack(sources[1:], 1)  # [B, T, N]
+        slot_logits = self.slots(q).view(B, 2, T)
+        psi = slot_logits.softmax(-1)
+        read = psi @ select  # [B, 2, N]: the two selections the answer reads
+        mass = read.sum(-1)  # soft counts [B, 2]
+        vec = (read @ nodes) / mass.clamp_min(1e-3)[..., None]  # [B, 2, D]
+        va, vb = vec.unbind(1)
+        feats = torch.cat([q, va, vb, va * vb, self._bins(mass[:, 0], self.count_centres),
+                           self._bins(mass[:, 1], self.count_centres),
+                           self._bins(mass[:, 0] - mass[:, 1], self.diff_centres)], -1)
+        node_attn = select / select.sum(-1, keepdim=True).clamp_min(1e-6)
+        type_logits = self.type_head(q)
+        logits = self.head(feats) + type_logits.log_softmax(-1)[:, self.answer_type_index]
+        return ReasonerOutput(logits, type_logits, torch.stack(word_attn, 1), node_attn, select, coattn,
+                              torch.stack(edge_attn), graphs.edge_index, psi, slot_logits)
+
+    def _late(self, words, wmask, q, nodes, nmask, graphs) -> ReasonerOutput:
+        B, N, D = nodes.shape
+        T = self.config.steps
+        h = nodes.reshape(B * N, D)
+        for conv in self.gnn:
+            h = h + F.gelu(conv(h, graphs.edge_index, graphs.edge_attr))
+        h = h.view(B, N, D)
+        m = nmask[..., None].to(h.dtype)
+        mean = (h * m).sum(1) / m.sum(1).clamp_min(1)
+        mx = h.masked_fill(~nmask[..., None], -1e4).amax(1)
+        type_logits = self.type_head(q)
+        logits = self.head(torch.cat([q, mean, mx], -1)) + type_logits.log_softmax(-1)[:, self.answer_type_index]
+        uniform = (nmask.float() / nmask.sum(1, keepdim=True).clamp_min(1))[:, None].expand(B, T, N)
+        uw = (wmask.float() / wmask.sum(1, keepdim=True).clamp_min(1))[:, None].expand(B, T, -1)
+        E = graphs.edge_index.shape[1]
+        out = ReasonerOutput(logits, type_logits, uw, uniform, uniform, words.new_zeros(B, words.shape[1], N),
+                             words.new_zeros(T, E), graphs.edge_index, words.new_full((B, 2, T), 1.0 / T))
+        return out
+
+    @staticmethod
+    def _bins(x: Tensor, centres: Tensor, width: float = 0.3) -> Tensor:
+        return torch.exp(-((x[:, None] - centres[None]) ** 2) / (2 * width**2))
+
+    def _losses(self, out: ReasonerOutput, nmask: Tensor, targets: dict) -> dict:
+        c = self.config
+        losses = {"answer": F.cross_entropy(out.logits, targets["answer"]),
+                  "type": c.type_loss_weight * F.cross_entropy(out.type_logits, targets["type"])}
+        if c.fusion != "late":
+            w = (nmask[:, None, :] & targets["step_valid"][:, :, None]).float()
+            sel = out.node_select.clamp(1e-6, 1 - 1e-6)
+            bce = F.binary_cross_entropy(sel, targets["steps"], weight=w, reduction="sum")
+            losses["steps"] = c.step_loss_weight * bce / w.sum().clamp_min(1)
+            losses["slots"] = c.slot_loss_weight * F.cross_entropy(out.slot_logits.reshape(-1, c.steps),
+                                                                   targets["slots"].reshape(-1), ignore_index=-1)
+        return losses
