@@ -3,6 +3,7 @@ from __future__ import annotations
 
 __all__ = ["CLEVR_ANSWERS", "ANSWER_TYPES", "clevr_answer_type"]
 
+# CLEVR's closed answer vocabulary; order fixes the model's output indices
 _COLORS = ["gray", "red", "blue", "green", "brown", "purple", "cyan", "yellow"]
 _SHAPES = ["cube", "sphere", "cylinder"]
 _MATERIALS = ["rubber", "metal"]
@@ -13,10 +14,10 @@ ANSWER_TYPES = ["bool", "count", "color", "shape", "material", "size"]
 
 
 def clevr_answer_type(answer: str) -> str:
-    """CLEVR answer type from the answer string (``"yes"`` -> ``"bool"``, ``"3"`` -> ``"count"``)."""
+    """CLEVR answer type: bool, count, color, shape, material, size, or other (out of vocabulary)."""
     if answer in ("yes", "no"):
         return "bool"
-    if answer.isdigit():
+    if answer.isascii() and answer.isdigit():
         return "count"
     for name, values in (("color", _COLORS), ("shape", _SHAPES), ("material", _MATERIALS), ("size", _SIZES)):
         if answer in values:

@@ -20,6 +20,16 @@ template nodes in order and pick parameter values *guided by the scene*:
 Rejection rules: a question is dropped when a ``unique`` would see other than one object, when a
 constraint fails, or by the balancing rule (see ``QuestionGenerator``). Every accepted program is
 re-run with ``execute_program`` as a check that our fast bit-mask evaluation agrees.
+
+Where we knowingly differ from the official generator's output:
+
+* ``OUT_NEQ`` on a count node compares the counted *sets*, not the counts (otherwise every
+  "equal number" question of compare_integer.json[0] would be answered "no");
+* a queried attribute is never part of the queried object's description, also in
+  comparison.json[4], whose NULL constraint names the wrong parameter;
+* "a object" becomes "an object", and the one text variant lacking its "?" gets one;
+* a bare ``filter`` (single_or.json) always mentions at least one attribute ("things or cubes");
+* the balancing rule is our own (documented on ``QuestionGenerator``).
 """
 from __future__ import annotations
 
@@ -30,7 +40,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 from ..graph.scene_graph import SceneGraph
 from .executor import ProgramError, SceneIndex, answer_to_str, execute_program

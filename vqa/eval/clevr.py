@@ -9,30 +9,16 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from vqa.answer.vocab import clevr_answer_type
 from vqa.errors import DataError
 from vqa.eval._checks import first_few, is_int, mean, require_list_of_dicts, show
 
 __all__ = ["evaluate", "answer_type"]
 
-COLORS = frozenset({"gray", "red", "blue", "green", "brown", "purple", "cyan", "yellow"})
-SHAPES = frozenset({"cube", "sphere", "cylinder"})
-MATERIALS = frozenset({"rubber", "metal"})
-SIZES = frozenset({"small", "large"})
-
 _QFIX = "pass an official CLEVR questions list with answers (the test split has none)"
 _PFIX = 'write predictions as [{"question_index": int, "answer": str}, ...]'
 
-
-def answer_type(answer: str) -> str:
-    """Type of a CLEVR answer: bool, count, color, shape, material, size, or other."""
-    if answer in ("yes", "no"):
-        return "bool"
-    if answer.isascii() and answer.isdigit():
-        return "count"
-    for name, vocab in (("color", COLORS), ("shape", SHAPES), ("material", MATERIALS), ("size", SIZES)):
-        if answer in vocab:
-            return name
-    return "other"
+answer_type = clevr_answer_type
 
 
 def _index_questions(questions: Any) -> dict[int, dict]:

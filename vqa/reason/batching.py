@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+import numpy as np
+
 from ..data.executor import SceneIndex, execute_program
 from ..encode.encoder import tokenize
 from ..graph.scene_graph import SceneGraph
@@ -25,6 +27,15 @@ class Example:
     type: int = -1
     steps: list[list[int]] = field(default_factory=list)
     slots: tuple[int, int] = (-1, -1)
+    family: str = ""  # "<template file>#<family index>", for per-family reports
+    n_objects: int = 0
+
+    def step_matrix(self, steps: int) -> np.ndarray:
+        """[steps, n_objects] 0/1 targets; steps past the program's last repeat its last set."""
+        m = np.zeros((steps, self.n_objects), dtype=np.float32)
+        for t in range(steps):
+            m[t, self.steps[min(t, len(self.steps) - 1)]] = 1.0
+        return m
 
 
 class GraphCache:
@@ -55,8 +66,9 @@ def make_example(question: dict, index: SceneIndex, answers: list[str], answer_t
     outputs = execute_program(question["program"], index)
     sets, a, b = program_steps(question["program"], outputs)
     ans = question.get("answer")
+    family = f"{question.get('template_filename', '?').removesuffix('.json')}#{question.get('question_family_index', '?')}"
     return Example(question["question"], question["image_filename"], answers.index(ans),
-                   answer_types.index(type_of[ans]), sets, (a, b))
+                   answer_types.index(type_of[ans]), sets, (a, b), family, len(index.attrs))
 
 
 def collate(examples: list[Example], cache: GraphCache, steps: int, texts: list[str] | None = None,
@@ -71,14 +83,14 @@ def collate(examples: list[Example], cache: GraphCache, steps: int, texts: list[
     if not with_targets:
         return ids, mask, graphs, None
     B, N = graphs.node_mask.shape
-    st = torch.zeros(B, steps, N)
-    valid = torch.zeros(B, steps, dtype=torch.bool)
+    st = np.zeros((B, steps, N), dtype=np.float32)
+    valid = np.zeros((B, steps), dtype=bool)
     for k, e in enumerate(examples):
-        for t in range(steps):
-            objs = e.steps[min(t, len(e.steps) - 1)] if e.steps else []
-            st[k, t, objs] = 1.0
-            valid[k, t] = bool(e.steps) and len(e.steps) <= steps
+        if e.steps and len(e.steps) <= steps:
+            m = e.step_matrix(steps)
+            st[k, :, : m.shape[1]] = m
+            valid[k] = True
     targets = {"answer": torch.tensor([e.answer for e in examples]), "type": torch.tensor([e.type for e in examples]),
-               "steps": st, "step_valid": valid,
+               "steps": torch.from_numpy(st), "step_valid": torch.from_numpy(valid),
                "slots": torch.tensor([[s if 0 <= s < steps else -1 for s in e.slots] for e in examples])}
     return ids, mask, graphs, targets

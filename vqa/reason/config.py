@@ -17,6 +17,8 @@ class ReasonerConfig:
     dim: int = 128
     steps: int = 5  # CLEVR programs need at most 5 set-producing steps
     fusion: str = "hybrid"  # "early" | "late" | "hybrid" (see Reasoner's docstring)
+    filter: str = "factored"  # "factored" (per attribute type, see Reasoner) | "mlp"
+    teacher_forcing: float = 0.5  # training only: share of batches whose steps start from the true earlier sets
     edge_hidden: int = 64
     count_bins: int = 11  # counts 0..10 get a soft one-hot
     dropout: float = 0.1
@@ -35,6 +37,8 @@ class ReasonerConfig:
             self.vocab = GraphVocab(**{**self.vocab, "image_size": tuple(self.vocab.get("image_size", (480, 320)))})
         if isinstance(self.encoder, dict):
             self.encoder = EncoderConfig(**self.encoder)
+        if self.filter not in ("factored", "mlp"):
+            raise ValueError(f"filter must be 'factored' or 'mlp', got {self.filter!r}")
         if self.fusion not in ("early", "late", "hybrid"):
             raise ValueError(f"fusion must be 'early', 'late' or 'hybrid', got {self.fusion!r}")
         if not self.answer_type_of:

@@ -34,7 +34,8 @@ class ControlledGATConv(MessagePassing):
 
     Shapes:
         - input: selection :math:`(V,)`, edge_index :math:`(2, E)`, edge_attr :math:`(E, R)`,
-          control per edge :math:`(E, D_c)`, nodes :math:`(V, D_h)` or None
+          control per graph :math:`(B, D_c)`, edge_graph :math:`(E,)` (the graph of each edge),
+          nodes :math:`(V, D_h)` or None
         - output: selection :math:`(V,)`, edge attention :math:`(E,)`
     """
 
@@ -45,16 +46,17 @@ class ControlledGATConv(MessagePassing):
         self.lin_nodes = nn.Linear(2 * node_dim, hidden, bias=False) if node_dim else None
         self.att = nn.Linear(hidden, 1)
 
-    def edge_attention(self, edge_index: Tensor, edge_attr: Tensor, edge_control: Tensor,
+    def edge_attention(self, edge_index: Tensor, edge_attr: Tensor, control: Tensor, edge_graph: Tensor,
                        nodes: Tensor | None = None) -> Tensor:
-        z = self.lin_edge(edge_attr) + self.lin_control(edge_control)
+        # project the control once per graph, then spread it to that graph's edges
+        z = self.lin_edge(edge_attr) + self.lin_control(control)[edge_graph]
         if self.lin_nodes is not None and nodes is not None:
             z = z + self.lin_nodes(torch.cat([nodes[edge_index[0]], nodes[edge_index[1]]], -1))
         return torch.sigmoid(self.att(F.leaky_relu(z, 0.2))).squeeze(-1)
 
-    def forward(self, selection: Tensor, edge_index: Tensor, edge_attr: Tensor, edge_control: Tensor,
-                nodes: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        alpha = self.edge_attention(edge_index, edge_attr, edge_control, nodes)
+    def forward(self, selection: Tensor, edge_index: Tensor, edge_attr: Tensor, control: Tensor,
+                edge_graph: Tensor, nodes: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        alpha = self.edge_attention(edge_index, edge_attr, control, edge_graph, nodes)
         out = self.propagate(edge_index, x=selection.unsqueeze(-1), alpha=alpha, size=(selection.shape[0],) * 2)
         return out.squeeze(-1).clamp(max=1.0), alpha
 

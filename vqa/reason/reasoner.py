@@ -67,8 +67,12 @@ class Reasoner(nn.Module):
     3. **Relate** along typed edges with ``ControlledGATConv`` (edge attention conditioned on
        :math:`c_t`), gated: :math:`b = g_t\, \mathrm{relate}(s) + (1 - g_t)\, s`.
     4. **Combine** with the second source: none / union (max) / intersection (min).
-    5. **Filter**: :math:`m_{ti} = \mathrm{combine}_i \cdot \sigma(\mathrm{MLP}(o_i \odot W_f c_t,\ \sum_l a_{tl} A_{li}))`,
-       where :math:`A` is the co-attention affinity (hybrid fusion).
+    5. **Filter**, factored by attribute type :math:`k` (colour, shape, ...): the control picks a
+       value or "any" per type, :math:`\pi_k = \mathrm{softmax}(W_k c_t)`, and
+       :math:`m_{ti} = \mathrm{combine}_i \cdot \prod_k \big(\pi_k(\text{any}) + \sum_v \pi_k(v)\, x_{ikv}\big)`
+       with :math:`x_{ik}` the object's attribute distribution (one-hot for gold graphs).
+       (``filter="mlp"``: :math:`\sigma(\mathrm{MLP}(o_i \odot W_f c_t, \sum_l a_{tl} A_{li}))` with the
+       co-attention affinity :math:`A`.)
 
     The answer head reads two steps' selections (attention over steps): the attention-weighted
     object vector, a soft count :math:`\sum_i m_{ti}`, and their product/difference, plus the
@@ -109,10 +113,15 @@ class Reasoner(nn.Module):
             self.relate = ControlledGATConv(r, d, hidden=c.edge_hidden)
             self.relate_gate = nn.Linear(d, 1)
             self.combine = nn.Linear(d, 3)
-            self.filter_control = nn.Linear(d, d)
-            self.filter_in = nn.Linear(d, d)
-            self.filter_coatt = nn.Linear(1, d, bias=False)
-            self.filter_out = nn.Linear(d, 1)
+            if c.filter == "factored":
+                # per attribute type: logits over its values plus one "any value" option
+                self.groups = [len(vs) for vs in c.vocab.attributes.values()]
+                self.filter_values = nn.Linear(d, v + len(self.groups))
+            else:
+                self.filter_control = nn.Linear(d, d)
+                self.filter_in = nn.Linear(d, d)
+                self.filter_coatt = nn.Linear(1, d, bias=False)
+                self.filter_out = nn.Linear(d, 1)
             self.slots = nn.Linear(d, 2 * T)
         bins = c.count_bins
         self.register_buffer("count_centres", torch.arange(bins, dtype=torch.float), persistent=False)
@@ -145,14 +154,37 @@ class Reasoner(nn.Module):
         if c.fusion == "late":
             out = self._late(words, wmask, q, nodes, nmask, graphs)
         else:
-            out = self._steps(words, wmask, q, nodes, nmask, graphs)
+            teacher = None  # training: sometimes start later steps from the true sets (faster, steadier learning)
+            if targets is not None and self.training and float(torch.rand(())) < c.teacher_forcing:
+                teacher = (targets["steps"] * nmask[:, None, :], targets["step_valid"])
+            out = self._steps(words, wmask, q, nodes, nmask, graphs, teacher)
         if targets is not None:
             out.losses = self._losses(out, nmask, targets)
             out.loss = sum(out.losses.values())
         return out
 
-    def _steps(self, words, wmask, q, nodes, nmask, graphs) -> ReasonerOutput:
+    def _filter(self, control, x, nodes, word_attn, affinity) -> Tensor:
+        """How much each object passes the step's filter, in [0, 1]: [B, N]."""
+        if self.config.filter == "mlp":
+            z = self.filter_in(nodes * self.filter_control(control)[:, None])
+            if self.config.fusion == "hybrid":
+                z = z + self.filter_coatt((word_attn[:, :, None] * affinity).sum(1)[..., None])
+            return torch.sigmoid(self.filter_out(F.gelu(z))).squeeze(-1)
+        # factored: prod_k ( p_k(any) + sum_v p_k(v) x_{i,k,v} ), one factor per attribute type
+        logits = self.filter_values(control)
+        keep, start = None, 0
+        n_values = x.shape[-1]
+        for k, size in enumerate(self.groups):
+            p = torch.cat([logits[:, start: start + size], logits[:, n_values + k: n_values + k + 1]], -1).softmax(-1)
+            match = p[:, -1:] + (x[:, :, start: start + size] @ p[:, :size, None]).squeeze(-1)  # [B, N]
+            keep = match if keep is None else keep * match
+            start += size
+        return keep
+
+    def _steps(self, words, wmask, q, nodes, nmask, graphs, teacher=None) -> ReasonerOutput:
         c = self.config
+        if teacher is not None:
+            teacher, teacher_valid = teacher
         B, N, D = nodes.shape
         T = c.steps
         if c.fusion == "hybrid":
@@ -164,8 +196,7 @@ class Reasoner(nn.Module):
         uniform_words = wmask.float() / wmask.sum(1, keepdim=True).clamp_min(1)
         sources = [nmask.to(nodes.dtype)]  # m_0: every object
         control = self.control0.expand(B, D)
-        edge_nodes = graphs.edge_graph
-        word_attn, edge_attn = [], []
+        word_attn, edge_attn, selected = [], [], []
         for t in range(T):
             u = self.step_query[t](torch.cat([q, control], -1))
             if c.fusion == "hybrid":
@@ -178,18 +209,17 @@ class Reasoner(nn.Module):
             logits = self.source(control).view(B, 2, T + 1)[:, :, : t + 1] + self.source_bias[t, :, : t + 1]
             beta = logits.softmax(-1)  # [B, 2, t+1]
             s, s2 = (beta @ prev).unbind(1)  # [B, N] each
-            related, alpha = self.relate(s.reshape(-1), graphs.edge_index, graphs.edge_attr, control[edge_nodes])
+            related, alpha = self.relate(s.reshape(-1), graphs.edge_index, graphs.edge_attr, control, graphs.edge_graph)
             edge_attn.append(alpha)
             g = torch.sigmoid(self.relate_gate(control))
             base = g * related.view(B, N) + (1 - g) * s
             op = self.combine(control).softmax(-1)
             combined = op[:, :1] * base + op[:, 1:2] * torch.maximum(base, s2) + op[:, 2:] * torch.minimum(base, s2)
-            z = self.filter_in(nodes * self.filter_control(control)[:, None])
-            if c.fusion == "hybrid":
-                z = z + self.filter_coatt((a[:, :, None] * affinity).sum(1)[..., None])
-            keep = torch.sigmoid(self.filter_out(F.gelu(z))).squeeze(-1)
-            sources.append(combined * keep * nmask)
-        select = torch.stack(sources[1:], 1)  # [B, T, N]
+            keep = self._filter(control, graphs.x, nodes, a, affinity)
+            m = combined * keep * nmask
+            selected.append(m)
+            sources.append(m if teacher is None else torch.where(teacher_valid[:, t, None], teacher[:, t], m))
+        select = torch.stack(selected, 1)  # [B, T, N]
         slot_logits = self.slots(q).view(B, 2, T)
         psi = slot_logits.softmax(-1)
         read = psi @ select  # [B, 2, N]: the two selections the answer reads

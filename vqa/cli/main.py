@@ -1,0 +1,230 @@
+"""``vqa`` subcommands. Each is one same-named function; parsing stays here."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from ..errors import DataError, VqaError
+
+__all__ = ["main", "build_parser"]
+
+EPILOG = "Errors in the input (missing files, malformed JSON, bad images) exit with status 2 and a one-line message."
+
+
+# ---------------------------------------------------------------------------------------- ask
+def ask(args) -> int:
+    from ..graph.io import load_clevr_scenes
+    from ..pipeline import GraphQA
+
+    graph = None
+    if args.scene:
+        scenes = load_clevr_scenes(args.scene)
+        graph = _pick_scene(scenes, args.image_filename or (Path(args.image).name if args.image else None), args.scene)
+    elif args.image:
+        raise DataError("answering from pixels needs the detector (not shipped yet); pass --scene S.json "
+                        "[--image-filename F] to answer from a CLEVR scene graph")
+    qa = GraphQA(args.weights, threads=args.threads)
+    p = qa.ask(args.question, graph, top_k=args.top_k)
+    if args.json:
+        print(json.dumps({"question": p.question, "answers": p.to_json()["answers"], "flags": p.flags}))
+    else:
+        for a, prob in p.answers:
+            print(f"{a:>12s}  {prob:6.1%}")
+        for f in p.flags:
+            print(f"note: {f.replace('_', ' ')}: answered from the question alone")
+    return 0
+
+
+def _pick_scene(scenes, filename, path):
+    if not scenes:
+        raise DataError(f"{path} has no scenes")
+    if filename is None:
+        if len(scenes) == 1:
+            return scenes[0]
+        raise DataError(f"{path} has {len(scenes)} scenes; choose one with --image-filename")
+    for g in scenes:
+        if g.image_filename == filename:
+            return g
+    raise DataError(f"no scene for image {filename!r} in {path}; first ones: {[g.image_filename for g in scenes[:3]]}")
+
+
+# --------------------------------------------------------------------------------------- eval
+def eval(args) -> int:  # noqa: A001 - the subcommand is called eval
+    from ..eval import format_table
+
+    if args.benchmark == "clevr" and args.graphs:
+        from ..eval.clevr_model import run_clevr_model
+
+        metrics = run_clevr_model(args)
+    elif args.benchmark == "clevr":
+        from ..eval import evaluate_clevr
+        from ..graph.io import load_json
+
+        _require(args, "questions", "predictions")
+        questions = load_json(args.questions)
+        questions = questions.get("questions") if isinstance(questions, dict) else questions
+        metrics = evaluate_clevr(questions, load_json(args.predictions), allow_missing=args.allow_missing)
+    elif args.benchmark == "vqav2":
+        from ..eval import evaluate_vqav2
+        from ..graph.io import load_json
+
+        _require(args, "annotations", "questions", "predictions")
+        metrics = evaluate_vqav2(load_json(args.annotations), load_json(args.questions), load_json(args.predictions),
+                                 allow_missing=args.allow_missing)
+    else:
+        from ..eval import evaluate_gqa
+        from ..graph.io import load_json
+
+        _require(args, "questions", "predictions")
+        if bool(args.scene_graphs) != bool(args.attentions):
+            raise DataError("grounding needs both --scene-graphs and --attentions")
+        metrics = evaluate_gqa(load_json(args.questions), load_json(args.predictions),
+                               choices=load_json(args.choices) if args.choices else None,
+                               scene_graphs=load_json(args.scene_graphs) if args.scene_graphs else None,
+                               attentions=load_json(args.attentions) if args.attentions else None,
+                               allow_missing=args.allow_missing)
+    if metrics is not None:
+        print(format_table(metrics, args.benchmark))
+        if args.metrics_out:
+            Path(args.metrics_out).write_text(json.dumps(metrics, indent=2) + "\n")
+    return 0
+
+
+def _require(args, *names):
+    missing = [f"--{n.replace('_', '-')}" for n in names if not getattr(args, n)]
+    if missing:
+        raise DataError(f"--benchmark {args.benchmark} needs {' '.join(missing)}")
+
+
+# -------------------------------------------------------------------------------------- train
+def train(args) -> int:
+    if args.what == "reasoner":
+        from ..reason.config import ReasonerConfig
+        from ..reason.training import TrainConfig, train_reasoner
+
+        model = ReasonerConfig(fusion=args.fusion, steps=args.steps, dim=args.dim)
+        model.encoder.kind = args.encoder
+        model.encoder.dim = args.dim
+        shared = args.shared
+        if shared is None and Path("../shared/data/clevr/CLEVR_train_scenes.json").is_file():
+            shared = "../shared/data/clevr"
+        tc = TrainConfig(out=args.out, workdir=args.workdir, shared=shared or None, scenes=args.scenes,
+                         val_scenes=args.val_scenes, iterations=args.iterations, batch_size=args.batch_size,
+                         lr=args.lr, seed=args.seed, threads=args.threads, augment=args.augment,
+                         eval_every=args.eval_every, progress=not args.no_progress, model=model)
+        if args.fresh:
+            import shutil
+
+            shutil.rmtree(args.workdir, ignore_errors=True)
+        report = train_reasoner(tc)
+        for k in ("val_shared", "val_generated"):
+            if k in report:
+                print(f"{k}: {report[k]['accuracy']:.4f} ({report[k]['count']} questions)")
+        print(f"wrote {args.out}.safetensors, .json and .md in {report['total_seconds']} s")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------- app
+def serve(args) -> int:
+    from ..app import launch
+
+    launch(host=args.host, port=args.port, weights=args.weights)
+    return 0
+
+
+# ------------------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    from ..reason.io import DEFAULT_WEIGHTS
+
+    p = argparse.ArgumentParser(prog="vqa", description="Scene-graph visual question answering.", epilog=EPILOG)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    a = sub.add_parser("ask", help="answer a question about a scene", epilog=EPILOG,
+                       description="Answer QUESTION about IMAGE (or about a scene graph given with --scene).")
+    a.add_argument("image", nargs="?", help="image file (with --scene: only its file name is used to find the scene)")
+    a.add_argument("question", help="the question, in quotes")
+    a.add_argument("--scene", help="CLEVR scenes JSON: answer from this gold scene graph")
+    a.add_argument("--image-filename", help="which scene of --scene (default: the image's file name, or the only scene)")
+    a.add_argument("--top-k", type=int, default=5, help="how many answers to print (default 5)")
+    a.add_argument("--json", action="store_true", help='print {"question", "answers": [{"answer", "probability"}], ...}')
+    a.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="reasoner .safetensors (config JSON beside it)")
+    a.add_argument("--threads", type=int, default=1, help="torch threads (default 1: fastest for one question)")
+    a.set_defaults(func=ask)
+
+    e = sub.add_parser("eval", help="score predictions or run the model on a benchmark", epilog=EPILOG,
+                       description="Official metrics of CLEVR, GQA and VQA v2. With --graphs gold (CLEVR), runs the "
+                                   "shipped model on the questions first; otherwise scores a --predictions file.")
+    e.add_argument("--benchmark", required=True, choices=["clevr", "gqa", "vqav2"], help="which benchmark's format and metric")
+    e.add_argument("--questions", help="questions file (CLEVR questions JSON, GQA all-questions JSON, VQA v2 questions JSON)")
+    e.add_argument("--scenes", help="CLEVR scenes JSON (gold graphs), for --graphs gold")
+    e.add_argument("--graphs", choices=["gold"], help="run the model on gold scene graphs from --scenes")
+    e.add_argument("--predictions", help="predictions to score: CLEVR [{question_index, answer}], GQA [{questionId, prediction}], "
+                                         "VQA v2 [{question_id, answer}]")
+    e.add_argument("--annotations", help="VQA v2 annotations JSON")
+    e.add_argument("--choices", help="GQA choices JSON (enables validity and plausibility)")
+    e.add_argument("--scene-graphs", help="GQA scene graphs JSON (with --attentions: grounding)")
+    e.add_argument("--attentions", help="GQA spatial attention maps JSON (with --scene-graphs: grounding)")
+    e.add_argument("--allow-missing", action="store_true", help="count questions without a prediction as wrong instead of failing")
+    e.add_argument("--metrics-out", help="write the metrics (unrounded) as JSON here")
+    e.add_argument("--predictions-out", help="model mode: write predictions here (official format)")
+    e.add_argument("--attention-out", help="model mode: write per-question attention as JSON lines here")
+    e.add_argument("--limit", type=int, help="model mode: only the first N questions")
+    e.add_argument("--batch-size", type=int, default=1024, help="model mode: questions per batch (default 1024)")
+    e.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="model mode: reasoner .safetensors")
+    e.add_argument("--threads", type=int, default=2, help="model mode: torch threads (default 2)")
+    e.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    e.set_defaults(func=eval)
+
+    t = sub.add_parser("train", help="train a model and write its weights and model card", epilog=EPILOG)
+    tsub = t.add_subparsers(dest="what", required=True, metavar="MODEL")
+    r = tsub.add_parser("reasoner", help="train the CLEVR reasoner on generated scenes and questions",
+                        description="Generates CLEVR-rule scenes and template questions, trains with step supervision, "
+                                    "validates on held-out scenes, writes OUT.safetensors/.json/.md. Resumes from "
+                                    "WORKDIR's checkpoint when one exists.")
+    r.add_argument("--out", default="weights/clevr-reasoner", help="output stem (default weights/clevr-reasoner)")
+    r.add_argument("--workdir", default="runs/reasoner", help="data cache and checkpoints (default runs/reasoner)")
+    r.add_argument("--shared", help="folder with CLEVR_train_scenes.json and CLEVR_train_questions.json "
+                                    "(default ../shared/data/clevr when present; '' to skip)")
+    r.add_argument("--scenes", type=int, default=12000, help="generated training scenes (default 12000)")
+    r.add_argument("--val-scenes", type=int, default=400, help="generated validation scenes (default 400)")
+    r.add_argument("--iterations", type=int, default=12000, help="optimiser steps (default 12000)")
+    r.add_argument("--batch-size", type=int, default=128, help="questions per step (default 128)")
+    r.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (default 2e-3)")
+    r.add_argument("--augment", type=float, default=0.6, help="share of questions reworded per draw (default 0.6)")
+    r.add_argument("--fusion", default="hybrid", choices=["early", "late", "hybrid"], help="fusion variant (default hybrid)")
+    r.add_argument("--encoder", default="small", choices=["small", "minilm"], help="question encoder (default small)")
+    r.add_argument("--steps", type=int, default=5, help="reasoning steps (default 5)")
+    r.add_argument("--dim", type=int, default=128, help="hidden size (default 128)")
+    r.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    r.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    r.add_argument("--eval-every", type=int, default=2000, help="validate every N steps (default 2000)")
+    r.add_argument("--fresh", action="store_true", help="delete WORKDIR first instead of resuming")
+    r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    t.set_defaults(func=train)
+
+    s = sub.add_parser("serve", help="start the web app", epilog=EPILOG)
+    s.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), help="bind address (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)), help="port (default 7860)")
+    s.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="reasoner .safetensors")
+    s.set_defaults(func=serve)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except VqaError as e:
+        print(f"vqa {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"vqa {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

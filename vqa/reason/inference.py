@@ -1,0 +1,35 @@
+"""Batched inference over many (question, scene) pairs: the path `vqa eval` and validation share."""
+from __future__ import annotations
+
+from typing import Iterator
+
+import torch
+
+from ..encode.encoder import tokenize
+from ..graph.tensors import collate_graphs
+from .batching import GraphCache
+from .reasoner import Reasoner, ReasonerOutput
+
+__all__ = ["run_batches"]
+
+
+def run_batches(model: Reasoner, questions: list[str], scenes: list[str], cache: GraphCache,
+                batch_size: int = 1024, progress: bool = False) -> Iterator[tuple[list[int], ReasonerOutput]]:
+    """Yield (positions in the input, model output) per batch.
+
+    Questions are sorted by length first, so a batch pads to similar lengths (CLEVR questions
+    run from 4 to 45 tokens; padding to the longest would double the encoder's work).
+    """
+    order = sorted(range(len(questions)), key=lambda i: len(questions[i]))
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(order), unit="q", disable=not progress, desc="answering")
+    model.eval()
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            idx = order[start: start + batch_size]
+            ids, mask = tokenize([questions[i] for i in idx], model.config.encoder.max_tokens)
+            graphs = collate_graphs([cache.data(scenes[i]) for i in idx])
+            yield idx, model(ids, mask, graphs)
+            bar.update(len(idx))
+    bar.close()
