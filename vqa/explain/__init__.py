@@ -1,0 +1,11 @@
+"""Explaining answers: the reasoner's attention as tensors and pictures.
+
+``explain(question, graph=...)`` (in ``api.py``) answers one question and returns an
+``ExplainResult`` with every attention tensor and methods that draw them; ``figures.py``
+holds the drawing functions. ``vqa attention``, the notebooks and the app all use these.
+"""
+from .figures import (draw_coattention, draw_object_attention, draw_objects, draw_scene_graph, draw_word_attention,
+                      draw_word_attention_step, figure_to_image, object_labels)
+
+__all__ = ["draw_objects", "draw_object_attention", "draw_word_attention", "draw_word_attention_step",
+           "draw_coattention", "draw_scene_graph", "figure_to_image", "object_labels"]
