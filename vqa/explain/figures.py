@@ -208,6 +208,11 @@ def draw_object_attention(image: Image.Image | None, graph: SceneGraph, weights:
 
 # ---------------------------------------------------------------------------------- heatmaps
 def _heatmap(ax, data: np.ndarray, xlabels: list[str], ylabels: list[str], vmax: float | None = None):
+    if data.size == 0:  # no objects (empty graph) or no tokens: say so instead of an empty plot
+        ax.text(0.5, 0.5, "nothing to show (no objects)" if not xlabels else "nothing to show", ha="center",
+                va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return None
     im = ax.imshow(data, cmap=ATTENTION_CMAP, vmin=0.0, vmax=vmax if vmax is not None else max(float(data.max(initial=0)), 1e-6),
                    aspect="auto", interpolation="nearest")
     ax.set_xticks(range(len(xlabels)), xlabels, rotation=60, ha="right", rotation_mode="anchor", fontsize=8)
@@ -240,7 +245,8 @@ def draw_word_attention(tokens: list[str], word_attn, step_labels: list[str] | N
     ax = fig.add_subplot()
     im = _heatmap(ax, a, tokens, labels, vmax=1.0)
     ax.set_title("word attention per step", fontsize=9)
-    fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02).ax.tick_params(labelsize=7)
+    if im is not None:
+        fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02).ax.tick_params(labelsize=7)
     return fig
 
 
@@ -280,7 +286,8 @@ def draw_coattention(tokens: list[str], object_labels: list[str], coattn) -> Fig
     ax = fig.add_subplot()
     im = _heatmap(ax, a, list(object_labels), list(tokens), vmax=1.0)
     ax.set_title("co-attention: tokens x objects", fontsize=9)
-    fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02).ax.tick_params(labelsize=7)
+    if im is not None:
+        fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02).ax.tick_params(labelsize=7)
     return fig
 
 

@@ -1,0 +1,235 @@
+"""``explain(question, image, graph)``: one answered question with every attention tensor and its pictures.
+
+The one implementation behind ``vqa attention``, the notebooks and the app. It runs the same
+``GraphQA.explain`` that ``vqa ask`` uses and reads the attention only from the
+``ReasonerOutput`` (no hooks), cut to this question's tokens and objects.
+
+Steps are numbered from 0, like the rows of the tensors: ``overlay_step0.png`` shows
+``node_attn[0]``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+from torch import Tensor
+
+from ..answer.prediction import Prediction
+from ..errors import DataError, ImageError
+from ..graph.scene_graph import SceneGraph
+from . import figures
+
+__all__ = ["ExplainResult", "explain", "load_qa", "graph_from_image", "ATTENTION_FILES"]
+
+# what ``ExplainResult.save`` writes ({t} = step)
+ATTENTION_FILES = ("overlay_step{t}.png", "words_step{t}.png", "words.png", "coattention.png", "graph.png",
+                   "objects.png", "attention.json")
+
+_QA_CACHE: dict[str, object] = {}
+
+
+@dataclass
+class ExplainResult:
+    """One answered question and the attention behind the answer.
+
+    Shapes (T steps, L tokens, N objects, E edges of this graph):
+        word_attn [T, L] (rows sum to 1); node_attn [T, N] (rows sum to 1 when the step selects
+        anything); node_select [T, N] (set membership in [0, 1]); coattn [L, N] (rows sum to 1;
+        zeros unless the model's fusion is "hybrid"); edge_attn [T, E] over edge_index [2, E]
+        (object indices, source j -> target i); slot_attn [2, T] (which steps the answer reads).
+    """
+
+    question: str
+    prediction: Prediction
+    graph: SceneGraph
+    image: Image.Image | None
+    tokens: list[str]
+    word_attn: Tensor
+    node_attn: Tensor
+    node_select: Tensor
+    coattn: Tensor
+    edge_attn: Tensor
+    edge_index: Tensor
+    slot_attn: Tensor
+    object_ids: list[str] = field(default_factory=list)
+    object_labels: list[str] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ values
+    @property
+    def answer(self) -> str:
+        return self.prediction.answer
+
+    @property
+    def answers(self) -> list[tuple[str, float]]:
+        """Top-k ``(answer, probability)``, best first."""
+        return self.prediction.answers
+
+    @property
+    def steps(self) -> int:
+        return int(self.node_attn.shape[0])
+
+    def top_object(self, step: int = -1) -> int | None:
+        """Index of the most attended object at ``step`` (default: the final step); None without objects."""
+        return int(self.node_attn[step].argmax()) if self.node_attn.shape[1] else None
+
+    def edge_flow(self) -> Tensor:
+        """Per edge, how much selection it carried: ``max_t edge_attn[t, e] * node_select[t-1, source(e)]``.
+
+        Edge attention alone is high for every edge of the asked predicate (a sigmoid per edge,
+        see ``ControlledGATConv``); weighting it by how much the previous step selected the
+        edge's source keeps the edges that moved the answer's objects. Shape [E].
+        """
+        E = self.edge_attn.shape[1]
+        if E == 0 or self.steps < 2:
+            return self.edge_attn.amax(0) if E else self.edge_attn.new_zeros(0)
+        src = self.edge_index[0]
+        flow = self.edge_attn[1:] * self.node_select[:-1, src]  # [T-1, E]
+        return flow.amax(0)
+
+    # ----------------------------------------------------------------- figures
+    def objects_image(self) -> Image.Image:
+        """The graph's objects over the image (ids and attributes)."""
+        return figures.draw_objects(self.image, self.graph)
+
+    def overlay(self, step: int = -1) -> Image.Image:
+        """Object attention of ``step`` over the image, with a legend (image size)."""
+        t = step % self.steps
+        top = self.top_object(t)
+        title = f"step {t}" + (f": top object {self.object_ids[top]} ({float(self.node_attn[t, top]):.2f})"
+                               if top is not None else "")
+        return figures.draw_object_attention(self.image, self.graph, self.node_attn[t].tolist(), title=title)
+
+    def words_figure(self):
+        """Word attention, all steps (T x L heatmap)."""
+        return figures.draw_word_attention(self.tokens, self.word_attn)
+
+    def words_step_figure(self, step: int):
+        t = step % self.steps
+        return figures.draw_word_attention_step(self.tokens, self.word_attn[t], title=f"word attention, step {t}")
+
+    def coattention_figure(self):
+        """Co-attention, tokens x objects."""
+        return figures.draw_coattention(self.tokens, self.object_labels, self.coattn)
+
+    def graph_figure(self, step: int = -1, max_edges: int = 8):
+        """Scene graph: nodes coloured by ``step``'s attention (default final), the ``max_edges``
+        edges that carried most selection (``edge_flow``) drawn with that width."""
+        t = step % self.steps
+        return figures.draw_scene_graph(self.graph, self.node_attn[t], self.edge_index, self.edge_flow(),
+                                        max_edges=max_edges, title=f"answer {self.answer!r}: node attention at step {t}")
+
+    # ------------------------------------------------------------------ output
+    def to_json(self) -> dict:
+        """Every tensor as nested lists, with the ids and names needed to read them."""
+        p = self.prediction
+        return {"question": self.question, "image_filename": self.graph.image_filename,
+                "answer": p.answer, "answer_type": p.answer_type,
+                "answers": [{"answer": a, "probability": prob} for a, prob in p.answers], "flags": p.flags,
+                "tokens": self.tokens, "object_ids": self.object_ids, "object_labels": self.object_labels,
+                "steps": self.steps, "word_attn": self.word_attn.tolist(), "node_attn": self.node_attn.tolist(),
+                "node_select": self.node_select.tolist(), "coattn": self.coattn.tolist(),
+                "edge_index": self.edge_index.tolist(), "edge_attn": self.edge_attn.tolist(),
+                "slot_attn": self.slot_attn.tolist()}
+
+    def save(self, out_dir: str | Path) -> list[Path]:
+        """Write ``ATTENTION_FILES`` into ``out_dir`` (created); return the paths written."""
+        out = Path(out_dir)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise DataError(f"cannot create output folder {out} ({e.strerror}); choose another --out") from None
+        written = []
+        for t in range(self.steps):
+            path = out / f"overlay_step{t}.png"
+            self.overlay(t).save(path)
+            written.append(path)
+            path = out / f"words_step{t}.png"
+            figures.save_figure(self.words_step_figure(t), path)
+            written.append(path)
+        for name, fig in (("words.png", self.words_figure()), ("coattention.png", self.coattention_figure()),
+                          ("graph.png", self.graph_figure())):
+            figures.save_figure(fig, out / name)
+            written.append(out / name)
+        path = out / "objects.png"
+        self.objects_image().save(path)
+        written.append(path)
+        path = out / "attention.json"
+        path.write_text(json.dumps(self.to_json()) + "\n")
+        written.append(path)
+        return written
+
+
+# ----------------------------------------------------------------------------- entry points
+def load_qa(weights: str | Path | None = None, threads: int | None = None):
+    """A ``GraphQA`` for ``weights`` (default: the shipped reasoner), loaded once per path."""
+    from ..pipeline import GraphQA
+    from ..reason.io import DEFAULT_WEIGHTS
+
+    key = str(Path(weights or DEFAULT_WEIGHTS).resolve())
+    if key not in _QA_CACHE:
+        _QA_CACHE[key] = GraphQA(key, threads=threads)
+    return _QA_CACHE[key]
+
+
+def _open_image(image) -> Image.Image:
+    if isinstance(image, Image.Image):
+        return image.convert("RGB")
+    path = Path(image)
+    if not path.is_file():
+        raise ImageError(f"image not found: {path}")
+    try:
+        with Image.open(path) as im:
+            return im.convert("RGB")
+    except (OSError, Image.DecompressionBombError, ValueError) as e:
+        raise ImageError(f"cannot read image {path} ({e}); pass a PNG or JPEG file") from None
+
+
+def graph_from_image(image: Image.Image, detector: str = "clevr") -> SceneGraph:
+    """Detect objects with the registered ``detector`` and build their scene graph."""
+    from .. import perception
+
+    if detector not in perception.available_detectors():
+        raise DataError(f"the {detector!r} detector is not available in this install (known: "
+                        f"{perception.available_detectors() or 'none'}); answer from a gold scene graph instead "
+                        "with --scene S.json [--image-filename F]")
+    detections = perception.get_detector(detector).detect(image)
+    build = getattr(perception, "detections_to_graph", None) or getattr(perception, "build_graph", None)
+    if build is None:
+        from .. import graph as graph_pkg
+
+        build = getattr(graph_pkg, "from_detections", None) or getattr(graph_pkg, "detections_to_graph", None)
+    if build is None:
+        raise DataError("the detector is installed but no graph builder is (vqa.perception.detections_to_graph); "
+                        "use --scene S.json for a gold scene graph")
+    return build(detections)
+
+
+def explain(question: str, image=None, graph: SceneGraph | None = None, qa=None, *,
+            weights: str | Path | None = None, detector: str = "clevr", top_k: int = 5) -> ExplainResult:
+    """Answer ``question`` and keep the attention that produced the answer.
+
+    Args:
+        question: the question text.
+        image: a ``PIL.Image`` or an image path; drawn under the overlays. Without ``graph`` the
+            detector builds the graph from it.
+        graph: the scene graph to reason over (e.g. a gold CLEVR scene). None together with no
+            image answers from the question alone (flag ``no_image``).
+        qa: a loaded ``GraphQA`` (the app passes its own); default ``load_qa(weights)``.
+        weights: reasoner weights when ``qa`` is None (default: the shipped ones).
+        detector: registered detector name used when only an image is given.
+        top_k: how many answers to keep.
+    """
+    img = _open_image(image) if image is not None else None
+    if graph is None and img is not None:
+        graph = graph_from_image(img, detector)
+    qa = qa or load_qa(weights)
+    e = qa.explain(question, graph, top_k=top_k)
+    graph = graph if graph is not None else SceneGraph()
+    ids = [str(o.id if o.id is not None else k) for k, o in enumerate(graph.objects)]
+    return ExplainResult(question=question, prediction=e.prediction, graph=graph, image=img, tokens=e.tokens,
+                         word_attn=e.word_attn.float(), node_attn=e.node_attn.float(), node_select=e.node_select.float(),
+                         coattn=e.coattn.float(), edge_attn=e.edge_attn.float(), edge_index=e.edge_index.long(),
+                         slot_attn=e.slot_attn.float(), object_ids=ids, object_labels=figures.object_labels(graph))
+
