@@ -88,7 +88,7 @@ def test_api_explain_image_only_needs_a_registered_detector(qa, image_path):
 def test_api_explain_bad_image(qa, tmp_path, scene):
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"not a png")
-    with pytest.raises(ImageError, match="cannot read image"):
+    with pytest.raises(ImageError):
         explain(QUESTION, bad, scene, qa=qa)
     with pytest.raises(ImageError, match="not found"):
         explain(QUESTION, tmp_path / "missing.png", scene, qa=qa)

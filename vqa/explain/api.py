@@ -28,6 +28,7 @@ ATTENTION_FILES = ("overlay_step{t}.png", "words_step{t}.png", "words.png", "coa
                    "objects.png", "attention.json")
 
 _QA_CACHE: dict[str, object] = {}
+_DETECTORS: dict[str, object] = {}
 
 
 @dataclass
@@ -174,6 +175,12 @@ def load_qa(weights: str | Path | None = None, threads: int | None = None):
 
 
 def _open_image(image) -> Image.Image:
+    try:  # perception's reader: size limits, 16-bit and RGBA handling, one ImageError for any bad file
+        from ..perception.image import load_image
+    except ImportError:
+        load_image = None
+    if load_image is not None:
+        return load_image(image)
     if isinstance(image, Image.Image):
         return image.convert("RGB")
     path = Path(image)
@@ -186,24 +193,22 @@ def _open_image(image) -> Image.Image:
         raise ImageError(f"cannot read image {path} ({e}); pass a PNG or JPEG file") from None
 
 
-def graph_from_image(image: Image.Image, detector: str = "clevr") -> SceneGraph:
-    """Detect objects with the registered ``detector`` and build their scene graph."""
+def graph_from_image(image: Image.Image, detector: str = "clevr", image_filename: str | None = None) -> SceneGraph:
+    """Detect objects with the registered ``detector`` (built once per name) and build their scene graph."""
     from .. import perception
 
     if detector not in perception.available_detectors():
         raise DataError(f"the {detector!r} detector is not available in this install (known: "
                         f"{perception.available_detectors() or 'none'}); answer from a gold scene graph instead "
                         "with --scene S.json [--image-filename F]")
-    detections = perception.get_detector(detector).detect(image)
-    build = getattr(perception, "detections_to_graph", None) or getattr(perception, "build_graph", None)
-    if build is None:
-        from .. import graph as graph_pkg
-
-        build = getattr(graph_pkg, "from_detections", None) or getattr(graph_pkg, "detections_to_graph", None)
-    if build is None:
-        raise DataError("the detector is installed but no graph builder is (vqa.perception.detections_to_graph); "
-                        "use --scene S.json for a gold scene graph")
-    return build(detections)
+    try:
+        from ..graph.from_detections import detections_to_graph
+    except ImportError:
+        raise DataError("this install has a detector but no graph builder (vqa.graph.from_detections); "
+                        "use --scene S.json for a gold scene graph") from None
+    if detector not in _DETECTORS:
+        _DETECTORS[detector] = perception.get_detector(detector)
+    return detections_to_graph(_DETECTORS[detector].detect(image), image_filename=image_filename)
 
 
 def explain(question: str, image=None, graph: SceneGraph | None = None, qa=None, *,
@@ -223,7 +228,8 @@ def explain(question: str, image=None, graph: SceneGraph | None = None, qa=None,
     """
     img = _open_image(image) if image is not None else None
     if graph is None and img is not None:
-        graph = graph_from_image(img, detector)
+        name = Path(image).name if isinstance(image, (str, Path)) else None
+        graph = graph_from_image(img, detector, image_filename=name)
     qa = qa or load_qa(weights)
     e = qa.explain(question, graph, top_k=top_k)
     graph = graph if graph is not None else SceneGraph()
