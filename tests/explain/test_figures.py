@@ -115,3 +115,12 @@ def test_figures_figure_to_image_matches_figure_size():
     assert figure_to_image(fig).size == (w, h)
     assert figure_to_image(fig, (100, 50)).size == (100, 50)
     assert figures.ATTENTION_CMAP in __import__("matplotlib").colormaps
+
+
+def test_figures_image_grid_lays_out_rows():
+    ims = [Image.new("RGB", (40, 30), c) for c in ("red", "green", "blue", "black", "white")]
+    grid = figures.image_grid(ims, columns=3, gap=2)
+    assert grid.size == (3 * 40 + 2 * 2, 2 * 30 + 2)
+    assert grid.getpixel((0, 0)) == (255, 0, 0) and grid.getpixel((0, 32)) == (0, 0, 0)
+    with pytest.raises(ValueError):
+        figures.image_grid([])

@@ -3,8 +3,9 @@
 Pure functions from values (``SceneGraph``, weights, tokens) to pictures, shared by
 ``vqa attention``, the notebooks and the app. Image overlays come back as ``PIL.Image`` of the
 input image's size; charts come back as ``matplotlib.figure.Figure``. Figures are built on the
-Agg canvas directly (not through ``pyplot``), so drawing never opens windows, is safe from the
-app's worker threads, and leaks nothing into pyplot's figure list. Colours come from
+Agg canvas directly (``FigureCanvasAgg``, not through ``pyplot``), so drawing never opens
+windows, leaves a notebook's inline backend alone, is safe from the app's worker threads, and
+leaks nothing into pyplot's figure list. Colours come from
 matplotlib's standard colormaps only.
 
 Object geometry: an object's box (xyxy pixels) when the graph has one (detector graphs);
@@ -16,14 +17,11 @@ from __future__ import annotations
 import io
 from typing import Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display here; harmless when a notebook already chose inline
-
 import networkx as nx
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Rectangle
@@ -32,7 +30,7 @@ from PIL import Image
 from ..graph.scene_graph import SceneGraph
 
 __all__ = ["draw_objects", "draw_object_attention", "draw_word_attention", "draw_word_attention_step",
-           "draw_coattention", "draw_scene_graph", "figure_to_image", "object_labels", "DEFAULT_SIZE"]
+           "draw_coattention", "draw_scene_graph", "figure_to_image", "image_grid", "object_labels", "DEFAULT_SIZE"]
 
 DEFAULT_SIZE = (480, 320)  # CLEVR's image size, used for a blank canvas when a graph has none
 ATTENTION_CMAP = "viridis"  # attention weights: dark = none, yellow = all
@@ -121,6 +119,20 @@ def figure_to_image(fig: Figure, size: tuple[int, int] | None = None) -> Image.I
     return img
 
 
+def image_grid(images: Sequence[Image.Image], columns: int = 3, gap: int = 4) -> Image.Image:
+    """Lay ``images`` out in rows of ``columns`` (cells sized to the largest image) on white."""
+    if not images:
+        raise ValueError("image_grid needs at least one image")
+    w = max(im.width for im in images)
+    h = max(im.height for im in images)
+    columns = max(1, min(columns, len(images)))
+    rows = -(-len(images) // columns)
+    grid = Image.new("RGB", (columns * w + (columns - 1) * gap, rows * h + (rows - 1) * gap), "white")
+    for k, im in enumerate(images):
+        grid.paste(im.convert("RGB"), ((k % columns) * (w + gap), (k // columns) * (h + gap)))
+    return grid
+
+
 def save_figure(fig: Figure, path, dpi: int = 100) -> None:
     """Write ``fig`` as PNG (used by the CLI; the figure keeps its own size)."""
     buf = io.BytesIO()
@@ -200,7 +212,7 @@ def draw_object_attention(image: Image.Image | None, graph: SceneGraph, weights:
         ax.text(0.01, 0.98, title, transform=ax.transAxes, fontsize=fs * 1.15, va="top", ha="left",
                 color="black", bbox=dict(boxstyle="round,pad=0.25", facecolor="white", edgecolor="none", alpha=0.8))
     cax = fig.add_axes((0.03, 0.05, 0.3, 0.03))
-    bar = fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax, orientation="horizontal")
+    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, orientation="horizontal")
     bar.set_label("attention", fontsize=fs, labelpad=1)
     bar.ax.tick_params(labelsize=fs * 0.9, length=2, pad=1)
     return figure_to_image(fig, size)
@@ -379,7 +391,7 @@ def draw_scene_graph(graph: SceneGraph, node_weights=None, edge_index=None, edge
                                 labels={i: labels[i].split(" ", 1)[-1] for i in range(n)}, verticalalignment="top",
                                 bbox=dict(facecolor="white", edgecolor="none", alpha=0.6, pad=0.3))
     if node_weights is not None:
-        fig.colorbar(matplotlib.cm.ScalarMappable(norm=Normalize(0, 1), cmap=cmap), ax=ax, fraction=0.035,
+        fig.colorbar(ScalarMappable(norm=Normalize(0, 1), cmap=cmap), ax=ax, fraction=0.035,
                      pad=0.01, label="node attention")
     ax.set_title(title or "scene graph", fontsize=9)
     ax.margins(0.08)
