@@ -43,3 +43,17 @@ def test_faithfulness_records_from_the_model(qa, scene, image_questions):
             assert r.target == q["program"][q["program"][-1]["inputs"][0]]["_output"]
     m = faithfulness(records)
     assert m["questions"] == len(image_questions)
+
+
+def test_faithfulness_program_step_nodes_match_program_steps(clevr_questions):
+    from vqa.explain.faithfulness import program_step_nodes
+    from vqa.reason.targets import program_steps
+
+    for q in clevr_questions[:300]:
+        p = q["program"]
+        groups = program_step_nodes(p)
+        sets, _, _ = program_steps(p, [n["_output"] for n in p])
+        assert len(groups) == len(sets)
+        for g, s in zip(groups, sets):
+            last_set = [k for k in g if isinstance(p[k]["_output"], list)][-1]
+            assert p[last_set]["_output"] == s

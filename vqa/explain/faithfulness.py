@@ -22,9 +22,11 @@ import numpy as np
 
 from ..data.executor import ProgramError, SceneIndex, execute_program, node_type
 from ..graph.scene_graph import SceneGraph
+from ..reason.targets import _STARTS as STEP_STARTS  # one rule for where a step starts
 from ..reason.targets import program_steps
 
-__all__ = ["StepRecord", "attention_records", "faithfulness", "format_faithfulness", "QUERY_FUNCTIONS"]
+__all__ = ["StepRecord", "attention_records", "faithfulness", "format_faithfulness", "program_step_nodes",
+           "QUERY_FUNCTIONS"]
 
 QUERY_FUNCTIONS = ("query_color", "query_shape", "query_material", "query_size")
 SET_FUNCTIONS = ("exist", "count")
@@ -44,6 +46,25 @@ class StepRecord:
     node_select: np.ndarray  # [T, N]
     answer: str
     predicted: str
+
+
+def program_step_nodes(program: list[dict]) -> list[list[int]]:
+    """The program's node indices grouped into steps, by ``program_steps``'s rule (for display).
+
+    ``program_steps`` gives each step's object set; this gives the functions that made it, so
+    step t reads e.g. ``relate[left] filter_color[red] unique``.
+    """
+    step_of: dict[int, int] = {}
+    groups: list[list[int]] = []
+    for k, node in enumerate(program):
+        t, inputs = node_type(node), node.get("inputs", [])
+        if t in STEP_STARTS or t.startswith("same_"):
+            step_of[k] = len(groups)
+            groups.append([k])
+        elif (t.startswith("filter_") or t == "unique") and inputs and inputs[0] in step_of:
+            step_of[k] = step_of[inputs[0]]
+            groups[step_of[k]].append(k)
+    return groups
 
 
 def attention_records(model, questions: list[dict], scenes: dict[str, SceneGraph], batch_size: int = 512,
