@@ -144,7 +144,7 @@ def attention(args) -> int:
     if args.scene:
         graph = _pick_scene(load_clevr_scenes(args.scene), args.image_filename or Path(args.image).name, args.scene)
     result = explain(args.question, args.image, graph, qa=load_qa(args.weights, threads=args.threads),
-                     detector=args.detector, top_k=args.top_k)
+                     detector=args.detector, detector_weights=args.detector_weights, top_k=args.top_k)
     written = result.save(args.out)
     for a, prob in result.answers:
         print(f"{a:>12s}  {prob:6.1%}")
@@ -241,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--scene", help="CLEVR scenes JSON: reason over this gold scene graph instead of detecting objects")
     v.add_argument("--image-filename", help="which scene of --scene (default: the image's file name)")
     v.add_argument("--detector", default="clevr", help="detector for image-only mode (default clevr)")
+    v.add_argument("--detector-weights", help="detector .safetensors (default weights/clevr-detector.safetensors)")
     v.add_argument("--top-k", type=int, default=5, help="how many answers to keep (default 5)")
     v.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="reasoner .safetensors (config JSON beside it)")
     v.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")

@@ -28,7 +28,7 @@ ATTENTION_FILES = ("overlay_step{t}.png", "words_step{t}.png", "words.png", "coa
                    "objects.png", "attention.json")
 
 _QA_CACHE: dict[str, object] = {}
-_DETECTORS: dict[str, object] = {}
+_BUILDERS: dict[tuple, object] = {}
 
 
 @dataclass
@@ -193,8 +193,10 @@ def _open_image(image) -> Image.Image:
         raise ImageError(f"cannot read image {path} ({e}); pass a PNG or JPEG file") from None
 
 
-def graph_from_image(image: Image.Image, detector: str = "clevr", image_filename: str | None = None) -> SceneGraph:
-    """Detect objects with the registered ``detector`` (built once per name) and build their scene graph."""
+def graph_from_image(image: Image.Image, detector: str = "clevr", image_filename: str | None = None,
+                     detector_weights: str | Path | None = None) -> SceneGraph:
+    """Detect objects with the registered ``detector`` and build their scene graph, as ``vqa ask`` does
+    (``vqa.perception.image_graph.ImageGraphBuilder``, built once per detector and weights)."""
     from .. import perception
 
     if detector not in perception.available_detectors():
@@ -202,17 +204,20 @@ def graph_from_image(image: Image.Image, detector: str = "clevr", image_filename
                         f"{perception.available_detectors() or 'none'}); answer from a gold scene graph instead "
                         "with --scene S.json [--image-filename F]")
     try:
-        from ..graph.from_detections import detections_to_graph
+        from ..perception.image_graph import ImageGraphBuilder
     except ImportError:
-        raise DataError("this install has a detector but no graph builder (vqa.graph.from_detections); "
+        raise DataError("this install has a detector but no graph builder (vqa.perception.image_graph); "
                         "use --scene S.json for a gold scene graph") from None
-    if detector not in _DETECTORS:
-        _DETECTORS[detector] = perception.get_detector(detector)
-    return detections_to_graph(_DETECTORS[detector].detect(image), image_filename=image_filename)
+    key = (detector, str(detector_weights) if detector_weights else None)
+    if key not in _BUILDERS:
+        _BUILDERS[key] = ImageGraphBuilder(detector, weights=detector_weights)
+    graph, _ = _BUILDERS[key](image, image_filename=image_filename)
+    return graph
 
 
 def explain(question: str, image=None, graph: SceneGraph | None = None, qa=None, *,
-            weights: str | Path | None = None, detector: str = "clevr", top_k: int = 5) -> ExplainResult:
+            weights: str | Path | None = None, detector: str = "clevr", detector_weights: str | Path | None = None,
+            top_k: int = 5) -> ExplainResult:
     """Answer ``question`` and keep the attention that produced the answer.
 
     Args:
@@ -224,12 +229,13 @@ def explain(question: str, image=None, graph: SceneGraph | None = None, qa=None,
         qa: a loaded ``GraphQA`` (the app passes its own); default ``load_qa(weights)``.
         weights: reasoner weights when ``qa`` is None (default: the shipped ones).
         detector: registered detector name used when only an image is given.
+        detector_weights: that detector's weights (default: its shipped ones).
         top_k: how many answers to keep.
     """
     img = _open_image(image) if image is not None else None
     if graph is None and img is not None:
         name = Path(image).name if isinstance(image, (str, Path)) else None
-        graph = graph_from_image(img, detector, image_filename=name)
+        graph = graph_from_image(img, detector, image_filename=name, detector_weights=detector_weights)
     qa = qa or load_qa(weights)
     e = qa.explain(question, graph, top_k=top_k)
     graph = graph if graph is not None else SceneGraph()
