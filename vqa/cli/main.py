@@ -16,20 +16,35 @@ EPILOG = "Errors in the input (missing files, malformed JSON, bad images) exit w
 
 # ---------------------------------------------------------------------------------------- ask
 def ask(args) -> int:
+    import time
+
     from ..graph.io import load_clevr_scenes
     from ..pipeline import GraphQA
 
-    graph = None
+    graph, timings = None, {}
     if args.scene:
         scenes = load_clevr_scenes(args.scene)
         graph = _pick_scene(scenes, args.image_filename or (Path(args.image).name if args.image else None), args.scene)
-    elif args.image:
-        raise DataError("answering from pixels needs the detector (not shipped yet); pass --scene S.json "
-                        "[--image-filename F] to answer from a CLEVR scene graph")
+    elif args.image:  # from pixels: detector -> scene graph
+        from ..perception.image_graph import ImageGraphBuilder
+
+        t0 = time.perf_counter()
+        builder = ImageGraphBuilder(args.detector, weights=args.detector_weights)
+        timings["load_models"] = (time.perf_counter() - t0) * 1000
+        graph, steps = builder(args.image)
+        timings.update(steps)
     qa = GraphQA(args.weights, threads=args.threads)
+    t0 = time.perf_counter()
     p = qa.ask(args.question, graph, top_k=args.top_k)
+    timings["answer"] = (time.perf_counter() - t0) * 1000
     if args.json:
-        print(json.dumps({"question": p.question, "answers": p.to_json()["answers"], "flags": p.flags}))
+        out = {"question": p.question, "answers": p.to_json()["answers"], "flags": p.flags}
+        if args.image and not args.scene:
+            from ..graph.io import scene_to_clevr
+
+            out["scene_graph"] = scene_to_clevr(graph)
+            out["timings_ms"] = {k: round(v, 2) for k, v in timings.items()}
+        print(json.dumps(out))
     else:
         for a, prob in p.answers:
             print(f"{a:>12s}  {prob:6.1%}")
@@ -124,6 +139,61 @@ def train(args) -> int:
             if k in report:
                 print(f"{k}: {report[k]['accuracy']:.4f} ({report[k]['count']} questions)")
         print(f"wrote {args.out}.safetensors, .json and .md in {report['total_seconds']} s")
+    elif args.what == "detector":
+        from ..perception.training import DetectorTrainConfig, train_detector
+
+        if not Path(args.shared, "clevr_renders", "scenes.json").is_file():
+            raise DataError(f"training data not found: {args.shared}/clevr_renders/scenes.json; pass --shared DIR")
+        if args.fresh:
+            import shutil
+
+            shutil.rmtree(args.workdir, ignore_errors=True)
+        tc = DetectorTrainConfig(out=args.out, workdir=args.workdir, shared=args.shared, renders=args.renders,
+                                 iterations=args.iterations, batch_size=args.batch_size, lr=args.lr,
+                                 threads=args.threads, seed=args.seed, progress=not args.no_progress)
+        r = train_detector(tc)["held_out_real"]
+        print(f"held-out real images: recall {r['recall']:.4f}, precision {r['precision']:.4f}, "
+              f"all attributes {r['all_attributes_accuracy']:.4f}, relations {r['relation_agreement']:.4f}")
+        print(f"wrote {args.out}.safetensors, .json and .md")
+    return 0
+
+
+# -------------------------------------------------------------------------------------- graph
+def graph(args) -> int:
+    from ..graph.io import scene_to_clevr
+    from ..perception.image_graph import ImageGraphBuilder
+
+    builder = ImageGraphBuilder(args.detector, weights=args.detector_weights, cache_size=0)
+    scenes = []
+    for k, path in enumerate(args.images):
+        g, _ = builder(path)
+        g.image_index = k
+        scene = scene_to_clevr(g)
+        for o in scene["objects"]:
+            o.pop("attribute_probs", None)  # the distributions stay in `vqa ask --json`
+        scenes.append(scene)
+        if not args.json and not args.out:
+            print(f"{g.image_filename}: {len(g.objects)} objects: " +
+                  ", ".join(" ".join(o.attributes[a] for a in ("size", "color", "material", "shape")) for o in g.objects))
+    text = json.dumps({"info": {"detector": args.detector}, "scenes": scenes}, indent=None if args.json else 1)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+        print(f"wrote {len(scenes)} scenes to {args.out}")
+    elif args.json:
+        print(text)
+    return 0
+
+
+# ------------------------------------------------------------------------------------- render
+def render(args) -> int:
+    from ..data.render import RenderConfig, render_scenes
+
+    rc = RenderConfig(out_dir=args.out, assets=args.assets, num_images=args.num_images, start_idx=args.start_idx,
+                      prefix=args.prefix, seed=args.seed, samples=args.samples, denoise=args.denoise,
+                      workers=args.workers, threads=args.threads, min_objects=args.min_objects,
+                      max_objects=args.max_objects, width=args.width, height=args.height, blender=args.blender or "")
+    path = render_scenes(rc, progress=not args.no_progress)
+    print(f"wrote {args.num_images} images to {args.out}/images, masks to {args.out}/masks, scenes to {path}")
     return 0
 
 
@@ -170,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help='print {"question", "answers": [{"answer", "probability"}], ...}')
     a.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="reasoner .safetensors (config JSON beside it)")
     a.add_argument("--threads", type=int, default=1, help="torch threads (default 1: fastest for one question)")
+    a.add_argument("--detector", default="clevr", help="detector for IMAGE without --scene (default clevr)")
+    a.add_argument("--detector-weights", help="detector .safetensors (default weights/clevr-detector.safetensors)")
     a.set_defaults(func=ask)
 
     e = sub.add_parser("eval", help="score predictions or run the model on a benchmark", epilog=EPILOG,
@@ -221,7 +293,55 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--eval-every", type=int, default=2000, help="validate every N steps (default 2000)")
     r.add_argument("--fresh", action="store_true", help="delete WORKDIR first instead of resuming")
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    d = tsub.add_parser("detector", help="train the CLEVR detector (detectron2 Faster R-CNN) on renders and real images",
+                        description="Trains on the shared renders, the real CLEVR training images and any --renders "
+                                    "folders, reports on the held-out real images (index a multiple of 5), writes "
+                                    "OUT.safetensors/.json/.md. Resumes from WORKDIR's checkpoint when one exists.")
+    d.add_argument("--out", default="weights/clevr-detector", help="output stem (default weights/clevr-detector)")
+    d.add_argument("--workdir", default="runs/detector", help="checkpoints (default runs/detector)")
+    d.add_argument("--shared", default="../shared/data", help="folder with clevr/ and clevr_renders/ (default ../shared/data)")
+    d.add_argument("--renders", nargs="*", default=[], help="extra folders written by `vqa render`")
+    d.add_argument("--iterations", type=int, default=4000, help="optimiser steps (default 4000)")
+    d.add_argument("--batch-size", type=int, default=2, help="images per step (default 2)")
+    d.add_argument("--lr", type=float, default=1e-3, help="peak AdamW learning rate (default 1e-3)")
+    d.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    d.add_argument("--fresh", action="store_true", help="delete WORKDIR first instead of resuming")
+    d.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     t.set_defaults(func=train)
+
+    g = sub.add_parser("graph", help="detect objects and write CLEVR scene graphs of images", epilog=EPILOG,
+                       description="Run the detector on each IMAGE (loaded once) and build its scene graph: a CLEVR "
+                                   "scenes file {\"scenes\": [...]}, one scene per image with image_filename, objects "
+                                   "(color, shape, material, size, pixel_coords, 3d_coords, box, score) and relationships.")
+    g.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, ...)")
+    g.add_argument("--json", action="store_true", help="print the scenes JSON to stdout")
+    g.add_argument("--out", help="write the scenes JSON to this file")
+    g.add_argument("--detector", default="clevr", help="detector name (default clevr)")
+    g.add_argument("--detector-weights", help="detector .safetensors (default weights/clevr-detector.safetensors)")
+    g.set_defaults(func=graph)
+
+    n = sub.add_parser("render", help="render CLEVR-rule scenes with Blender (images, masks, scenes.json)", epilog=EPILOG,
+                       description="Random scenes under CLEVR's rules (camera/lamp jitter, 3-10 objects, minimum distances, "
+                                   "visibility check) rendered by Debian's blender with Cycles on the CPU and the official "
+                                   "CLEVR assets, in parallel processes; images already in OUT are kept (resume).")
+    n.add_argument("--out", default="runs/renders", help="output folder (default runs/renders)")
+    n.add_argument("--num-images", type=int, default=10, help="how many images (default 10)")
+    n.add_argument("--start-idx", type=int, default=0, help="first image index (default 0)")
+    n.add_argument("--prefix", default="RENDER", help="file name prefix (default RENDER)")
+    n.add_argument("--assets", default="../shared/data/clevr/blender_assets", help="CLEVR Blender assets folder")
+    n.add_argument("--samples", type=int, default=32, help="Cycles samples per pixel (default 32)")
+    n.add_argument("--denoise", action="store_true", help="Cycles denoising (smoother, closer to CLEVR's 512 samples)")
+    n.add_argument("--min-objects", type=int, default=3, help="(default 3)")
+    n.add_argument("--max-objects", type=int, default=10, help="(default 10)")
+    n.add_argument("--width", type=int, default=480, help="(default 480)")
+    n.add_argument("--height", type=int, default=320, help="(default 320)")
+    n.add_argument("--seed", type=int, default=0, help="random seed (default 0); image i's scene depends on seed and i only")
+    n.add_argument("--workers", type=int, default=2, help="parallel Blender processes (default 2)")
+    n.add_argument("--threads", type=int, default=1, help="Cycles threads per process (default 1)")
+    n.add_argument("--blender", help="blender executable (default: blender on PATH)")
+    n.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    n.set_defaults(func=render)
 
     s = sub.add_parser("serve", help="start the web app", epilog=EPILOG)
     s.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), help="bind address (default 127.0.0.1)")

@@ -1,0 +1,82 @@
+"""Detector accuracy on the held-out real CLEVR images (image index a multiple of 5), and the
+end-to-end answer accuracy from pixels on their shared questions.
+
+A predicted object matches an annotated one when its centre lies within 10 px of the annotated
+``pixel_coords``. Prints recall, precision, attribute accuracy of matched objects, and the
+agreement of left/right/front/behind between the predicted and the annotated graph over matched
+pairs; then answers every shared question of those images from the predicted graph (and, for
+comparison, from the gold graph) with the shipped reasoner.
+
+    python benchmarks/detector_accuracy.py [--detector-weights W] [--weights REASONER] [--no-qa] [--json OUT]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from vqa.data.splits import is_validation  # noqa: E402
+from vqa.graph.from_detections import detections_to_graph  # noqa: E402
+from vqa.graph.io import load_clevr_scenes  # noqa: E402
+from vqa.perception.clevr_detector import DEFAULT_DETECTOR_WEIGHTS, ClevrDetector  # noqa: E402
+from vqa.perception.evaluate import score_graphs  # noqa: E402
+from vqa.perception.image import load_image  # noqa: E402
+from vqa.reason.io import DEFAULT_WEIGHTS  # noqa: E402
+
+
+def qa_accuracy(weights: str, questions: list[dict], graphs: dict) -> float:
+    from vqa.pipeline import GraphQA
+
+    qa = GraphQA(weights)
+    right = sum(qa.ask(q["question"], graphs[q["image_filename"]], top_k=1).answers[0][0] == q["answer"] for q in questions)
+    return right / max(len(questions), 1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clevr", default=str(ROOT.parent / "shared" / "data" / "clevr"))
+    ap.add_argument("--detector-weights", default=str(DEFAULT_DETECTOR_WEIGHTS))
+    ap.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="reasoner weights for the end-to-end figure")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-qa", action="store_true", help="skip the end-to-end question answering")
+    ap.add_argument("--json", help="also write the figures here")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    clevr = Path(args.clevr)
+    gold = {g.image_filename: g for g in load_clevr_scenes(clevr / "CLEVR_train_scenes.json")
+            if is_validation(g.image_index) and (clevr / "images" / g.image_filename).is_file()}
+    names = sorted(gold)
+    det = ClevrDetector.from_pretrained(args.detector_weights)
+    t0 = time.perf_counter()
+    pred = {n: detections_to_graph(det.detect(load_image(clevr / "images" / n)), n) for n in names}
+    seconds = time.perf_counter() - t0
+    fig = score_graphs([pred[n] for n in names], [gold[n] for n in names])
+    fig["detect_seconds_per_image"] = seconds / max(len(names), 1)
+    print(f"held-out real CLEVR images: {fig['images']} ({fig['gold_objects']} objects), "
+          f"{fig['detect_seconds_per_image'] * 1000:.0f} ms per image")
+    print(f"  recall     {fig['recall']:.2%}  ({fig['matched']}/{fig['gold_objects']}, centre within 10 px)")
+    print(f"  precision  {fig['precision']:.2%}  ({fig['matched']}/{fig['predicted_objects']})")
+    print(f"  all 4 attributes right  {fig['all_attributes_accuracy']:.2%} of matched objects")
+    for a, v in fig["attribute_accuracy"].items():
+        print(f"    {a:9s} {v:.2%}")
+    print(f"  relations agree  {fig['relation_agreement']:.2%} of {fig['relation_pairs']} (pair, predicate) among matched objects")
+    if not args.no_qa and Path(args.weights).is_file():
+        qs = [q for q in json.loads((clevr / "CLEVR_train_questions.json").read_text())["questions"] if q["image_filename"] in gold]
+        fig["qa_questions"] = len(qs)
+        fig["qa_accuracy_predicted_graphs"] = qa_accuracy(args.weights, qs, pred)
+        fig["qa_accuracy_gold_graphs"] = qa_accuracy(args.weights, qs, gold)
+        print(f"  answers from pixels  {fig['qa_accuracy_predicted_graphs']:.2%} of {len(qs)} shared questions "
+              f"(gold graphs: {fig['qa_accuracy_gold_graphs']:.2%})")
+    if args.json:
+        Path(args.json).write_text(json.dumps(fig, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

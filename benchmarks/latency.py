@@ -1,0 +1,80 @@
+"""Image -> answer latency: median over held-out real CLEVR images, with the breakdown.
+
+Steps: decode (read + check the PNG), detect (the CLEVR detector), graph (ground positions and
+relations), encode (tokenise + question encoder), reason (the rest of the reasoner and the
+answer). Then a second question about the same image, which reuses the cached graph.
+Models load once before timing; one warm-up image is not counted.
+
+    python benchmarks/latency.py [--images 20] [--threads 1] [--detector-weights W] [--weights R]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from vqa.data.splits import is_validation  # noqa: E402
+from vqa.encode.encoder import tokenize  # noqa: E402
+from vqa.perception.clevr_detector import DEFAULT_DETECTOR_WEIGHTS  # noqa: E402
+from vqa.perception.image_graph import ImageGraphBuilder  # noqa: E402
+from vqa.pipeline import GraphQA  # noqa: E402
+from vqa.reason.io import DEFAULT_WEIGHTS  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clevr", default=str(ROOT.parent / "shared" / "data" / "clevr"))
+    ap.add_argument("--detector-weights", default=str(DEFAULT_DETECTOR_WEIGHTS))
+    ap.add_argument("--weights", default=str(DEFAULT_WEIGHTS))
+    ap.add_argument("--images", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1, measured fastest for one image)")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    clevr = Path(args.clevr)
+    questions = json.loads((clevr / "CLEVR_train_questions.json").read_text())["questions"]
+    by_image: dict[str, list[str]] = {}
+    for q in questions:
+        if is_validation(q["image_index"]) and (clevr / "images" / q["image_filename"]).is_file():
+            by_image.setdefault(q["image_filename"], []).append(q["question"])
+    names = sorted(by_image)[: args.images + 1]
+
+    builder = ImageGraphBuilder("clevr", weights=args.detector_weights)
+    qa = GraphQA(args.weights, threads=args.threads)
+    rows, second = [], []
+    for k, name in enumerate(names):
+        t0 = time.perf_counter()
+        graph, steps = builder(clevr / "images" / name)
+        t1 = time.perf_counter()
+        ids, mask = tokenize([by_image[name][0]], qa.config.encoder.max_tokens)
+        with torch.inference_mode():
+            qa.model.encoder(ids, mask)
+        t2 = time.perf_counter()
+        qa.ask(by_image[name][0], graph, top_k=1)
+        t3 = time.perf_counter()
+        graph2, _ = builder(clevr / "images" / name)  # same image again: cached graph
+        qa.ask(by_image[name][1], graph2, top_k=1)
+        t4 = time.perf_counter()
+        if k == 0:
+            continue  # warm-up
+        encode = (t2 - t1) * 1000
+        rows.append({"decode": steps["decode"], "detect": steps["detect"], "graph": steps["graph"], "encode": encode,
+                     "reason": max((t3 - t2) * 1000 - encode, 0.0), "total": (t1 - t0) * 1000 + (t3 - t2) * 1000})
+        second.append((t4 - t3) * 1000)
+    med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+    print(f"image -> answer over {len(rows)} held-out real CLEVR images, {args.threads} thread(s): "
+          f"median {med['total']:.1f} ms")
+    for k in ("decode", "detect", "graph", "encode", "reason"):
+        print(f"  {k:7s} {med[k]:7.1f} ms")
+    print(f"second question on the same image (cached graph): median {statistics.median(second):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""The detectron2 CLEVR detector: contract, losses, weights round trip, and the shipped weights
+on a held-out real image."""
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+pytest.importorskip("detectron2", reason="detectron2 is installed by scripts/setup.sh")
+
+from vqa.errors import VqaError, WeightsError  # noqa: E402
+from vqa.perception import available_detectors, get_detector  # noqa: E402
+from vqa.perception.clevr_detector import DEFAULT_DETECTOR_WEIGHTS, ClevrDetector, save_detector  # noqa: E402
+from vqa.perception.config import CLEVR_ATTRIBUTE_VALUES, ClevrDetectorConfig, clevr_classes  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def untrained():
+    torch.manual_seed(0)
+    # threshold 0: an untrained model's scores are near 0.5, so keep everything to test the contract
+    return ClevrDetector.from_config(ClevrDetectorConfig(score_threshold=0.0, max_detections=5))
+
+
+def test_clevr_detector_classes_follow_the_shared_coco_file(clevr_dir):
+    coco = json.loads((clevr_dir.parent / "clevr_renders" / "coco_instances.json").read_text())
+    ours = clevr_classes()
+    for cat in coco["categories"]:
+        assert ours[cat["id"] - 1] == {a: cat[a] for a in CLEVR_ATTRIBUTE_VALUES}
+
+
+def test_clevr_detector_contract(untrained, clevr_dir):
+    img = Image.open(clevr_dir / "images" / "CLEVR_train_000005.png").convert("RGB")
+    det = untrained.detect(img)
+    assert det.width == 480 and det.height == 320 and 0 < len(det) <= 5
+    for o in det.objects:
+        x0, y0, x1, y1 = o.box
+        assert 0 <= x0 <= x1 <= 480 and 0 <= y0 <= y1 <= 320
+        for a, values in CLEVR_ATTRIBUTE_VALUES.items():
+            assert set(o.attributes[a]) == set(values)
+            assert abs(sum(o.attributes[a].values()) - 1) < 1e-4
+        assert len(o.pixel) == 3 and len(o.feature) == untrained.config.fc_dim
+
+
+def test_clevr_detector_other_image_sizes_map_back(untrained):
+    det = untrained.detect(Image.new("RGB", (960, 640), (120, 120, 120)))
+    assert det.width == 960 and all(o.box[2] <= 960 and o.box[3] <= 640 for o in det.objects)
+
+
+def test_clevr_detector_training_losses_are_named_and_finite(untrained, clevr_dir):
+    from detectron2.utils.events import EventStorage
+
+    from vqa.perception.clevr_data import render_records
+    from vqa.perception.training import ClevrMapper
+
+    records, _ = render_records(clevr_dir.parent / "clevr_renders" / "scenes.json")
+    mapper = ClevrMapper(augment=True)
+    empty = dict(records[1], annotations=[])  # an image without objects must train too
+    model = untrained.model.train()
+    try:
+        with EventStorage(0):
+            losses = model([mapper(records[0]), mapper(empty)])
+    finally:
+        model.eval()
+    for name in ["loss_cls", "loss_box_reg", "loss_rpn_cls", "loss_centre"] + [f"loss_attr_{a}" for a in CLEVR_ATTRIBUTE_VALUES]:
+        assert torch.isfinite(losses[name]), name
+
+
+def test_clevr_detector_weights_round_trip(untrained, tmp_path, clevr_dir):
+    save_detector(untrained.model, untrained.config, tmp_path / "det")
+    again = ClevrDetector.from_pretrained(tmp_path / "det.safetensors")
+    img = Image.open(clevr_dir / "images" / "CLEVR_train_000005.png").convert("RGB")
+    a, b = untrained.detect(img), again.detect(img)
+    assert len(a) == len(b)
+    np.testing.assert_allclose([o.box for o in a.objects], [o.box for o in b.objects], atol=1.0)  # fp16 weights
+
+
+def test_clevr_detector_missing_weights_and_unknown_name(tmp_path):
+    with pytest.raises(WeightsError, match="vqa train detector"):
+        ClevrDetector.from_pretrained(tmp_path / "none.safetensors")
+    assert "clevr" in available_detectors()
+    with pytest.raises(VqaError, match="clevr"):
+        get_detector("yolo")
+
+
+@pytest.mark.skipif(not DEFAULT_DETECTOR_WEIGHTS.is_file(), reason="weights/clevr-detector.safetensors not trained yet")
+def test_clevr_detector_finds_the_objects_of_a_held_out_real_image(clevr_dir, clevr_scenes):
+    from vqa.graph.from_detections import detections_to_graph
+    from vqa.perception.evaluate import score_graphs
+
+    det = ClevrDetector.from_pretrained()
+    gold = {g.image_filename: g for g in clevr_scenes}
+    names = ["CLEVR_train_000005.png", "CLEVR_train_000045.png", "CLEVR_train_000060.png"]  # index % 5 == 0: held out
+    preds = [detections_to_graph(det.detect(Image.open(clevr_dir / "images" / n).convert("RGB")), n) for n in names]
+    fig = score_graphs(preds, [gold[n] for n in names])
+    assert fig["recall"] >= 0.9 and fig["precision"] >= 0.9, fig
+    assert fig["attribute_accuracy"]["color"] >= 0.9, fig

@@ -1,0 +1,59 @@
+"""`vqa graph` / `vqa ask IMAGE`: bad images exit 2 with one line; real images give graphs and answers."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from vqa.perception.clevr_detector import DEFAULT_DETECTOR_WEIGHTS
+from vqa.reason.io import DEFAULT_WEIGHTS
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "vqa", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.mark.parametrize("content, message", [(b"", "empty"), (b"GIF89a-not-really", "not an image")])
+@pytest.mark.parametrize("command", [["graph"], ["ask"]])
+def test_cli_bad_image_exits_2_with_one_line(tmp_path, content, message, command):
+    (tmp_path / "bad.png").write_bytes(content)
+    args = command + ["bad.png"] + (["How many cubes are there?"] if command == ["ask"] else [])
+    r = run(*args, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert message in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_cli_graph_missing_detector_weights_exits_2(tmp_path, clevr_dir):
+    r = run("graph", str(clevr_dir / "images" / "CLEVR_train_000005.png"), "--detector-weights", "none.safetensors", cwd=tmp_path)
+    assert r.returncode == 2 and "vqa train detector" in r.stderr
+
+
+needs_weights = pytest.mark.skipif(not (DEFAULT_DETECTOR_WEIGHTS.is_file() and DEFAULT_WEIGHTS.is_file()),
+                                   reason="shipped detector and reasoner weights not trained yet")
+
+
+@pytest.mark.skipif(not DEFAULT_DETECTOR_WEIGHTS.is_file(), reason="weights/clevr-detector.safetensors not trained yet")
+def test_cli_graph_writes_clevr_scenes(tmp_path, clevr_dir):
+    img = clevr_dir / "images" / "CLEVR_train_000005.png"
+    r = run("graph", str(img), str(img), "--out", "g.json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    scenes = json.loads((tmp_path / "g.json").read_text())["scenes"]
+    assert len(scenes) == 2 and scenes[0]["image_filename"] == "CLEVR_train_000005.png"
+    o = scenes[0]["objects"][0]
+    assert {"color", "shape", "material", "size", "pixel_coords", "box", "score"} <= set(o)
+    assert set(scenes[0]["relationships"]) >= {"left", "right", "front", "behind"}
+
+
+@needs_weights
+def test_cli_ask_image_answers_a_shared_question(clevr_dir, clevr_questions):
+    # held-out image (index % 5 == 0); a question whose answer is an attribute or count of it
+    qs = [q for q in clevr_questions if q["image_filename"] == "CLEVR_train_000005.png"]
+    r = run("ask", str(clevr_dir / "images" / "CLEVR_train_000005.png"), qs[0]["question"], "--json", "--top-k", "3")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert {"question", "answers", "scene_graph", "timings_ms"} <= set(out)
+    assert abs(sum(a["probability"] for a in out["answers"])) <= 1.0001
+    right = sum(run("ask", str(clevr_dir / "images" / "CLEVR_train_000005.png"), q["question"], "--top-k", "1")
+                .stdout.split()[0] == q["answer"] for q in qs[:4])
+    assert right >= 3

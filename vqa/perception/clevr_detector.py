@@ -1,0 +1,136 @@
+"""The ``clevr`` detector: our detectron2 Faster R-CNN (``clevr_model``) behind the ``Detector`` contract.
+
+Weights live in ``weights/clevr-detector.safetensors`` (fp16) with ``clevr-detector.json``
+(``ClevrDetectorConfig``) beside them; ``vqa train detector`` rebuilds both.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import WeightsError
+from .base import DetectedObject, Detections, register_detector
+from .config import ClevrDetectorConfig
+from .geometry import camera_distance, pixel_to_ground
+
+__all__ = ["DEFAULT_DETECTOR_WEIGHTS", "ClevrDetector", "save_detector", "load_detector_state"]
+
+DEFAULT_DETECTOR_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "clevr-detector.safetensors"
+
+
+def _stem(path: str | Path) -> Path:
+    path = Path(path)
+    return path.with_suffix("") if path.suffix in (".safetensors", ".json") else path
+
+
+def save_detector(model: torch.nn.Module, config: ClevrDetectorConfig, path: str | Path,
+                  metadata: dict | None = None) -> Path:
+    """Write ``<stem>.safetensors`` (floating tensors as fp16) and ``<stem>.json``."""
+    from safetensors.torch import save_file
+
+    stem = _stem(path)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: (v.detach().to(torch.float16) if v.is_floating_point() else v.detach()).contiguous()
+             for k, v in model.state_dict().items()}
+    save_file(state, str(stem) + ".safetensors", metadata={k: str(v) for k, v in (metadata or {}).items()})
+    config.to_json(str(stem) + ".json")
+    return Path(str(stem) + ".safetensors")
+
+
+def load_detector_state(path: str | Path) -> tuple[ClevrDetectorConfig, dict[str, torch.Tensor]]:
+    from safetensors.torch import load_file
+
+    stem = _stem(path)
+    weights, config = Path(str(stem) + ".safetensors"), Path(str(stem) + ".json")
+    if not weights.is_file() or not config.is_file():
+        raise WeightsError(f"detector weights not found at {weights} (+ {config.name}); "
+                           "train them with `vqa train detector` or pass --detector-weights")
+    try:
+        cfg = ClevrDetectorConfig.from_json(config)
+    except (json.JSONDecodeError, TypeError, ValueError) as e:
+        raise WeightsError(f"{config} is not a valid detector config ({e})") from None
+    state = {k: (v.float() if v.is_floating_point() else v) for k, v in load_file(str(weights)).items()}
+    return cfg, state
+
+
+class ClevrDetector:
+    """Detects CLEVR objects: box, attribute distributions, projected centre and camera distance.
+
+    ``detect(image)`` takes an RGB ``PIL.Image`` (``vqa.perception.image.load_image`` makes one);
+    an image that is not 480 x 320 is resized so its short side is ``config.min_size`` (at most
+    ``config.max_size`` long), and boxes are mapped back to its own pixels.
+    """
+
+    name = "clevr"
+
+    def __init__(self, model: torch.nn.Module, config: ClevrDetectorConfig):
+        self.model = model.eval()
+        self.config = config
+
+    @classmethod
+    def from_config(cls, config: ClevrDetectorConfig) -> "ClevrDetector":
+        from .clevr_model import build_clevr_model
+
+        return cls(build_clevr_model(config), config)
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path = DEFAULT_DETECTOR_WEIGHTS) -> "ClevrDetector":
+        config, state = load_detector_state(path)
+        det = cls.from_config(config)
+        missing, unexpected = det.model.load_state_dict(state, strict=False)
+        if missing or unexpected:
+            raise WeightsError(f"{path} does not match its config: missing {missing[:3]}, unexpected {unexpected[:3]}")
+        return det
+
+    def _input(self, image) -> tuple[dict, float, float]:
+        w, h = image.size
+        scale = self.config.min_size / min(w, h)
+        if max(w, h) * scale > self.config.max_size:
+            scale = self.config.max_size / max(w, h)
+        nw, nh = int(round(w * scale)), int(round(h * scale))
+        if (nw, nh) != (w, h):
+            image = image.resize((nw, nh))
+        arr = np.asarray(image.convert("RGB"), dtype=np.uint8)
+        return {"image": torch.as_tensor(arr.transpose(2, 0, 1).copy()), "height": nh, "width": nw}, w / nw, h / nh
+
+    def detect_batch(self, images: list) -> list[Detections]:
+        from .clevr_model import predict
+
+        t0 = time.perf_counter()
+        inputs = [self._input(im) for im in images]
+        outs = predict(self.model, self.config, [x[0] for x in inputs])
+        seconds = (time.perf_counter() - t0) / max(len(images), 1)
+        return [self._detections(o, im.size, sx, sy, seconds) for o, im, (_, sx, sy) in zip(outs, images, inputs)]
+
+    def detect(self, image) -> Detections:
+        return self.detect_batch([image])[0]
+
+    def _detections(self, out: dict, size, sx: float, sy: float, seconds: float) -> Detections:
+        from .config import CLEVR_ATTRIBUTE_VALUES
+
+        scale = torch.tensor([sx, sy, sx, sy])
+        boxes = (out["boxes"] * scale).tolist()
+        centres = (out["centres"] * scale[:2]).numpy()
+        attrs = {a: out["attrs"][a].numpy() for a in CLEVR_ATTRIBUTE_VALUES}
+        sizes = [CLEVR_ATTRIBUTE_VALUES["size"][int(i)] for i in attrs["size"].argmax(1)]
+        # depth only means something in CLEVR's camera geometry, which holds for 480 x 320 images
+        depth = camera_distance(pixel_to_ground(centres / [sx, sy], sizes), sizes) if len(sizes) else []
+        objects = []
+        for k in range(len(boxes)):
+            probs = {a: {v: float(p) for v, p in zip(vals, attrs[a][k])} for a, vals in CLEVR_ATTRIBUTE_VALUES.items()}
+            objects.append(DetectedObject(
+                box=[round(float(c), 2) for c in boxes[k]],
+                name=max(probs["shape"], key=probs["shape"].get),
+                score=float(out["scores"][k]), attributes=probs,
+                pixel=[round(float(centres[k, 0]), 2), round(float(centres[k, 1]), 2), round(float(depth[k]), 3)],
+                feature=out["features"][k].tolist()))
+        return Detections(objects, width=size[0], height=size[1], detector=self.name, seconds=seconds)
+
+
+@register_detector("clevr")
+def _clevr_factory() -> ClevrDetector:
+    return ClevrDetector.from_pretrained(DEFAULT_DETECTOR_WEIGHTS)

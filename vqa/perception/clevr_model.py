@@ -1,0 +1,181 @@
+"""The CLEVR detector's network, built with detectron2 (imported only when this module is).
+
+A Faster R-CNN (``GeneralizedRCNN``: ResNet-18 + FPN backbone, RPN, ROI heads) with one
+foreground class ("object", class-agnostic boxes) whose ROI head ``ClevrROIHeads`` adds, from
+the same box features plus an embedding of the proposal's normalised box ``g``:
+
+    p(a | roi) = softmax(W_a [h; g])          for a in size, colour, material, shape
+    c = c_prop + (dx, dy) * (w_prop, h_prop)  the projected 3-D centre (CLEVR's ``pixel_coords``)
+
+Factorised attribute heads share what they learn across the 96 combinations (few examples per
+combination here); the centre head exists because the centre of a partly hidden object is not the
+centre of its visible box. Shapes: R proposals, F = ``fc_dim``, G = ``geo_dim``.
+"""
+from __future__ import annotations
+
+import torch
+from detectron2.config import CfgNode, get_cfg
+from detectron2.config import configurable
+from detectron2.layers import ShapeSpec, batched_nms, cat
+from detectron2.modeling import ROI_HEADS_REGISTRY, StandardROIHeads, build_model
+from detectron2.structures import Boxes, Instances
+from torch import nn
+from torch.nn import functional as F
+
+from .config import CLEVR_ATTRIBUTE_VALUES, ClevrDetectorConfig
+
+__all__ = ["ClevrROIHeads", "build_d2_config", "build_clevr_model", "predict"]
+
+
+def build_d2_config(config: ClevrDetectorConfig) -> CfgNode:
+    """Map our flat config onto detectron2's ``CfgNode``."""
+    backbones = {"ClevrNet-FPN": "build_clevrnet_fpn_backbone", "R-18-FPN": "build_resnet_fpn_backbone"}
+    if config.backbone not in backbones:
+        raise NotImplementedError(f"backbone {config.backbone!r} is not implemented; use one of {sorted(backbones)}")
+    from . import backbone  # noqa: F401  registers build_clevrnet_fpn_backbone
+
+    cfg = get_cfg()
+    cfg.MODEL.DEVICE = "cpu"
+    cfg.MODEL.META_ARCHITECTURE = "GeneralizedRCNN"
+    cfg.MODEL.BACKBONE.NAME = backbones[config.backbone]
+    cfg.MODEL.BACKBONE.FREEZE_AT = 0  # trained from scratch: nothing to freeze
+    cfg.MODEL.RESNETS.DEPTH = 18
+    cfg.MODEL.RESNETS.RES2_OUT_CHANNELS = 64
+    cfg.MODEL.RESNETS.NORM = config.norm
+    cfg.MODEL.RESNETS.OUT_FEATURES = ["res2", "res3", "res4", "res5"]
+    cfg.MODEL.FPN.IN_FEATURES = ["res2", "res3", "res4", "res5"]
+    cfg.MODEL.FPN.OUT_CHANNELS = config.fpn_channels
+    cfg.MODEL.ANCHOR_GENERATOR.SIZES = [[s] for s in config.anchor_sizes]
+    cfg.MODEL.ANCHOR_GENERATOR.ASPECT_RATIOS = [[0.67, 1.0, 1.5]]
+    cfg.MODEL.RPN.IN_FEATURES = ["p2", "p3", "p4", "p5", "p6"]
+    cfg.MODEL.RPN.PRE_NMS_TOPK_TRAIN = 1000
+    cfg.MODEL.RPN.PRE_NMS_TOPK_TEST = 500
+    cfg.MODEL.RPN.POST_NMS_TOPK_TRAIN = config.rpn_post_nms_train
+    cfg.MODEL.RPN.POST_NMS_TOPK_TEST = config.rpn_post_nms_test
+    cfg.MODEL.RPN.BATCH_SIZE_PER_IMAGE = 128
+    cfg.MODEL.ROI_HEADS.NAME = "ClevrROIHeads"
+    cfg.MODEL.ROI_HEADS.IN_FEATURES = ["p2", "p3", "p4", "p5"]
+    cfg.MODEL.ROI_HEADS.NUM_CLASSES = 1
+    cfg.MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE = config.roi_batch_per_image
+    cfg.MODEL.ROI_HEADS.SCORE_THRESH_TEST = config.score_threshold
+    cfg.MODEL.ROI_HEADS.NMS_THRESH_TEST = config.nms_threshold
+    cfg.MODEL.ROI_BOX_HEAD.NAME = "FastRCNNConvFCHead"
+    cfg.MODEL.ROI_BOX_HEAD.NUM_FC = 2
+    cfg.MODEL.ROI_BOX_HEAD.FC_DIM = config.fc_dim
+    cfg.MODEL.ROI_BOX_HEAD.POOLER_RESOLUTION = 7
+    cfg.MODEL.ROI_BOX_HEAD.CLS_AGNOSTIC_BBOX_REG = True
+    cfg.MODEL.ROI_BOX_HEAD.GEO_DIM = config.geo_dim  # our key: ClevrROIHeads' box embedding size
+    cfg.MODEL.MASK_ON = False
+    cfg.MODEL.PIXEL_MEAN = list(config.pixel_mean)
+    cfg.MODEL.PIXEL_STD = list(config.pixel_std)
+    cfg.INPUT.FORMAT = "RGB"
+    cfg.INPUT.MIN_SIZE_TEST = config.min_size
+    cfg.INPUT.MAX_SIZE_TEST = config.max_size
+    cfg.TEST.DETECTIONS_PER_IMAGE = config.max_detections
+    return cfg
+
+
+def _box_geometry(boxes: Boxes, image_size: tuple[int, int]) -> torch.Tensor:
+    """``Tensor[R, 6]``: x0, y0, x1, y1, w, h of xyxy boxes divided by the image width/height."""
+    h, w = image_size
+    b = boxes.tensor / boxes.tensor.new_tensor([w, h, w, h])
+    return torch.cat([b, b[:, 2:] - b[:, :2]], dim=1)
+
+
+@ROI_HEADS_REGISTRY.register()
+class ClevrROIHeads(StandardROIHeads):
+    """``StandardROIHeads`` plus attribute heads and a centre head (see the module docstring).
+
+    Training adds ``loss_attr_<name>`` (cross-entropy over foreground proposals) and
+    ``loss_centre`` (smooth L1 on the centre offset) to the Fast R-CNN losses; it needs the
+    targets' ``gt_attrs`` (``Tensor[N, 4]``, value indices in ``CLEVR_ATTRIBUTE_VALUES`` order)
+    and ``gt_centers`` (``Tensor[N, 2]`` pixels).
+    """
+
+    @configurable
+    def __init__(self, *, geo_embed: nn.Module, attr_heads: nn.ModuleDict, centre_head: nn.Module, **kwargs):
+        super().__init__(**kwargs)
+        self.geo_embed = geo_embed
+        self.attr_heads = attr_heads
+        self.centre_head = centre_head
+
+    @classmethod
+    def from_config(cls, cfg, input_shape):
+        ret = super().from_config(cfg, input_shape)
+        fc_dim = ret["box_head"].output_shape.channels
+        geo_dim = cfg.MODEL.ROI_BOX_HEAD.GEO_DIM
+        ret["geo_embed"] = nn.Sequential(nn.Linear(6, geo_dim), nn.ReLU())
+        ret["attr_heads"] = nn.ModuleDict({a: nn.Linear(fc_dim + geo_dim, len(v)) for a, v in CLEVR_ATTRIBUTE_VALUES.items()})
+        ret["centre_head"] = nn.Linear(fc_dim + geo_dim, 2)
+        return ret
+
+    def _roi_features(self, features, proposals):
+        """Box-head features ``[R, F]`` and the same joined with the box embedding ``[R, F + G]``."""
+        feats = [features[f] for f in self.box_in_features]
+        boxes = [x.proposal_boxes for x in proposals]
+        h = self.box_head(self.box_pooler(feats, boxes))
+        g = cat([_box_geometry(b, x.image_size) for b, x in zip(boxes, proposals)], dim=0)
+        return h, torch.cat([h, self.geo_embed(g)], dim=1)
+
+    def _forward_box(self, features, proposals):
+        if not self.training:
+            raise RuntimeError("ClevrROIHeads answers through clevr_model.predict(), not model.inference()")
+        h, hg = self._roi_features(features, proposals)
+        losses = self.box_predictor.losses(self.box_predictor(h), proposals)
+        gt_classes = cat([p.gt_classes for p in proposals], dim=0)
+        fg = (gt_classes >= 0) & (gt_classes < self.num_classes)
+        if fg.any() and proposals[0].has("gt_attrs"):
+            gt_attrs = cat([p.gt_attrs for p in proposals if p.has("gt_attrs")], dim=0)[fg]
+            for k, (name, head) in enumerate(self.attr_heads.items()):
+                losses[f"loss_attr_{name}"] = F.cross_entropy(head(hg[fg]), gt_attrs[:, k])
+            prop = cat([p.proposal_boxes.tensor for p in proposals], dim=0)[fg]
+            gt_c = cat([p.gt_centers for p in proposals], dim=0)[fg]
+            target = (gt_c - (prop[:, :2] + prop[:, 2:]) / 2) / (prop[:, 2:] - prop[:, :2]).clamp(min=1.0)
+            losses["loss_centre"] = F.smooth_l1_loss(self.centre_head(hg[fg]), target, beta=0.05)
+        else:  # keep every parameter in the graph
+            zero = sum(p.sum() for p in list(self.attr_heads.parameters()) + list(self.centre_head.parameters())) * 0.0
+            for name in self.attr_heads:
+                losses[f"loss_attr_{name}"] = zero
+            losses["loss_centre"] = zero
+        return losses
+
+    @torch.no_grad()
+    def predict(self, features, proposals, score_threshold: float, nms_threshold: float, max_detections: int):
+        """Per image: a dict of ``boxes [D, 4]`` (xyxy), ``scores [D]``, ``centres [D, 2]``,
+        ``attrs`` {name: ``[D, V]`` probabilities}, ``features [D, F]``, sorted by score."""
+        h, hg = self._roi_features(features, proposals)
+        logits, deltas = self.box_predictor(h)
+        scores = F.softmax(logits, dim=1)[:, 0]  # class 0 = object, last = background
+        out, start = [], 0
+        for p in proposals:
+            n = len(p)
+            sl = slice(start, start + n)
+            start += n
+            prop = p.proposal_boxes.tensor
+            boxes = Boxes(self.box_predictor.box2box_transform.apply_deltas(deltas[sl], prop))
+            boxes.clip(p.image_size)
+            centres = (prop[:, :2] + prop[:, 2:]) / 2 + self.centre_head(hg[sl]) * (prop[:, 2:] - prop[:, :2]).clamp(min=1.0)
+            keep = torch.nonzero(scores[sl] >= score_threshold).squeeze(1)
+            keep = keep[batched_nms(boxes.tensor[keep], scores[sl][keep], torch.zeros_like(keep), nms_threshold)]
+            keep = keep[:max_detections]
+            out.append({"boxes": boxes.tensor[keep], "scores": scores[sl][keep], "centres": centres[keep],
+                        "attrs": {a: F.softmax(head(hg[sl][keep]), dim=1) for a, head in self.attr_heads.items()},
+                        "features": h[sl][keep]})
+        return out
+
+
+def build_clevr_model(config: ClevrDetectorConfig) -> nn.Module:
+    return build_model(build_d2_config(config))
+
+
+@torch.no_grad()
+def predict(model, config: ClevrDetectorConfig, batched_inputs: list[dict]) -> list[dict]:
+    """Run the detector on detectron2-style inputs (``{"image": uint8 Tensor[3, H, W] RGB}``).
+
+    Boxes and centres come back in the input tensor's pixels (the caller maps resized inputs back).
+    """
+    images = model.preprocess_image(batched_inputs)
+    features = model.backbone(images.tensor)
+    proposals, _ = model.proposal_generator(images, features, None)
+    return model.roi_heads.predict(features, proposals, config.score_threshold, config.nms_threshold,
+                                   config.max_detections)

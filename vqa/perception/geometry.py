@@ -1,0 +1,75 @@
+"""From an image position to CLEVR's ground plane, as pure numpy functions.
+
+CLEVR objects rest on the floor (z = 0) and the camera barely moves (jitter of 0.5 units), so the
+projected centre of an object of radius r, which lies on the plane z = r, maps to the ground
+position (x, y) by one homography per size:  ``[x, y, 1]^T ~ H_size [u, v, 1]^T``. The camera
+position C then gives the depth CLEVR reports in ``pixel_coords[2]``: ``|C - (x, y, r)|``.
+
+``GROUND_HOMOGRAPHY`` and ``CAMERA_LOCATION`` were fitted with ``fit_ground_homography`` /
+``fit_camera`` on the annotated training scenes of ``CLEVR_train_scenes.json`` (image index not a
+multiple of 5); ``tests/perception/test_geometry.py`` refits them and compares.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["SIZE_RADIUS", "GROUND_HOMOGRAPHY", "CAMERA_LOCATION", "fit_ground_homography", "fit_camera",
+           "pixel_to_ground", "camera_distance"]
+
+SIZE_RADIUS = {"large": 0.7, "small": 0.35}  # half of the objects' size in scene units (z of their centre)
+
+GROUND_HOMOGRAPHY = {
+    "large": [[0.0208378300, 0.0559178149, -12.4002310900], [0.0241480994, -0.0483141378, 0.5010619404],
+              [-0.0004172060, 0.0049066386, 1.0]],
+    "small": [[0.0219130783, 0.0556482796, -13.4605195661], [0.0253231390, -0.0481803241, 0.9359562855],
+              [-0.0003891897, 0.0047471265, 1.0]],
+}
+CAMERA_LOCATION = [7.3133790536, -6.3641730502, 6.0933415881]
+
+
+def fit_ground_homography(pixels: np.ndarray, ground: np.ndarray) -> np.ndarray:
+    """Direct linear transform by least squares (the last entry fixed to 1).
+
+    Args:
+        pixels: ``[N, 2]`` image positions (u, v), N >= 4.
+        ground: ``[N, 2]`` matching ground positions (x, y).
+
+    Returns:
+        ``[3, 3]`` H with ``[x, y, 1] ~ H [u, v, 1]``.
+    """
+    u, v = pixels[:, 0].astype(np.float64), pixels[:, 1].astype(np.float64)
+    x, y = ground[:, 0].astype(np.float64), ground[:, 1].astype(np.float64)
+    one, zero = np.ones_like(u), np.zeros_like(u)
+    # x (h31 u + h32 v + 1) = h11 u + h12 v + h13, and the same for y
+    A = np.concatenate([np.stack([u, v, one, zero, zero, zero, -x * u, -x * v], 1),
+                        np.stack([zero, zero, zero, u, v, one, -y * u, -y * v], 1)])
+    b = np.concatenate([x, y])
+    h = np.linalg.lstsq(A, b, rcond=None)[0]
+    return np.append(h, 1.0).reshape(3, 3)
+
+
+def fit_camera(points: np.ndarray, depths: np.ndarray) -> np.ndarray:
+    """Camera position C from 3-D points p and their distances d: ``2 p.C - |C|^2 = |p|^2 - d^2``,
+    linear in (C, |C|^2). Returns ``[3]``."""
+    A = np.concatenate([2 * points, -np.ones((len(points), 1))], axis=1)
+    b = (points ** 2).sum(1) - depths ** 2
+    return np.linalg.lstsq(A, b, rcond=None)[0][:3]
+
+
+def pixel_to_ground(pixels: np.ndarray, sizes: list[str], homographies: dict | None = None) -> np.ndarray:
+    """``[N, 2]`` image centres (u, v) of objects of the given sizes -> ``[N, 2]`` ground (x, y)."""
+    homographies = GROUND_HOMOGRAPHY if homographies is None else homographies
+    pixels = np.asarray(pixels, dtype=np.float64).reshape(-1, 2)
+    out = np.zeros((len(pixels), 2))
+    for k, (p, s) in enumerate(zip(pixels, sizes)):
+        q = np.asarray(homographies[s]) @ np.array([p[0], p[1], 1.0])
+        out[k] = q[:2] / q[2]
+    return out
+
+
+def camera_distance(ground: np.ndarray, sizes: list[str], camera: list[float] | None = None) -> np.ndarray:
+    """``[N]`` distances from the camera to the centres at ground (x, y) and height r(size)."""
+    c = np.asarray(CAMERA_LOCATION if camera is None else camera, dtype=np.float64)
+    pts = np.concatenate([np.asarray(ground, dtype=np.float64).reshape(-1, 2),
+                          np.array([[SIZE_RADIUS[s]] for s in sizes]).reshape(-1, 1)], axis=1)
+    return np.linalg.norm(pts - c, axis=1)

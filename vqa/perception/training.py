@@ -1,0 +1,291 @@
+"""``vqa train detector``: train the CLEVR detector with detectron2's trainer and hooks.
+
+Data: the shared renders (exact boxes) and the real CLEVR training images (boxes from
+``BoxModel``; real images count twice, being the domain we answer on), plus any folders
+``vqa render`` wrote. Held-out real images (index a multiple of 5) are never trained on; the
+trainer reports on them at the end. Checkpoints are safetensors (model, optimiser moments)
+plus a JSON with the iteration, so an interrupted run resumes where it stopped.
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageFilter
+
+from .clevr_data import BoxModel, real_records, render_records
+from .config import ClevrDetectorConfig
+
+__all__ = ["DetectorTrainConfig", "ClevrMapper", "train_detector", "evaluate_on_records"]
+
+
+@dataclass
+class DetectorTrainConfig:
+    out: str = "weights/clevr-detector"
+    workdir: str = "runs/detector"
+    shared: str = "../shared/data"
+    renders: list[str] = field(default_factory=list)  # extra `vqa render` folders (scenes.json + images/)
+    iterations: int = 4000
+    batch_size: int = 2
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup: int = 200
+    real_repeat: int = 2
+    threads: int = 2
+    seed: int = 0
+    checkpoint_every: int = 200
+    progress: bool = True
+    model: ClevrDetectorConfig = field(default_factory=ClevrDetectorConfig)
+
+
+class ClevrMapper:
+    """Dataset dict -> model input with ``Instances`` (gt_boxes, gt_classes, gt_attrs, gt_centers).
+
+    Augmentations: horizontal flip (attributes do not change), brightness/contrast, and blur or
+    noise (renders at 32 samples are grainier than CLEVR's 512). Decoded images are cached.
+    """
+
+    def __init__(self, augment: bool = True, seed: int = 0):
+        self.augment = augment
+        self.rng = random.Random(seed)
+        self._cache: dict[str, np.ndarray] = {}
+
+    def _image(self, path: str) -> np.ndarray:
+        if path not in self._cache:
+            self._cache[path] = np.asarray(Image.open(path).convert("RGB"), dtype=np.uint8)
+        return self._cache[path]
+
+    def __call__(self, record: dict) -> dict:
+        from detectron2.structures import Boxes, Instances
+
+        img = self._image(record["file_name"])
+        h, w = img.shape[:2]
+        boxes = np.array([a["bbox"] for a in record["annotations"]], dtype=np.float32).reshape(-1, 4)
+        centres = np.array([a["center"] for a in record["annotations"]], dtype=np.float32).reshape(-1, 2)
+        attrs = np.array([a["attrs"] for a in record["annotations"]], dtype=np.int64).reshape(-1, 4)
+        if self.augment:
+            r = self.rng
+            if r.random() < 0.5:
+                img = img[:, ::-1]
+                boxes = np.stack([w - boxes[:, 2], boxes[:, 1], w - boxes[:, 0], boxes[:, 3]], 1)
+                centres = np.stack([w - centres[:, 0], centres[:, 1]], 1)
+            x = img.astype(np.float32)
+            x = (x - x.mean()) * r.uniform(0.85, 1.15) + x.mean() * r.uniform(0.85, 1.15)
+            if record.get("source") == "render" and r.random() < 0.6:
+                pil = Image.fromarray(np.clip(x, 0, 255).astype(np.uint8))
+                x = np.asarray(pil.filter(ImageFilter.GaussianBlur(r.uniform(0.4, 1.0))), dtype=np.float32)
+            elif r.random() < 0.5:
+                x = x + np.random.default_rng(r.randrange(2**31)).normal(0, r.uniform(1, 5), x.shape)
+            img = np.clip(x, 0, 255).astype(np.uint8)
+        inst = Instances((h, w))
+        inst.gt_boxes = Boxes(torch.as_tensor(boxes))
+        inst.gt_classes = torch.zeros(len(boxes), dtype=torch.int64)
+        inst.gt_attrs = torch.as_tensor(attrs)
+        inst.gt_centers = torch.as_tensor(centres)
+        return {"image": torch.as_tensor(np.ascontiguousarray(img.transpose(2, 0, 1))), "height": h, "width": w,
+                "instances": inst, "file_name": record["file_name"]}
+
+
+def build_records(tc: DetectorTrainConfig) -> tuple[list[dict], list[dict]]:
+    """(training records, held-out real records)."""
+    shared = Path(tc.shared)
+    renders, render_scenes = render_records(shared / "clevr_renders" / "scenes.json")
+    for k, folder in enumerate(tc.renders):
+        more, scenes = render_records(Path(folder) / "scenes.json", id_offset=10000 * (k + 1))
+        renders += more
+        render_scenes += scenes
+    box_model = BoxModel.fit(render_scenes)
+    clevr = shared / "clevr"
+    real = real_records(clevr / "CLEVR_train_scenes.json", clevr / "images", box_model, split="train")
+    val = real_records(clevr / "CLEVR_train_scenes.json", clevr / "images", box_model, split="val")
+    return renders + real * tc.real_repeat, val
+
+
+def _lr_factor(it: int, tc: DetectorTrainConfig) -> float:
+    if it < tc.warmup:
+        return (it + 1) / tc.warmup
+    t = (it - tc.warmup) / max(tc.iterations - tc.warmup, 1)
+    return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(t, 1.0)))
+
+
+def _save_checkpoint(model, optimizer, it: int, workdir: Path, extra: dict) -> None:
+    """Model and AdamW moments as safetensors; iteration and param-group settings as JSON."""
+    from safetensors.torch import save_file
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
+    opt = optimizer.state_dict()
+    for idx, st in opt["state"].items():
+        for name, v in st.items():
+            tensors[f"optim.{idx}.{name}"] = torch.as_tensor(v).detach().contiguous()
+    tmp = workdir / "checkpoint.tmp.safetensors"
+    save_file(tensors, str(tmp))
+    tmp.replace(workdir / "checkpoint.safetensors")
+    groups = [{k: v for k, v in g.items() if k != "params"} for g in opt["param_groups"]]
+    (workdir / "checkpoint.json").write_text(json.dumps({"iteration": it, "param_groups": groups, **extra}, indent=1))
+
+
+def _load_checkpoint(model, optimizer, workdir: Path) -> tuple[int, dict]:
+    from safetensors.torch import load_file
+
+    meta = json.loads((workdir / "checkpoint.json").read_text())
+    tensors = load_file(str(workdir / "checkpoint.safetensors"))
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    state: dict[int, dict] = {}
+    for k, v in tensors.items():
+        if k.startswith("optim."):
+            _, idx, name = k.split(".", 2)
+            state.setdefault(int(idx), {})[name] = v
+    opt = optimizer.state_dict()
+    for g, saved in zip(opt["param_groups"], meta["param_groups"]):
+        g.update({k: v for k, v in saved.items() if k in g})
+    optimizer.load_state_dict({"state": state, "param_groups": opt["param_groups"]})
+    return meta["iteration"], meta
+
+
+def evaluate_on_records(detector, records: list[dict], batch: int = 4, progress: bool = False) -> dict:
+    """Detector figures (``vqa.perception.evaluate.score_graphs``) on records with annotations."""
+    from tqdm import tqdm
+
+    from ..graph.from_detections import detections_to_graph
+    from ..graph.io import scene_from_clevr
+    from .evaluate import score_graphs
+
+    preds, golds = [], []
+    for start in tqdm(range(0, len(records), batch), disable=not progress, desc="evaluate", leave=False):
+        chunk = records[start:start + batch]
+        images = [Image.open(r["file_name"]).convert("RGB") for r in chunk]
+        for r, det in zip(chunk, detector.detect_batch(images)):
+            preds.append(detections_to_graph(det, Path(r["file_name"]).name))
+            golds.append(scene_from_clevr(r["scene"]) if "scene" in r else None)
+    return score_graphs(preds, golds)
+
+
+def train_detector(tc: DetectorTrainConfig, log=print) -> dict:
+    """Train (or resume) and write ``tc.out``.safetensors/.json/.md; returns the report."""
+    from detectron2.engine import HookBase, SimpleTrainer
+    from detectron2.data import build_detection_train_loader
+    from tqdm import tqdm
+
+    from .clevr_detector import ClevrDetector, save_detector
+    from .clevr_model import build_clevr_model
+
+    torch.set_num_threads(tc.threads)
+    torch.manual_seed(tc.seed)
+    random.seed(tc.seed)
+    np.random.seed(tc.seed)
+    workdir = Path(tc.workdir)
+    train_records, val_records = build_records(tc)
+    log(f"training records: {len(train_records)} (real counted {tc.real_repeat}x), held-out real images: {len(val_records)}")
+
+    model = build_clevr_model(tc.model)
+    model.train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+    start_iter, meta = 0, {}
+    if (workdir / "checkpoint.json").is_file():
+        start_iter, meta = _load_checkpoint(model, optimizer, workdir)
+        log(f"resuming from iteration {start_iter}")
+    seconds_before = float(meta.get("train_seconds", 0.0))
+
+    loader = build_detection_train_loader(train_records, mapper=ClevrMapper(augment=True, seed=tc.seed + start_iter),
+                                          total_batch_size=tc.batch_size, aspect_ratio_grouping=False, num_workers=0)
+    trainer = SimpleTrainer(model, loader, optimizer)
+
+    class Schedule(HookBase):
+        def before_step(self):
+            for g in self.trainer.optimizer.param_groups:
+                g["lr"] = tc.lr * _lr_factor(self.trainer.iter, tc)
+
+    class Progress(HookBase):
+        def before_train(self):
+            self.bar = tqdm(total=tc.iterations, initial=start_iter, disable=not tc.progress, desc="train detector",
+                            mininterval=5)
+            self.t0 = time.perf_counter()
+
+        def after_step(self):
+            losses = {k: v.median(20) for k, v in self.trainer.storage.histories().items() if "loss" in k}
+            self.bar.set_postfix(loss=f"{sum(losses.values()):.3f}", refresh=False)
+            self.bar.update(1)
+
+        def after_train(self):
+            self.bar.close()
+
+    class Checkpoint(HookBase):
+        def after_step(self):
+            it = self.trainer.iter + 1
+            if it % tc.checkpoint_every == 0 or it == tc.iterations:
+                spent = seconds_before + time.perf_counter() - progress.t0
+                losses = {k: round(v.median(20), 4) for k, v in self.trainer.storage.histories().items() if "loss" in k}
+                _save_checkpoint(self.trainer.model, self.trainer.optimizer, it, workdir,
+                                 {"train_seconds": spent, "losses": losses, "config": asdict(tc)})
+
+    progress = Progress()
+    trainer.register_hooks([Schedule(), progress, Checkpoint()])
+    if start_iter < tc.iterations:
+        trainer.train(start_iter, tc.iterations)
+    meta = json.loads((workdir / "checkpoint.json").read_text())
+
+    detector = ClevrDetector(model.eval(), tc.model)
+    for r in val_records:
+        r["scene"] = _scene_of(tc, r)
+    t0 = time.perf_counter()
+    report = {"held_out_real": evaluate_on_records(detector, val_records, progress=tc.progress),
+              "train_seconds": round(meta["train_seconds"], 1), "iterations": tc.iterations,
+              "train_images": len(train_records), "eval_seconds": round(time.perf_counter() - t0, 1)}
+    save_detector(model, tc.model, tc.out, metadata={"iterations": tc.iterations})
+    write_model_card(tc, report, Path(tc.out + ".md"))
+    (workdir / "report.json").write_text(json.dumps(report, indent=2))
+    return report
+
+
+_SCENES_CACHE: dict[str, dict] = {}
+
+
+def _scene_of(tc: DetectorTrainConfig, record: dict) -> dict:
+    path = str(Path(tc.shared) / "clevr" / "CLEVR_train_scenes.json")
+    if path not in _SCENES_CACHE:
+        _SCENES_CACHE[path] = {s["image_filename"]: s for s in json.loads(Path(path).read_text())["scenes"]}
+    return _SCENES_CACHE[path][Path(record["file_name"]).name]
+
+
+def write_model_card(tc: DetectorTrainConfig, report: dict, path: Path) -> None:
+    r = report["held_out_real"]
+    attrs = ", ".join(f"{a} {v:.2%}" for a, v in r["attribute_accuracy"].items())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"""# clevr-detector
+
+A Faster R-CNN built with detectron2 (ResNet-18 + FPN backbone, trained from scratch here on CPU)
+whose ROI head predicts one "object" class with a class-agnostic box, CLEVR's four attributes
+(size, colour, material, shape) as factorised softmaxes, and the object's projected 3-D centre
+(CLEVR's `pixel_coords`). Depth (`pixel[2]`) and ground positions come from the fixed CLEVR camera
+geometry (`vqa/perception/geometry.py`). Rebuild with `vqa train detector` (config: `clevr-detector.json`).
+
+## Training
+- Data: {report['train_images']} records: the 400 shared renders (`clevr_renders`, exact boxes) and
+  the real CLEVR v1.0 training images whose index is not a multiple of 5 (boxes predicted from
+  `pixel_coords`, size, shape and rotation by a least-squares model fitted on the renders),
+  counted {tc.real_repeat}x.
+- {tc.iterations} iterations of batch {tc.batch_size}, AdamW lr {tc.lr} (warm-up {tc.warmup}, cosine),
+  flips, brightness/contrast, blur/noise; {report['train_seconds']:.0f} s on {tc.threads} CPU threads.
+
+## Held-out real CLEVR images ({r['images']} images, index a multiple of 5, never trained on)
+A match is a predicted centre within 10 px of the annotated `pixel_coords`.
+
+| figure | value |
+| --- | --- |
+| object recall | {r['recall']:.2%} ({r['matched']}/{r['gold_objects']}) |
+| object precision | {r['precision']:.2%} ({r['matched']}/{r['predicted_objects']}) |
+| all four attributes right (matched objects) | {r['all_attributes_accuracy']:.2%} |
+| per attribute | {attrs} |
+| left/right/front/behind agreement (matched pairs) | {r['relation_agreement']:.2%} ({r['relation_pairs']} pair-predicates) |
+
+## Data
+CLEVR v1.0 (Johnson et al., CVPR 2017), CC BY 4.0; the shared renders use the official CLEVR
+Blender assets (facebookresearch/clevr-dataset-gen, BSD). detectron2 (Apache-2.0).
+""")
