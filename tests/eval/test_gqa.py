@@ -240,3 +240,23 @@ def test_evaluate_choices_missing_question_raise():
 def test_evaluate_grounding_needs_both_inputs():
     with pytest.raises(DataError, match="both scene_graphs and attentions"):
         evaluate(_questions(), _predictions(), attentions={"q1": [[1.0]]})
+
+
+def test_evaluate_counts_repeated_predictions():
+    assert evaluate(_questions(), _predictions())["duplicate_predictions"] == 1  # q6, last wins
+
+
+def test_evaluate_empty_choices_scores_zero_like_official():
+    # The official tests `if choices`: an empty file makes every prediction invalid, implausible.
+    m = evaluate(_questions(), _predictions(), choices={})
+    assert m["validity"] == 0.0 and m["plausibility"] == 0.0
+
+
+def test_evaluate_unbalanced_question_needs_only_answer():
+    qs = _questions()
+    qs["q2"] = {"isBalanced": False, "answer": "yes"}  # all the official reads of it (as entailed)
+    qs["q8"] = {"isBalanced": 0}
+    assert evaluate(qs, _predictions())["consistency"] == pytest.approx(75.0)
+    qs["q9"] = {"question": "Is it?"}
+    with pytest.raises(DataError, match=r"questions\['q9'\] must be an object with 'isBalanced'"):
+        evaluate(qs, _predictions())

@@ -90,6 +90,46 @@ def test_question_accuracy_articles_dropped():
     assert question_accuracy("an dog", gts) == pytest.approx(0.6)
 
 
+def test_question_accuracy_its_is_not_its():
+    # "its" is no key of the contraction map and "'" is no punctuation mark: they never meet.
+    assert question_accuracy("its", _answers(("it's", 3), ("no", 7))) == 0.0
+    assert question_accuracy("it's", _answers(("it's", 3), ("no", 7))) == pytest.approx(0.9)
+    assert question_accuracy("its", _answers(("its", 3), ("no", 7))) == pytest.approx(0.9)
+
+
+def test_question_accuracy_punctuation_next_to_digits():
+    gts = _answers(("2", 4), ("3", 6))
+    assert question_accuracy("2.", gts) == 1.0  # period not followed by a digit: removed
+    assert question_accuracy("(2)", gts) == 1.0  # parentheses become spaces, split away
+    assert question_accuracy("2 .", gts) == 1.0
+    assert question_accuracy("2.0", gts) == 0.0  # period before a digit stays
+    assert question_accuracy("$2", gts) == 0.0  # '$' is not in the official list
+    gts = _answers(("1000", 1), ("34", 2), ("lots", 7))
+    assert question_accuracy("1,000", gts) == pytest.approx(0.3)
+    assert question_accuracy("3,4", gts) == pytest.approx(0.6)  # digit,digit: marks deleted
+
+
+def test_question_accuracy_empty_strings():
+    gts = _answers(("", 3), ("no", 7))
+    assert question_accuracy("", gts) == pytest.approx(0.9)
+    assert question_accuracy("the", gts) == pytest.approx(0.9)  # the article goes, "" is left
+    assert question_accuracy("   ", gts) == pytest.approx(0.9)
+    assert question_accuracy("", ["yes"] * 10) == 0.0
+
+
+def test_question_accuracy_unicode_whitespace_and_case():
+    # str.strip() and split() treat no-break and em spaces as whitespace, as in the official.
+    assert question_accuracy("\u00a0yes\u2003", ["yes"] * 10) == 1.0
+    assert question_accuracy("Café", _answers(("café", 4), ("tea", 6))) == 1.0
+    assert question_accuracy("Café", ["café"] * 10) == 0.0
+    assert question_accuracy("hot\u00a0dog", _answers(("hot dog", 3), ("tea", 7))) == pytest.approx(0.9)
+
+
+def test_question_accuracy_two_vs_2_only_when_gts_differ():
+    assert question_accuracy("two", ["2"] * 10) == 0.0  # identical gts: nothing normalised
+    assert question_accuracy("two", _answers(("2", 9), ("3", 1))) == 1.0
+
+
 def test_question_accuracy_contraction_restored():
     gts = _answers(("don't know", 3), ("no", 7))
     assert question_accuracy("dont know", gts) == pytest.approx(0.9)
@@ -211,11 +251,42 @@ def test_evaluate_missing_ids_allowed_score_zero():
     assert (m["count"], m["missing"]) == (4, 3)
 
 
-def test_evaluate_duplicate_ids_raise():
+def test_evaluate_duplicate_result_ids_last_wins_like_official():
     annotations, questions = _dataset()
-    results = [{"question_id": q, "answer": "yes"} for q in (1, 2, 3, 4, 2)]
-    with pytest.raises(DataError, match=r"results\[4\].*question_id 2.*twice"):
-        evaluate(annotations, questions, results)
+    results = [{"question_id": 1, "answer": "yes"}, {"question_id": 2, "answer": "3"},
+               {"question_id": 3, "answer": "blue"}, {"question_id": 4, "answer": "4"},
+               {"question_id": 2, "answer": "2"}]  # q2 again: "2" counts (0.6), not "3" (1.0)
+    m = evaluate(annotations, questions, results)
+    assert m["overall"] == pytest.approx((1.0 + 0.6 + 1.0 + 1.0) / 4 * 100)
+    assert m["duplicate_results"] == 1 and m["count"] == 4
+
+
+def test_evaluate_duplicate_annotation_ids_scored_per_occurrence_like_official():
+    # The official scores an id once per annotation, both times on the last annotation, and the
+    # second time on answers its first pass already normalised. Forty periods lose 32 per pass:
+    # pass 1 "x........" != "x" -> 0.0; pass 2 "x" == "x" with 4 matches -> 1.0.
+    first = _ann(1, ["yes"] * 10, "is the", "yes/no")
+    last = _ann(1, _answers(("x" + "." * 40, 4), ("y", 6)), "what", "other")
+    other = _ann(2, ["no"] * 10, "is the", "yes/no")
+    m = evaluate({"annotations": [first, other, last]}, None,
+                 [{"question_id": 1, "answer": "x"}, {"question_id": 2, "answer": "no"}])
+    assert m["count"] == 3
+    assert m["perQuestionType"] == pytest.approx({"what": 50.0, "is the": 100.0})
+    assert m["overall"] == pytest.approx((0.0 + 1.0 + 1.0) / 3 * 100)
+
+
+def test_evaluate_equal_answer_dicts_are_left_out_together():
+    # The official leaves an annotator out with `item != gtAnsDatum`: four identical "cat" dicts
+    # (same answer_id) all leave together, so each sees 0 matches; each "dog" dict sees 4 -> 1.
+    ann = _ann(1, _answers(("cat", 4), ("dog", 6)), "what", "other")
+    for a in ann["answers"][:4]:
+        a["answer_id"] = 1
+    m = evaluate({"annotations": [ann]}, None, [{"question_id": 1, "answer": "cat"}])
+    assert m["overall"] == pytest.approx((4 * 0.0 + 6 * 1.0) / 10 * 100)
+    # One made distinct sees the other 3 -> 1; the 3 still equal see only it -> 1/3 each.
+    ann["answers"][0]["answer_id"] = 11
+    m = evaluate({"annotations": [ann]}, None, [{"question_id": 1, "answer": "cat"}])
+    assert m["overall"] == pytest.approx((1.0 + 3 * (1 / 3) + 6 * 1.0) / 10 * 100)
 
 
 def test_evaluate_unknown_ids_raise():

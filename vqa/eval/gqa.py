@@ -127,9 +127,8 @@ def grounding_score(question: Mapping, scene: Mapping, attention: list) -> float
 
 
 def _check_question(qid: str, q: Any) -> None:
-    if not isinstance(q, Mapping):
-        raise DataError(f"questions[{qid!r}] must be an object, got {show(q)}; {_QFIX}")
-    for key in ("question", "answer", "isBalanced", "types", "groups", "semantic"):
+    """Check what the official reads of a *balanced* question (others need only 'answer')."""
+    for key in ("question", "answer", "types", "groups", "semantic"):
         if key not in q:
             raise DataError(f"questions[{qid!r}] lacks '{key}'; {_QFIX}")
     for key in ("question", "answer"):
@@ -150,9 +149,11 @@ def _check_question(qid: str, q: Any) -> None:
             raise DataError(f"questions[{qid!r}]: semantic operation {show(op)} lacks operation/argument; {_QFIX}")
 
 
-def _index_predictions(predictions: Any) -> dict[str, str]:
+def _index_predictions(predictions: Any) -> tuple[dict[str, str], int]:
+    """questionId -> prediction, and how many ids were predicted more than once."""
     require_list_of_dicts(predictions, "predictions", _PFIX)
     out: dict[str, str] = {}
+    repeated: set[str] = set()
     for i, p in enumerate(predictions):
         qid = p.get("questionId")
         if not isinstance(qid, str):
@@ -160,8 +161,10 @@ def _index_predictions(predictions: Any) -> dict[str, str]:
         pred = p.get("prediction")
         if not isinstance(pred, str):
             raise DataError(f"predictions[{i}] (question {qid!r}): 'prediction' must be a string, got {show(pred)}; {_PFIX}")
+        if qid in out:
+            repeated.add(qid)
         out[qid] = pred  # duplicates: last wins, like the official dict comprehension
-    return out
+    return out, len(repeated)
 
 
 def _index_attentions(attentions: Any) -> dict[str, list]:
@@ -205,7 +208,11 @@ def evaluate(
     ``breakdowns`` {"structural", "semantic", "length", "steps"} -> {key: [percent, count]};
     ``count`` balanced questions scored; ``missing`` balanced questions without a prediction;
     ``missing_entailed`` entailed questions (needed for consistency) without a prediction or absent
-    from ``questions``.
+    from ``questions``; ``duplicate_predictions`` ids predicted more than once (the last counts).
+
+    Only what the official reads is checked: every question needs ``isBalanced``, balanced ones the
+    fields above, entailed ones an ``answer``. An empty ``choices`` object scores validity and
+    plausibility 0, as the official's ``if choices`` does.
 
     Raises DataError on malformed input, on a balanced question without prediction or an entailed
     question without prediction / not in ``questions`` (both "missing predictions" in the official),
@@ -213,7 +220,7 @@ def evaluate(
     """
     if not isinstance(questions, Mapping):
         raise DataError(f"questions must be an object mapping question ids to questions, got {show(questions)}; {_QFIX}")
-    preds = _index_predictions(predictions)
+    preds, repeated = _index_predictions(predictions)
     if choices is not None and not isinstance(choices, Mapping):
         raise DataError(f"choices must be an object mapping question ids to {{valid, plausible}}, got {show(choices)}; pass the GQA choices file")
     if (attentions is None) != (scene_graphs is None):
@@ -224,8 +231,10 @@ def evaluate(
 
     balanced = []
     for qid, q in questions.items():
-        _check_question(qid, q)
-        if q["isBalanced"]:
+        if not isinstance(q, Mapping) or "isBalanced" not in q:
+            raise DataError(f"questions[{qid!r}] must be an object with 'isBalanced', got {show(q)}; {_QFIX}")
+        if q["isBalanced"]:  # truthiness, as the official tests it
+            _check_question(qid, q)
             balanced.append(qid)
     missing = [qid for qid in balanced if qid not in preds]
     if missing and not allow_missing:
@@ -259,7 +268,11 @@ def evaluate(
         breakdowns["semantic"][q["types"]["semantic"]].append(score)
         by_kind["open" if q["types"]["structural"] == "query" else "binary"].append(score)
 
-        if choices is not None:
+        if choices is not None and not choices:
+            # The official tests `if choices`: an empty choices file makes every answer invalid.
+            validity.append(0.0)
+            plausibility.append(0.0)
+        elif choices is not None:
             c = choices.get(qid)
             if not isinstance(c, Mapping) or not isinstance(c.get("valid"), list) or not isinstance(c.get("plausible"), list):
                 raise DataError(f"choices[{qid!r}] must be {{\"valid\": [...], \"plausible\": [...]}}, got {show(c)}; pass the choices file of the same split")
@@ -292,7 +305,10 @@ def evaluate(
                     missing_entailed.add(eid)
                     scores.append(0.0)
                     continue
-                scores.append(1.0 if preds[eid] == questions[eid]["answer"] else 0.0)
+                entailed_q = questions[eid]
+                if not isinstance(entailed_q, Mapping) or "answer" not in entailed_q:
+                    raise DataError(f"questions[{eid!r}] (entailed by {qid!r}) lacks 'answer'; {_QFIX}")
+                scores.append(1.0 if preds[eid] == entailed_q["answer"] else 0.0)
             consistency.append(mean(scores))
 
     out: dict[str, Any] = {
@@ -314,6 +330,7 @@ def evaluate(
     out["count"] = len(acc)
     out["missing"] = len(missing)
     out["missing_entailed"] = len(missing_entailed)
+    out["duplicate_predictions"] = repeated
     return out
 
 

@@ -9,7 +9,11 @@ Follows GT-Vision-Lab/VQA ``PythonEvaluationTools/vqaEvaluation/vqaEval.py`` as 
 * otherwise the prediction and every ground-truth answer go through :func:`process_punctuation`
   then :func:`process_digit_article`;
 * the question's accuracy is the mean, over the annotators, of ``min(1, matches among the other
-  annotators / 3)``.
+  annotators / 3)``, "the other annotators" being the answer dicts unequal to the left-out one;
+* the overall and per-type figures are ``100 * sum / count`` of the question accuracies, unrounded.
+
+Repeated ids are handled as the official handles them (see :func:`evaluate`), so that scores agree
+on any file; the CLI reports them.
 
 Quirks kept on purpose because they change scores: the punctuation list has no ``' : # $ % & *``;
 a digit-comma-digit anywhere in the text makes every punctuation mark vanish instead of becoming a
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from vqa.errors import DataError
 from vqa.eval._checks import first_few, is_int, require_list_of_dicts, show
@@ -124,6 +128,28 @@ def process_answer(text: str) -> str:
     return process_digit_article(process_punctuation(clean_whitespace(text)))
 
 
+def _score_answers(answers: list[dict], pred: str) -> float:
+    """The official per-question steps on ``answers`` (answer dicts), rewriting their "answer" in place.
+
+    Leave-one-out is by dict inequality, as in the official: an answer dict that equals another
+    one (same answer *and* same other fields, e.g. a repeated ``answer_id``) is left out together
+    with it. Official files give every answer a distinct ``answer_id``, so this is then "the other
+    n - 1 annotators".
+    """
+    for a in answers:
+        a["answer"] = clean_whitespace(a["answer"])
+    res = clean_whitespace(pred)
+    if len({a["answer"] for a in answers}) > 1:
+        for a in answers:
+            a["answer"] = process_digit_article(process_punctuation(a["answer"]))
+        res = process_digit_article(process_punctuation(res))
+    accs = []
+    for a in answers:
+        matches = sum(1 for b in answers if b != a and b["answer"] == res)
+        accs.append(min(1.0, float(matches) / 3))
+    return float(sum(accs)) / len(accs)
+
+
 def question_accuracy(pred: str, gt_answers: Sequence[str]) -> float:
     """VQA accuracy (0..1) of one prediction against the annotators' answers (normally 10).
 
@@ -133,19 +159,8 @@ def question_accuracy(pred: str, gt_answers: Sequence[str]) -> float:
     """
     if not gt_answers:
         raise DataError("question_accuracy needs at least one ground-truth answer, got none; pass the annotators' answers")
-    gts = [clean_whitespace(g) for g in gt_answers]
-    res = clean_whitespace(pred)
-    if len(set(gts)) > 1:
-        gts = [process_answer(g) for g in gts]
-        res = process_answer(res)
-    total_matches = sum(1 for g in gts if g == res)
-    accs = []
-    for g in gts:
-        # The official removes the left-out annotation by dict inequality; official answer
-        # dicts carry distinct answer_ids, so that is exactly "the other n-1" done by index here.
-        others = total_matches - (1 if g == res else 0)
-        accs.append(min(1.0, others / 3.0))
-    return sum(accs) / len(accs)
+    # Distinct answer ids, as in the official files: each annotator is left out on its own.
+    return _score_answers([{"answer": g, "answer_id": i} for i, g in enumerate(gt_answers)], pred)
 
 
 def _percent(values: list[float]) -> float:
@@ -153,19 +168,17 @@ def _percent(values: list[float]) -> float:
     return 100 * float(sum(values)) / len(values) if values else 0.0
 
 
-def _index_annotations(annotations: Any) -> dict[int, dict]:
+def _read_annotations(annotations: Any) -> list[dict]:
+    """Check the official annotation file and return its annotations list."""
     fix = "pass the official VQA v2 annotation file ({\"annotations\": [...]})"
     if not isinstance(annotations, Mapping) or "annotations" not in annotations:
         raise DataError(f"annotations must be an object with an 'annotations' list, got {show(annotations)}; {fix}")
     anns = require_list_of_dicts(annotations["annotations"], "annotations['annotations']", fix)
-    by_id: dict[int, dict] = {}
     for i, ann in enumerate(anns):
         where = f"annotations['annotations'][{i}]"
         qid = ann.get("question_id")
         if not is_int(qid):
             raise DataError(f"{where}: 'question_id' must be an int, got {show(qid)}; {fix}")
-        if qid in by_id:
-            raise DataError(f"{where}: question_id {qid} appears twice in the annotations; {fix}")
         for key in ("question_type", "answer_type"):
             if not isinstance(ann.get(key), str):
                 raise DataError(f"{where} (question {qid}): '{key}' must be a string, got {show(ann.get(key))}; {fix}")
@@ -175,11 +188,10 @@ def _index_annotations(annotations: Any) -> dict[int, dict]:
         for j, a in enumerate(answers):
             if not isinstance(a, Mapping) or not isinstance(a.get("answer"), str):
                 raise DataError(f"{where} (question {qid}): answers[{j}] must be an object with a string 'answer', got {show(a)}; {fix}")
-        by_id[qid] = ann
-    return by_id
+    return anns
 
 
-def _check_questions(questions: Any, ann_ids: dict[int, dict]) -> None:
+def _check_questions(questions: Any, ann_ids: Iterable[int]) -> None:
     fix = "pass the questions file of the same split as the annotations"
     if not isinstance(questions, Mapping) or "questions" not in questions:
         raise DataError(f"questions must be an object with a 'questions' list, got {show(questions)}; {fix}")
@@ -190,10 +202,12 @@ def _check_questions(questions: Any, ann_ids: dict[int, dict]) -> None:
         raise DataError(f"{len(absent)} annotated question ids are not in the questions file (e.g. {first_few(absent)}); {fix}")
 
 
-def _index_results(results: Any) -> dict[int, str]:
+def _index_results(results: Any) -> tuple[dict[int, str], list[int]]:
+    """question_id -> answer (the last one when an id repeats, as the official) and the repeated ids."""
     fix = "write results as [{\"question_id\": int, \"answer\": str}, ...]"
     require_list_of_dicts(results, "results", fix)
     by_id: dict[int, str] = {}
+    repeated: dict[int, None] = {}
     for i, r in enumerate(results):
         qid = r.get("question_id")
         if not is_int(qid):
@@ -202,9 +216,9 @@ def _index_results(results: Any) -> dict[int, str]:
         if not isinstance(ans, str):
             raise DataError(f"results[{i}] (question {qid}): 'answer' must be a string, got {show(ans)}; {fix}")
         if qid in by_id:
-            raise DataError(f"results[{i}]: question_id {qid} is answered twice; keep one answer per question")
+            repeated[qid] = None
         by_id[qid] = ans
-    return by_id
+    return by_id, list(repeated)
 
 
 def evaluate(
@@ -219,44 +233,51 @@ def evaluate(
     None to skip the check that every annotated id is in it); ``results`` is the official results
     list ``[{"question_id": int, "answer": str}]``.
 
-    Returns ``{"overall", "perAnswerType", "perQuestionType", "count", "missing"}``: accuracies in
-    percent (0..100) and unrounded (the official rounds to 2 decimals); ``count`` questions scored
-    (all annotated ones), ``missing`` of them had no result.
+    Returns ``{"overall", "perAnswerType", "perQuestionType", "count", "missing",
+    "duplicate_results"}``: accuracies in percent (0..100) and unrounded (the official rounds to 2
+    decimals); ``count`` questions scored, ``missing`` of them had no result; ``duplicate_results``
+    how many question ids were answered more than once.
+
+    Repeated ids follow the official code rather than being refused, so that scores agree on any
+    file: a question answered twice is scored on its *last* answer; a question id repeated in the
+    annotations is scored once per occurrence, each time on its last annotation, and the second
+    time on the answers the first pass already normalised (the official rewrites them in place).
 
     Raises DataError for malformed input; for results that do not cover exactly the annotated
     question ids (like the official loader), unless ``allow_missing`` in which case unanswered
-    questions score 0; for ids not in the annotations; and for a question answered twice (the
-    official silently keeps the last one; we refuse, since it usually means a merging bug).
+    questions score 0; and for result ids not in the annotations.
     """
-    anns = _index_annotations(annotations)
+    anns = _read_annotations(annotations)
+    # Official index: id -> its last annotation; the evaluation walks every annotation's id in order.
+    order = [ann["question_id"] for ann in anns]
+    last = {ann["question_id"]: ann for ann in anns}
     if questions is not None:
-        _check_questions(questions, anns)
-    preds = _index_results(results)
+        _check_questions(questions, last)
+    preds, repeated = _index_results(results)
 
-    unknown = [qid for qid in preds if qid not in anns]
+    unknown = [qid for qid in preds if qid not in last]
     if unknown:
         raise DataError(
             f"{len(unknown)} result question ids are not in the annotations (e.g. {first_few(unknown)}); "
             "evaluate against the annotation file of the split you predicted on"
         )
-    missing = [qid for qid in anns if qid not in preds]
+    missing = [qid for qid in last if qid not in preds]
     if missing and not allow_missing:
         raise DataError(
-            f"{len(missing)} of {len(anns)} annotated questions have no result (e.g. {first_few(missing)}); "
+            f"{len(missing)} of {len(last)} annotated questions have no result (e.g. {first_few(missing)}); "
             "answer every question or pass allow_missing to score them 0"
         )
 
+    # Copies of the answer dicts, rewritten in place as the official does; the inputs stay untouched.
+    gts = {qid: [dict(a) for a in ann["answers"]] for qid, ann in last.items()}
     per_q: list[float] = []
     per_ans_type: dict[str, list[float]] = defaultdict(list)
     per_ques_type: dict[str, list[float]] = defaultdict(list)
-    for qid, ann in anns.items():
-        if qid in preds:
-            acc = question_accuracy(preds[qid], [a["answer"] for a in ann["answers"]])
-        else:
-            acc = 0.0
+    for qid in order:
+        acc = _score_answers(gts[qid], preds[qid]) if qid in preds else 0.0
         per_q.append(acc)
-        per_ans_type[ann["answer_type"]].append(acc)
-        per_ques_type[ann["question_type"]].append(acc)
+        per_ans_type[last[qid]["answer_type"]].append(acc)
+        per_ques_type[last[qid]["question_type"]].append(acc)
 
     return {
         "overall": _percent(per_q),
@@ -264,4 +285,5 @@ def evaluate(
         "perQuestionType": {k: _percent(v) for k, v in per_ques_type.items()},
         "count": len(per_q),
         "missing": len(missing),
+        "duplicate_results": len(repeated),
     }
