@@ -12,7 +12,7 @@ from ..data.executor import SceneIndex, execute_program
 from ..encode.encoder import tokenize
 from ..graph.scene_graph import SceneGraph
 from ..graph.tensors import GraphBatch, GraphVocab, collate_graphs, scene_to_pyg
-from .targets import program_steps
+from .targets import program_instructions, program_steps
 
 __all__ = ["Example", "GraphCache", "make_example", "collate"]
 
@@ -29,6 +29,7 @@ class Example:
     slots: tuple[int, int] = (-1, -1)
     family: str = ""  # "<template file>#<family index>", for per-family reports
     n_objects: int = 0
+    instructions: list[dict] = field(default_factory=list)  # per step, from ``program_instructions``
 
     def step_matrix(self, steps: int) -> np.ndarray:
         """[steps, n_objects] 0/1 targets; steps past the program's last repeat its last set."""
@@ -68,7 +69,8 @@ def make_example(question: dict, index: SceneIndex, answers: list[str], answer_t
     ans = question.get("answer")
     family = f"{question.get('template_filename', '?').removesuffix('.json')}#{question.get('question_family_index', '?')}"
     return Example(question["question"], question["image_filename"], answers.index(ans),
-                   answer_types.index(type_of[ans]), sets, (a, b), family, len(index.attrs))
+                   answer_types.index(type_of[ans]), sets, (a, b), family, len(index.attrs),
+                   program_instructions(question["program"]))
 
 
 def collate(examples: list[Example], cache: GraphCache, steps: int, texts: list[str] | None = None,
@@ -76,7 +78,8 @@ def collate(examples: list[Example], cache: GraphCache, steps: int, texts: list[
     """Token ids, mask, graph batch and (optionally) the multi-task targets.
 
     Step targets beyond a program's last step repeat its last set, so later steps learn to keep
-    their selection. Targets: answer [B], type [B], steps [B, T, N], step_valid [B, T], slots [B, 2].
+    their selection. Targets: answer [B], type [B], steps [B, T, N], step_valid [B, T], slots [B, 2],
+    and each step's controls (see ``instruction_targets``).
     """
     ids, mask = tokenize(texts if texts is not None else [e.question for e in examples])
     graphs = collate_graphs([cache.data(e.scene) for e in examples])
@@ -93,4 +96,39 @@ def collate(examples: list[Example], cache: GraphCache, steps: int, texts: list[
     targets = {"answer": torch.tensor([e.answer for e in examples]), "type": torch.tensor([e.type for e in examples]),
                "steps": torch.from_numpy(st), "step_valid": torch.from_numpy(valid),
                "slots": torch.tensor([[s if 0 <= s < steps else -1 for s in e.slots] for e in examples])}
+    targets.update(instruction_targets(examples, cache.vocab, steps, valid))
     return ids, mask, graphs, targets
+
+
+def instruction_targets(examples: list[Example], vocab: GraphVocab, steps: int, valid: np.ndarray) -> dict:
+    """Per-step control targets; -1 = not supervised.
+
+    ``sources`` [B, T, 2] (0 = all objects, k = step k-1's set), ``move`` [B, T] (1 = the step moves
+    along edges), ``predicate`` [B, T] (index in ``vocab.edge_types``), ``combine`` [B, T]
+    (none/union/intersect), ``filters`` [B, T, G] (value index in its attribute group, group size =
+    "any value"). Steps after the program's last keep their selection: source = previous step.
+    """
+    B, T = len(examples), steps
+    groups = list(vocab.attributes.items())
+    src = np.full((B, T, 2), -1, dtype=np.int64)
+    move = np.full((B, T), -1, dtype=np.int64)
+    pred = np.full((B, T), -1, dtype=np.int64)
+    comb = np.full((B, T), -1, dtype=np.int64)
+    filt = np.full((B, T, len(groups)), -1, dtype=np.int64)
+    edge_types = vocab.edge_types
+    for k, e in enumerate(examples):
+        if not valid[k].any():
+            continue
+        for t in range(T):
+            ins = e.instructions[t] if t < len(e.instructions) else {"sources": [t, -1], "predicate": None,
+                                                                     "combine": 0, "filters": {}}
+            src[k, t] = ins["sources"]
+            move[k, t] = int(ins["predicate"] is not None)
+            if ins["predicate"] is not None:
+                pred[k, t] = edge_types.index(ins["predicate"])
+            comb[k, t] = ins["combine"]
+            for g, (attr, values) in enumerate(groups):
+                v = ins["filters"].get(attr)
+                filt[k, t, g] = values.index(v) if v is not None else len(values)
+    return {"sources": torch.from_numpy(src), "move": torch.from_numpy(move), "predicate": torch.from_numpy(pred),
+            "combine": torch.from_numpy(comb), "filters": torch.from_numpy(filt)}

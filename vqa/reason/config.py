@@ -31,6 +31,7 @@ class ReasonerConfig:
     step_loss_weight: float = 1.0
     slot_loss_weight: float = 0.5
     type_loss_weight: float = 0.5
+    control_loss_weight: float = 1.0  # each step's controls vs. the program (sources, move, predicate, combine, filters)
 
     def __post_init__(self):
         if isinstance(self.vocab, dict):

@@ -42,6 +42,7 @@ class ReasonerOutput:
     edge_index: Tensor
     slot_attn: Tensor
     slot_logits: Tensor | None = None
+    controls: dict | None = None  # each step's control logits (sources, move, combine, filters), for training
     loss: Tensor | None = None
     losses: dict | None = None
 
@@ -163,23 +164,26 @@ class Reasoner(nn.Module):
             out.loss = sum(out.losses.values())
         return out
 
-    def _filter(self, control, x, nodes, word_attn, affinity) -> Tensor:
-        """How much each object passes the step's filter, in [0, 1]: [B, N]."""
+    def _filter(self, control, x, nodes, word_attn, affinity) -> tuple[Tensor, list[Tensor] | None]:
+        """How much each object passes the step's filter, in [0, 1]: [B, N]; and (factored) the
+        logits over each attribute group's values plus "any" ([B, size + 1] per group)."""
         if self.config.filter == "mlp":
             z = self.filter_in(nodes * self.filter_control(control)[:, None])
             if self.config.fusion == "hybrid":
                 z = z + self.filter_coatt((word_attn[:, :, None] * affinity).sum(1)[..., None])
-            return torch.sigmoid(self.filter_out(F.gelu(z))).squeeze(-1)
+            return torch.sigmoid(self.filter_out(F.gelu(z))).squeeze(-1), None
         # factored: prod_k ( p_k(any) + sum_v p_k(v) x_{i,k,v} ), one factor per attribute type
         logits = self.filter_values(control)
-        keep, start = None, 0
+        keep, start, group_logits = None, 0, []
         n_values = x.shape[-1]
         for k, size in enumerate(self.groups):
-            p = torch.cat([logits[:, start: start + size], logits[:, n_values + k: n_values + k + 1]], -1).softmax(-1)
+            lg = torch.cat([logits[:, start: start + size], logits[:, n_values + k: n_values + k + 1]], -1)
+            p = lg.softmax(-1)
             match = p[:, -1:] + (x[:, :, start: start + size] @ p[:, :size, None]).squeeze(-1)  # [B, N]
             keep = match if keep is None else keep * match
+            group_logits.append(lg)
             start += size
-        return keep
+        return keep, group_logits
 
     def _steps(self, words, wmask, q, nodes, nmask, graphs, teacher=None) -> ReasonerOutput:
         c = self.config
@@ -197,6 +201,7 @@ class Reasoner(nn.Module):
         sources = [nmask.to(nodes.dtype)]  # m_0: every object
         control = self.control0.expand(B, D)
         word_attn, edge_attn, selected = [], [], []
+        ctl = {"sources": [], "move": [], "combine": [], "filters": []}
         for t in range(T):
             u = self.step_query[t](torch.cat([q, control], -1))
             if c.fusion == "hybrid":
@@ -208,14 +213,20 @@ class Reasoner(nn.Module):
             prev = torch.stack(sources, 1)  # [B, t+1, N]
             logits = self.source(control).view(B, 2, T + 1)[:, :, : t + 1] + self.source_bias[t, :, : t + 1]
             beta = logits.softmax(-1)  # [B, 2, t+1]
+            ctl["sources"].append(F.pad(logits, (0, T - t), value=neg))
             s, s2 = (beta @ prev).unbind(1)  # [B, N] each
             related, alpha = self.relate(s.reshape(-1), graphs.edge_index, graphs.edge_attr, control, graphs.edge_graph)
             edge_attn.append(alpha)
-            g = torch.sigmoid(self.relate_gate(control))
+            move = self.relate_gate(control)
+            g = torch.sigmoid(move)
             base = g * related.view(B, N) + (1 - g) * s
-            op = self.combine(control).softmax(-1)
+            op_logits = self.combine(control)
+            op = op_logits.softmax(-1)
+            ctl["move"].append(move.squeeze(-1))
+            ctl["combine"].append(op_logits)
             combined = op[:, :1] * base + op[:, 1:2] * torch.maximum(base, s2) + op[:, 2:] * torch.minimum(base, s2)
-            keep = self._filter(control, graphs.x, nodes, a, affinity)
+            keep, group_logits = self._filter(control, graphs.x, nodes, a, affinity)
+            ctl["filters"].append(group_logits)
             m = combined * keep * nmask
             selected.append(m)
             sources.append(m if teacher is None else torch.where(teacher_valid[:, t, None], teacher[:, t], m))
@@ -232,8 +243,12 @@ class Reasoner(nn.Module):
         node_attn = select / select.sum(-1, keepdim=True).clamp_min(1e-6)
         type_logits = self.type_head(q)
         logits = self.head(feats) + type_logits.log_softmax(-1)[:, self.answer_type_index]
+        controls = {"sources": torch.stack(ctl["sources"], 1), "move": torch.stack(ctl["move"], 1),
+                    "combine": torch.stack(ctl["combine"], 1),
+                    "filters": [torch.stack(f, 1) for f in zip(*ctl["filters"])] if ctl["filters"][0] else None,
+                    "edge_graph": graphs.edge_graph, "edge_attr": graphs.edge_attr}
         return ReasonerOutput(logits, type_logits, torch.stack(word_attn, 1), node_attn, select, coattn,
-                              torch.stack(edge_attn), graphs.edge_index, psi, slot_logits)
+                              torch.stack(edge_attn), graphs.edge_index, psi, slot_logits, controls)
 
     def _late(self, words, wmask, q, nodes, nmask, graphs) -> ReasonerOutput:
         B, N, D = nodes.shape
@@ -269,4 +284,31 @@ class Reasoner(nn.Module):
             losses["steps"] = c.step_loss_weight * bce / w.sum().clamp_min(1)
             losses["slots"] = c.slot_loss_weight * F.cross_entropy(out.slot_logits.reshape(-1, c.steps),
                                                                    targets["slots"].reshape(-1), ignore_index=-1)
+            if c.control_loss_weight and "sources" in targets:
+                losses["controls"] = c.control_loss_weight * self._control_loss(out, targets)
         return losses
+
+    @staticmethod
+    def _control_loss(out: ReasonerOutput, targets: dict) -> Tensor:
+        """Supervise what each step does, read off the program (training only): where it starts,
+        whether and along which predicate it moves (edge attention vs. the edges of that
+        predicate), how it combines two sets, and which attribute values it keeps."""
+        ctl = out.controls
+        src = ctl["sources"]  # [B, T, 2, T+1]
+        loss = F.cross_entropy(src.reshape(-1, src.shape[-1]), targets["sources"].reshape(-1), ignore_index=-1)
+        move_t = targets["move"]
+        m = move_t >= 0
+        if m.any():
+            loss = loss + F.binary_cross_entropy_with_logits(ctl["move"][m], move_t[m].float())
+        loss = loss + F.cross_entropy(ctl["combine"].reshape(-1, 3), targets["combine"].reshape(-1), ignore_index=-1)
+        if ctl["filters"] is not None:
+            for g, lg in enumerate(ctl["filters"]):
+                loss = loss + F.cross_entropy(lg.reshape(-1, lg.shape[-1]), targets["filters"][:, :, g].reshape(-1),
+                                              ignore_index=-1)
+        pred = targets["predicate"][ctl["edge_graph"]]  # [E, T]: the predicate each edge's graph moves along
+        w = (pred >= 0).float()
+        if w.sum() > 0:
+            edge_target = ctl["edge_attr"].gather(1, pred.clamp_min(0))  # [E, T]
+            alpha = out.edge_attn.t().clamp(1e-6, 1 - 1e-6)  # [E, T]
+            loss = loss + F.binary_cross_entropy(alpha, edge_target, weight=w, reduction="sum") / w.sum()
+        return loss

@@ -35,3 +35,47 @@ def program_steps(program: list[dict], outputs: list) -> tuple[list[list[int]], 
     a = step_of[ins[0]]
     b = step_of[ins[1]] if len(ins) > 1 else a
     return sets, a, b
+
+
+# Predicate each relating step moves along. Messages flow from the source object X (edge src) to
+# a candidate j (edge dst), and an edge src->dst carries "src is <pred> of dst"; "j is left of X"
+# is "X is right of j", so ``relate[left]`` reads the ``right`` edges (CLEVR's rule is symmetric).
+_FLOW_PREDICATE = {"left": "right", "right": "left", "front": "behind", "behind": "front"}
+
+
+def program_instructions(program: list[dict]) -> list[dict]:
+    """What each step does, for supervising the reasoner's controls (training only).
+
+    One dict per step (same cut as ``program_steps``)::
+
+        {"sources": [k1, k2],   # 0 = all objects, k = output of step k-1; k2 = -1 unless union/intersect
+         "predicate": str|None, # edge type the step moves along ("right", "same_color", ...), None = no move
+         "combine": 0|1|2,      # none / union / intersect
+         "filters": {attr: value}}
+    """
+    step_of: dict[int, int] = {}
+    steps: list[dict] = []
+    for k, node in enumerate(program):
+        t = node_type(node)
+        inputs = node.get("inputs", [])
+        src = [step_of[i] + 1 for i in inputs if i in step_of]
+        if t == "scene":
+            step = {"sources": [0, -1], "predicate": None, "combine": 0}
+        elif t == "relate":
+            step = {"sources": [src[0], -1], "predicate": _FLOW_PREDICATE[node["value_inputs"][0]], "combine": 0}
+        elif t.startswith("same_"):
+            step = {"sources": [src[0], -1], "predicate": t, "combine": 0}
+        elif t in ("union", "intersect"):
+            step = {"sources": src[:2], "predicate": None, "combine": 1 if t == "union" else 2}
+        elif t.startswith("filter_"):
+            step_of[k] = step_of[inputs[0]]
+            steps[step_of[k]]["filters"][t[len("filter_"):]] = node["value_inputs"][0]
+            continue
+        else:
+            if inputs and inputs[0] in step_of:
+                step_of[k] = step_of[inputs[0]]
+            continue
+        step["filters"] = {}
+        step_of[k] = len(steps)
+        steps.append(step)
+    return steps

@@ -1,0 +1,6 @@
+"""``python -m vqa`` = the ``vqa`` command."""
+import sys
+
+from .cli.main import main
+
+sys.exit(main())
