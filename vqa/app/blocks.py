@@ -1,67 +1,143 @@
-"""Gradio Blocks: plain handlers first, then layout, then wiring.
+"""The Gradio page: wrappers that turn ``VqaError`` into ``gr.Error``, then layout, then wiring.
 
-Until the detector ships, the page answers questions about a CLEVR scene graph (a shipped
-example, or an uploaded CLEVR scenes JSON).
+One question runs as three chained events so that API clients get data fast and the page
+fills in progressively:
+
+1. ``ask`` (public endpoint ``/ask``): (image file, question) -> the JSON of
+   ``handlers.api_result`` (answers with probabilities, flags, graph source, timings);
+2. the answer views (top-5 bars, summary), private;
+3. the pictures (objects, attention overlays, steps, co-attention, scene graph, timings), private.
+
+The queue runs at most ``CONCURRENCY_LIMIT`` events at once (each reasoner call uses one core).
 """
 from __future__ import annotations
 
-import json
+import os
 from pathlib import Path
 
 from ..errors import VqaError
+from . import handlers
+from .handlers import AppModels, Answered
+from .scene_source import EXAMPLES_DIR
+from .uploads import MAX_PIXELS, MAX_UPLOAD_BYTES
 
-__all__ = ["build_app", "launch", "EXAMPLE_SCENES"]
+__all__ = ["build_app", "launch", "CONCURRENCY_LIMIT", "QUEUE_SIZE", "EXAMPLE_QUESTIONS"]
 
-EXAMPLE_SCENES = Path(__file__).resolve().parent / "examples" / "clevr_val_scenes.json"
+CONCURRENCY_LIMIT = 2  # events running at once: this machine's 2 cores, one torch thread each
+QUEUE_SIZE = 64  # requests waiting beyond that get "queue full" instead of an ever-longer wait
 
+# questions about the shipped examples (gold answers: gray, 2, 3, no)
+EXAMPLE_QUESTIONS = {
+    "CLEVR_train_000005.png": "The shiny ball is what color?",
+    "CLEVR_train_000045.png": "How many cylinders are there?",
+    "CLEVR_train_000060.png": "What number of things are metal objects or large objects?",
+    "CLEVR_train_000070.png": "Are there any red things?",
+}
 
-def _load_scenes(path: str | None):
-    from ..graph.io import load_clevr_scenes
-
-    return load_clevr_scenes(path or EXAMPLE_SCENES)
-
-
-def answer(qa, scene_file: str | None, scene_name: str | None, question: str, top_k: int = 5):
-    """Handler: returns ({answer: probability}, scene summary, flags text)."""
-    scenes = _load_scenes(scene_file)
-    graph = next((g for g in scenes if g.image_filename == scene_name), scenes[0] if scenes else None)
-    p = qa.ask(question, graph, top_k=top_k)
-    objects = [f"{k}: {o.attributes.get('size', '')} {o.attributes.get('color', '')} {o.attributes.get('material', '')} {o.name}"
-               for k, o in enumerate(graph.objects)] if graph else []
-    notes = "; ".join(f.replace("_", " ") + ": answered from the question alone" for f in p.flags)
-    return {a: prob for a, prob in p.answers}, "\n".join(objects), notes
+INTRO = """# Scene-graph VQA
+Upload an image (or pick an example below), type a question and press **Ask** (or Enter).
+The page shows the model's top-5 answers, the objects it found, and what it attended to at each
+reasoning step. Images up to {mb} MiB and {mp} megapixels; {source}."""
 
 
-def build_app(weights: str | None = None):
+def build_app(weights: str | Path | None = None, models: AppModels | None = None):
+    """The ``gr.Blocks`` of the app; the models load here, once (pass ``models`` to reuse loaded ones)."""
     import gradio as gr
 
-    from ..pipeline import GraphQA
+    models = models or AppModels.load(weights)
 
-    qa = GraphQA(weights) if weights else GraphQA()  # loads once, at start-up
-    names = [g.image_filename for g in _load_scenes(None)]
-
-    def on_ask(scene_file, scene_name, question):
+    # --- handlers (VqaError -> gr.Error: a message in the page, the server stays up)
+    def on_ask(image_path, question):
         try:
-            return answer(qa, scene_file, scene_name, question)
+            a = handlers.ask(models, image_path, question)
         except VqaError as e:
-            raise gr.Error(str(e))
+            raise gr.Error(str(e), print_exception=False) from None
+        return a, handlers.api_result(a)
 
-    with gr.Blocks(title="Scene-graph VQA") as demo:
-        gr.Markdown("# Scene-graph VQA\nAsk a question about a CLEVR scene graph.")
+    def on_answer(a: Answered):
+        return handlers.answer_views(a)
+
+    def on_figures(a: Answered):
+        v = handlers.figure_views(a)
+        step = gr.Slider(minimum=1, maximum=a.steps, value=a.steps, step=1, interactive=True)
+        return (v["objects"], v["final_attention"], step, v["step_words"], v["step_objects"], v["word_attention"],
+                v["coattention"], v["scene_graph"], handlers.timings_table(a))
+
+    def on_failure():
+        # a failed question must not leave the previous answer on the page as if it were this one's
+        return (None, None, None, "*No answer: see the message in the corner.*") + (None,) * 7 + ("",)
+
+    def on_step(a: Answered | None, step):
+        if a is None:
+            return None, None
+        return handlers.step_views(a, step)
+
+    # --- layout
+    with gr.Blocks(title="Scene-graph VQA", analytics_enabled=False) as demo:
+        gr.Markdown(INTRO.format(mb=MAX_UPLOAD_BYTES // 2**20, mp=MAX_PIXELS // 10**6, source=models.scenes.describe()))
+        answered = gr.State(None)
         with gr.Row():
-            with gr.Column():
-                scene_file = gr.File(label="CLEVR scenes JSON (optional)", type="filepath")
-                scene_name = gr.Dropdown(names, value=names[0], label="scene")
-                question = gr.Textbox(label="question", value="How many cubes are there?")
-                ask = gr.Button("Ask", variant="primary")
-            with gr.Column():
-                answers = gr.Label(num_top_classes=5, label="answers")
-                objects = gr.Textbox(label="objects in the scene graph", lines=8)
-                notes = gr.Markdown()
-        ask.click(on_ask, [scene_file, scene_name, question], [answers, objects, notes], api_name="ask")
-        question.submit(on_ask, [scene_file, scene_name, question], [answers, objects, notes])
+            with gr.Column(scale=1):
+                image = gr.File(label="Image (PNG or JPEG)", type="filepath", elem_id="image-upload")
+                question = gr.Textbox(label="Question", placeholder="How many cubes are there?", elem_id="question")
+                ask_button = gr.Button("Ask", variant="primary", elem_id="ask")
+                examples = [[str(p), EXAMPLE_QUESTIONS.get(p.name, "How many objects are there?")]
+                            for p in models.scenes.example_images]
+                if examples:
+                    gr.Examples(examples, [image, question], label="Examples (CLEVR validation images)")
+            with gr.Column(scale=1):
+                answers = gr.Label(num_top_classes=5, label="Top-5 answers", elem_id="answers")
+                summary = gr.Markdown(elem_id="summary")
+                with gr.Accordion("Timings", open=False):
+                    timings = gr.Markdown(elem_id="timings")
+                with gr.Accordion("API result (JSON)", open=False):
+                    result = gr.JSON(elem_id="result")
+        with gr.Row():
+            objects_img = gr.Image(label="Objects in the scene graph", type="pil", format="png", interactive=False, elem_id="objects")
+            final_img = gr.Image(label="Object attention, final step", type="pil", format="png", interactive=False,
+                                 elem_id="final-attention")
+        gr.Markdown("### Reasoning steps\nMove the slider to see which words each step read and which objects it selected.")
+        step = gr.Slider(minimum=1, maximum=5, value=5, step=1, label="Step", elem_id="step")
+        with gr.Row():
+            # no labels: these pictures carry their step in their own titles
+            step_words = gr.Image(label="Words read at this step", show_label=False, type="pil", format="png",
+                                  interactive=False, elem_id="step-words")
+            step_objects = gr.Image(label="Objects selected at this step", show_label=False, type="pil", format="png",
+                                    interactive=False, elem_id="step-objects")
+        word_img = gr.Image(label="Word attention, all steps", type="pil", format="png", interactive=False, elem_id="word-attention")
+        with gr.Row():
+            coattn_img = gr.Image(label="Co-attention: words x objects", type="pil", format="png", interactive=False,
+                                  elem_id="coattention")
+            graph_img = gr.Image(label="Scene graph (attended nodes highlighted)", type="pil", format="png", interactive=False,
+                                 elem_id="scene-graph")
+
+        # --- wiring
+        figure_outputs = [objects_img, final_img, step, step_words, step_objects, word_img, coattn_img, graph_img,
+                          timings]
+        pictures = [objects_img, final_img, step_words, step_objects, word_img, coattn_img, graph_img]
+        drawing = []
+        for trigger, api_name in ((ask_button.click, "ask"), (question.submit, "ask_submit")):
+            visibility = "public" if api_name == "ask" else "private"
+            asked = trigger(on_ask, [image, question], [answered, result], api_name=api_name, api_visibility=visibility)
+            drawing.append(
+                asked.success(on_answer, answered, [answers, summary], api_visibility="private", show_progress="hidden")
+                .success(on_figures, answered, figure_outputs, api_visibility="private"))
+            asked.failure(on_failure, None, [answered, result, answers, summary, *pictures, timings],
+                          api_visibility="private", show_progress="hidden")
+        drawing.append(step.input(on_step, [answered, step], [step_words, step_objects], api_visibility="private",
+                                  trigger_mode="always_last"))
+        # a new question cancels pictures still being drawn for the previous one, which would
+        # otherwise arrive late and sit beside the new answer
+        for trigger in (ask_button.click, question.submit):
+            trigger(None, None, None, cancels=drawing, api_visibility="private", queue=False)
     return demo
 
 
-def launch(host: str = "127.0.0.1", port: int = 7860, weights: str | None = None) -> None:
-    build_app(weights).queue(default_concurrency_limit=4).launch(server_name=host, server_port=port)
+def launch(host: str = "127.0.0.1", port: int = 7860, weights: str | Path | None = None,
+           concurrency: int = CONCURRENCY_LIMIT) -> None:
+    """Serve the app (blocks until interrupted). Gradio's ``GRADIO_*`` environment variables apply too."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no network calls from the server
+    demo = build_app(weights)
+    demo.queue(default_concurrency_limit=concurrency, max_size=QUEUE_SIZE)
+    demo.launch(server_name=host, server_port=port, max_file_size=MAX_UPLOAD_BYTES, allowed_paths=[str(EXAMPLES_DIR)],
+                footer_links=["api", "gradio"])

@@ -201,7 +201,7 @@ def render(args) -> int:
 def serve(args) -> int:
     from ..app import launch
 
-    launch(host=args.host, port=args.port, weights=args.weights)
+    launch(host=args.host, port=args.port, weights=args.weights, concurrency=args.concurrency)
     return 0
 
 
@@ -347,6 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), help="bind address (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)), help="port (default 7860)")
     s.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="reasoner .safetensors")
+    s.add_argument("--concurrency", type=int, default=2,
+                   help="questions answered at once, the rest wait in the queue (default 2)")
     s.set_defaults(func=serve)
 
     v = sub.add_parser("attention", help="draw what the model attended to for one question", epilog=EPILOG,

@@ -1,0 +1,181 @@
+"""Handlers without a UI: missing pieces, bad uploads, the scene-graph cache, the detector drop-in."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from vqa.answer.prediction import EMPTY_GRAPH, NO_IMAGE
+from vqa.app import handlers
+from vqa.app.handlers import AppModels
+from vqa.app.scene_source import EXAMPLES_DIR, DetectorMissingError, SceneSource
+from vqa.errors import ImageError, QuestionError
+from vqa.perception.base import DetectedObject, Detections
+
+EXAMPLE = EXAMPLES_DIR / "CLEVR_train_000005.png"
+
+
+@pytest.fixture(scope="module")
+def qa(random_weights):
+    from vqa.pipeline import GraphQA
+
+    return GraphQA(random_weights, threads=1)
+
+
+@pytest.fixture
+def models(qa):
+    """The reasoner plus the example fallback (no detector), with a fresh cache per test."""
+    from vqa.graph.io import load_clevr_scenes
+    from vqa.app.scene_source import EXAMPLE_SCENES
+
+    return AppModels(qa, SceneSource(None, load_clevr_scenes(EXAMPLE_SCENES)))
+
+
+def test_handlers_example_answered_with_gold_graph_and_all_views(models):
+    a = handlers.ask(models, EXAMPLE, "The shiny ball is what color?")
+    assert a.graph.image_filename == EXAMPLE.name and len(a.graph.objects) == 9
+    assert "gold annotation" in a.graph_source and a.explanation.prediction.flags == []
+    views = handlers.figure_views(a)
+    assert all(isinstance(v, Image.Image) for v in views.values()), {k: v for k, v in views.items() if v is None}
+    assert views["final_attention"].size == a.image.size
+    labels, summary = handlers.answer_views(a)
+    assert len(labels) == 5 and a.explanation.prediction.answer in summary
+    assert "drawing" in handlers.timings_table(a)
+
+
+def test_handlers_no_image_answers_from_question_flagged(models):
+    a = handlers.ask(models, None, "How many cubes are there?")
+    assert a.explanation.prediction.flags == [NO_IMAGE]
+    _, summary = handlers.answer_views(a)
+    assert "question alone" in summary
+    views = handlers.figure_views(a)
+    assert views["objects"] is None and views["scene_graph"] is None and views["word_attention"] is not None
+    assert handlers.api_result(a)["flags"] == [NO_IMAGE]
+
+
+@pytest.mark.parametrize("question", ["", "   \n", None])
+def test_handlers_empty_question_raises(models, question):
+    with pytest.raises(QuestionError, match="question is empty"):
+        handlers.ask(models, EXAMPLE, question)
+
+
+def test_handlers_overlong_question_raises(models):
+    with pytest.raises(QuestionError, match="over the limit"):
+        handlers.ask(models, EXAMPLE, "is it red? " * 100)
+
+
+def _bad_files(tmp_path: Path) -> dict[str, Path]:
+    good = EXAMPLE.read_bytes()
+    files = {"truncated": good[: len(good) // 3], "random bytes": bytes(range(256)) * 40,
+             "text": b"this is not an image\n", "empty": b""}
+    out = {}
+    for kind, data in files.items():
+        out[kind] = tmp_path / f"{kind.replace(' ', '_')}.png"
+        out[kind].write_bytes(data)
+    return out
+
+
+@pytest.mark.parametrize("kind, message", [("truncated", "truncated or corrupt"), ("random bytes", "not an image"),
+                                           ("text", "not an image"), ("empty", "empty")])
+def test_handlers_corrupt_image_raises_image_error(models, tmp_path, kind, message):
+    path = _bad_files(tmp_path)[kind]
+    with pytest.raises(ImageError, match=message) as e:
+        handlers.ask(models, path, "How many cubes are there?")
+    assert repr(path.name) in str(e.value)  # names the file the user chose
+
+
+def test_handlers_too_large_upload_raises(models, tmp_path):
+    from vqa.app.uploads import MAX_PIXELS, read_upload
+
+    with pytest.raises(ImageError, match="over the app's limit"):
+        read_upload(EXAMPLE, max_bytes=1000)
+    big = tmp_path / "big.png"
+    side = int(MAX_PIXELS ** 0.5) + 100
+    Image.new("L", (side, side)).save(big)  # a few KB on disk, over the pixel limit decoded
+    with pytest.raises(ImageError, match="pixel"):
+        handlers.ask(models, big, "How many cubes are there?")
+
+
+def test_handlers_second_question_hits_scene_graph_cache(models, tmp_path):
+    calls = []
+    build = models.scenes._build
+    models.scenes._build = lambda upload: calls.append(upload.digest) or build(upload)
+    copy = tmp_path / "same_picture.png"
+    shutil.copy(EXAMPLE, copy)
+    first = handlers.ask(models, EXAMPLE, "How many cubes are there?")
+    second = handlers.ask(models, copy, "Is there a red cube?")  # same bytes, another file
+    assert len(calls) == 1
+    assert "scene graph" in first.timings and "scene graph (cached)" in second.timings
+    assert second.graph is first.graph
+
+
+def test_handlers_example_matched_by_pixels_after_reencoding(models, tmp_path):
+    other = tmp_path / "my_photo.png"
+    Image.open(EXAMPLE).convert("RGB").save(other, optimize=True)  # new bytes, same pixels
+    assert other.read_bytes() != EXAMPLE.read_bytes()
+    a = handlers.ask(models, other, "How many cubes are there?")
+    assert a.graph.image_filename == EXAMPLE.name and "pixels" in a.graph_source
+
+
+def test_handlers_unknown_image_without_detector_says_so(models, tmp_path):
+    other = tmp_path / "grey.png"
+    Image.new("RGB", (480, 320), (128, 128, 128)).save(other)
+    with pytest.raises(DetectorMissingError, match="no object detector is installed"):
+        handlers.ask(models, other, "How many cubes are there?")
+
+
+class FakeDetector:
+    """Stands in for the ``clevr`` detector: a fixed list of detections, counting calls."""
+
+    name = "fake"
+
+    def __init__(self, objects):
+        self.objects, self.calls = objects, 0
+
+    def detect(self, image):
+        self.calls += 1
+        return Detections(list(self.objects), image.width, image.height, detector=self.name)
+
+
+def _cube(x0, colour):
+    probs = {"color": {colour: 1.0}, "shape": {"cube": 1.0}, "material": {"rubber": 1.0}, "size": {"large": 1.0}}
+    return DetectedObject(box=[x0, 100, x0 + 60, 160], name="cube", score=0.9, attributes=probs,
+                          pixel=[x0 + 30, 130, 10.0])
+
+
+def test_handlers_detector_drops_in(qa, tmp_path):
+    detector = FakeDetector([_cube(50, "red"), _cube(300, "blue")])
+    models = AppModels(qa, SceneSource(detector, []))
+    other = tmp_path / "anything.png"
+    Image.new("RGB", (480, 320), (90, 90, 90)).save(other)
+    a = handlers.ask(models, other, "What color is the cube on the left?")
+    handlers.ask(models, other, "How many cubes are there?")
+    assert detector.calls == 1 and len(a.graph.objects) == 2 and "detector" in a.graph_source
+    assert all(v is not None for v in handlers.figure_views(a).values())
+
+
+def test_handlers_no_objects_found_gives_empty_graph_flag(qa, tmp_path):
+    models = AppModels(qa, SceneSource(FakeDetector([]), []))
+    empty = tmp_path / "floor.png"
+    Image.new("RGB", (480, 320), (128, 128, 128)).save(empty)
+    a = handlers.ask(models, empty, "How many cubes are there?")
+    assert a.explanation.prediction.flags == [EMPTY_GRAPH]
+    assert "No objects were found" in handlers.answer_views(a)[1]
+    views = handlers.figure_views(a)
+    assert views["objects"] is not None and views["coattention"] is None and views["scene_graph"] is None
+
+
+def test_handlers_api_result_is_plain_data(models):
+    result = handlers.api_result(handlers.ask(models, EXAMPLE, "How many cubes are there?"))
+    assert json.loads(json.dumps(result)) == result
+    assert result["answer"] == result["answers"][0]["answer"] and len(result["objects"]) == 9
+
+
+def test_handlers_step_views_follow_the_slider(models):
+    a = handlers.ask(models, EXAMPLE, "How many cubes are there?")
+    first, last = handlers.step_views(a, 1), handlers.step_views(a, a.steps)
+    assert first[0].tobytes() != last[0].tobytes()  # bars titled and weighted per step
+    assert handlers.step_views(a, 99)[0].tobytes() == last[0].tobytes()  # clamped to the last step

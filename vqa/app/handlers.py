@@ -1,0 +1,182 @@
+"""The app's handlers: plain functions from (image file, question) to answers and pictures.
+
+Nothing here knows about Gradio; ``blocks.py`` wires these to the page, and tests call them
+directly. User mistakes raise ``VqaError`` subclasses (the page shows them as ``gr.Error``).
+
+Flow of one question: ``ask`` reads the upload (``uploads.read_upload``), gets its scene graph
+(``SceneSource``: detector or shipped example, cached per image), runs ``GraphQA.explain`` and
+returns an ``Answered``; ``api_result`` turns it into plain data, ``answer_views``,
+``figure_views`` and ``step_views`` into what the page shows.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+from ..answer.prediction import EMPTY_GRAPH, NO_IMAGE
+from ..errors import QuestionError
+from ..graph.scene_graph import SceneGraph
+from ..pipeline import Explanation, GraphQA
+from .scene_source import SceneSource
+from .uploads import read_upload
+
+__all__ = ["AppModels", "Answered", "MAX_QUESTION_CHARS", "ask", "api_result", "answer_views", "figure_views",
+           "step_views", "timings_table"]
+
+MAX_QUESTION_CHARS = 500  # CLEVR's longest questions are ~200 characters; the encoder keeps 64 tokens
+
+FLAG_NOTES = {
+    NO_IMAGE: "No image was given: this answer comes from the question alone (the model's prior), not from a picture.",
+    EMPTY_GRAPH: "No objects were found in the image: the scene graph is empty, so this answer comes from the "
+                 "question alone.",
+}
+
+
+@dataclass
+class AppModels:
+    """What the app loads once at start-up: the reasoner and the image -> scene-graph source."""
+
+    qa: GraphQA
+    scenes: SceneSource
+
+    @classmethod
+    def load(cls, weights: str | Path | None = None, threads: int | None = 1) -> "AppModels":
+        """Load the reasoner (default: the shipped weights) and the detector or example fallback.
+
+        ``threads=1``: requests run side by side (the queue's concurrency limit), each on one core.
+        """
+        qa = GraphQA(weights, threads=threads) if weights else GraphQA(threads=threads)
+        return cls(qa, SceneSource.default())
+
+
+@dataclass
+class Answered:
+    """One answered question with everything the views need."""
+
+    question: str
+    explanation: Explanation
+    graph: SceneGraph | None  # None: no image was given
+    image: Image.Image | None
+    image_name: str | None
+    graph_source: str
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+    @property
+    def steps(self) -> int:
+        return int(self.explanation.word_attn.shape[0])
+
+
+def _check_question(question: str | None) -> str:
+    q = (question or "").strip()
+    if not q:
+        raise QuestionError("the question is empty; type a question about the image, e.g. "
+                            "'How many cubes are there?'")
+    if len(q) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question is {len(q)} characters long, over the limit of {MAX_QUESTION_CHARS}; "
+                            "ask a shorter question")
+    return q
+
+
+def ask(models: AppModels, image_path: str | Path | None, question: str | None) -> Answered:
+    """Answer ``question`` about the image at ``image_path`` (None: no image, answered from the question)."""
+    q = _check_question(question)
+    timings: dict[str, float] = {}
+    image = graph = name = None
+    source = "none (no image given)"
+    if image_path:
+        t0 = time.perf_counter()
+        upload = read_upload(image_path)
+        timings["read image"] = time.perf_counter() - t0
+        scene = models.scenes.graph(upload)
+        timings["scene graph (cached)" if scene.cached else "scene graph"] = scene.seconds
+        image, graph, name, source = upload.image, scene.graph, upload.name, scene.source
+    t0 = time.perf_counter()
+    explanation = models.qa.explain(q, graph, top_k=5)
+    timings["reasoning"] = time.perf_counter() - t0
+    return Answered(q, explanation, graph, image, name, source, timings)
+
+
+def _labels(graph: SceneGraph | None) -> list[str]:
+    from ..explain.figures import object_labels
+
+    return object_labels(graph) if graph is not None else []
+
+
+def api_result(a: Answered) -> dict:
+    """Plain data for API clients: answers with probabilities, flags and where the graph came from."""
+    p = a.explanation.prediction
+    return {
+        "question": a.question,
+        "answer": p.answer,
+        "answer_type": p.answer_type,
+        "answers": [{"answer": ans, "probability": round(prob, 6)} for ans, prob in p.answers],
+        "flags": list(p.flags),
+        "notes": [FLAG_NOTES[f] for f in p.flags if f in FLAG_NOTES],
+        "image": a.image_name,
+        "graph_source": a.graph_source,
+        "objects": _labels(a.graph),
+        "timings_s": {k: round(v, 4) for k, v in a.timings.items()},
+    }
+
+
+def answer_views(a: Answered) -> tuple[dict[str, float], str]:
+    """The top-5 answers as ``{answer: probability}`` and a Markdown summary (answer, flags, graph source)."""
+    p = a.explanation.prediction
+    lines = [f"**Answer: {p.answer}** ({p.answers[0][1]:.0%} sure; answer type: {p.answer_type})"]
+    lines += [f"**Note:** {FLAG_NOTES[f]}" for f in p.flags if f in FLAG_NOTES]
+    n = len(a.graph.objects) if a.graph is not None else 0
+    lines.append(f"Scene graph: {a.graph_source}; {n} objects, {a.steps} reasoning steps.")
+    return {ans: prob for ans, prob in p.answers}, "\n\n".join(lines)
+
+
+def step_views(a: Answered, step: int) -> tuple[Image.Image, Image.Image | None]:
+    """Reasoning step ``step`` (1-based): the words it read (bars) and the objects it selected (overlay)."""
+    from ..explain.figures import draw_object_attention, draw_word_attention_step, figure_to_image
+
+    t = min(max(int(step), 1), a.steps) - 1
+    e = a.explanation
+    words = figure_to_image(draw_word_attention_step(e.tokens, e.word_attn[t], title=f"step {t + 1}: words read"))
+    objects = None
+    if a.graph is not None and a.graph.objects:
+        objects = draw_object_attention(a.image, a.graph, e.node_attn[t].tolist(), title=f"step {t + 1}: objects selected")
+    return words, objects
+
+
+def figure_views(a: Answered) -> dict[str, Image.Image | None]:
+    """Every picture of the page; missing pieces (no image, no objects) come back as None.
+
+    Keys: ``objects`` (detected objects on the image), ``final_attention`` (last step's object
+    attention as a heat overlay), ``word_attention`` (T x L heatmap), ``coattention`` (L x N
+    heatmap), ``scene_graph`` (networkx drawing, attended nodes/edges highlighted), and
+    ``step_words`` / ``step_objects`` for the last step.
+    """
+    from ..explain.figures import (draw_coattention, draw_object_attention, draw_objects, draw_scene_graph,
+                                   draw_word_attention, figure_to_image)
+
+    t0 = time.perf_counter()
+    e, g = a.explanation, a.graph
+    has_objects = g is not None and bool(g.objects)
+    views: dict[str, Image.Image | None] = dict.fromkeys(
+        ["objects", "final_attention", "word_attention", "coattention", "scene_graph", "step_words", "step_objects"])
+    if g is not None:
+        views["objects"] = draw_objects(a.image, g) if has_objects else a.image
+    if has_objects:
+        views["final_attention"] = draw_object_attention(a.image, g, e.node_attn[-1].tolist())
+        views["coattention"] = figure_to_image(draw_coattention(e.tokens, _labels(g), e.coattn))
+        edge_weights = e.edge_attn[-1] if e.edge_attn.shape[-1] else None
+        views["scene_graph"] = figure_to_image(draw_scene_graph(
+            g, node_weights=e.node_attn[-1], edge_index=e.edge_index if edge_weights is not None else None,
+            edge_weights=edge_weights, title="scene graph (final step attention)"))
+    views["word_attention"] = figure_to_image(draw_word_attention(e.tokens, e.word_attn,
+                                                                  [f"step {t + 1}" for t in range(a.steps)]))
+    views["step_words"], views["step_objects"] = step_views(a, a.steps)
+    a.timings["drawing"] = time.perf_counter() - t0
+    return views
+
+
+def timings_table(a: Answered) -> str:
+    rows = "\n".join(f"| {k} | {v * 1000:.0f} ms |" for k, v in a.timings.items())
+    return f"| stage | time |\n|---|---|\n{rows}\n| **total** | {sum(a.timings.values()) * 1000:.0f} ms |"
