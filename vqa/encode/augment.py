@@ -48,6 +48,18 @@ PHRASES: list[tuple[str, list[str]]] = [
     (r"\bbehind\b", ["behind", "in back of", "farther away than"]),
     (r"made of the same material as", ["made of the same material as", "of the same material as", "same material as"]),
     (r"\bthe same\b", ["the same", "the same", "identical"]),
+    # casual and reordered wording people use (seen in the dev set of hand-written questions)
+    (r"^are there\b", ["are there", "r there"]),
+    (r"^what is the (color|shape|material|size) of", [r"what is the \1 of", r"could you tell me the \1 of",
+                                                     r"tell me the \1 of", r"can you tell me the \1 of"]),
+    (r"^what (color|shape|material|size) is (.+?)\??$", [r"what \1 is \2?", r"\2: what \1 is it?",
+                                                        r"\2, what \1 is it?", r"can you tell me what \1 \2 is?"]),
+    (r"^how many (.+?) are there\??$", [r"how many \1 are there?", r"\1: how many are there?",
+                                        r"\1 - how many are there?", r"\1, how many are there?"]),
+    (r"^is there (a|an) (.+?)\??$", [r"is there \1 \2?", r"\1 \2 - is there one?", r"\1 \2: is there one?"]),
+    (r"\b(rubber|metal) (cubes?|spheres?|cylinders?|things?|objects?)\b", [r"\1 \2", r"\2 made of \1"]),
+    (r"^is (the .+?) the same (color|shape|material|size) as (.+?)\??$",
+     [r"is \1 the same \2 as \3?", r"does \1 have the same \2 as \3?", r"do \1 and \3 share a \2?"]),
 ]
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -56,10 +68,11 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 def _typo(word: str, rng: random.Random) -> str:
     if len(word) < 4 or not word.isalpha():
         return word
-    i = rng.randrange(1, len(word) - 1)
     op = rng.random()
     if op < 0.25:
+        i = rng.randrange(1, len(word))  # the last letter too: "blu", "smal"
         return word[:i] + word[i + 1:]  # drop a letter
+    i = rng.randrange(1, len(word) - 1)
     if op < 0.5:
         return word[:i] + word[i] + word[i:]  # double a letter
     if op < 0.75:

@@ -76,8 +76,9 @@ class Reasoner(nn.Module):
        co-attention affinity :math:`A`.)
 
     The answer head reads two steps' selections (attention over steps): the attention-weighted
-    object vector, a soft count :math:`\sum_i m_{ti}`, and their product/difference, plus the
-    question vector. An answer-type head multiplies in :math:`p(\text{type})`.
+    object vector and attribute distribution :math:`\bar x`, a soft count :math:`\sum_i m_{ti}`, the
+    vectors' product, the counts' difference, per attribute type the chance that the two read
+    objects share a value :math:`\sum_v \bar x^{a}_{kv} \bar x^{b}_{kv}`, plus the question vector. An answer-type head multiplies in :math:`p(\text{type})`.
 
     Fusion variants (``config.fusion``): ``hybrid`` = word attention + co-attention at every
     step (default); ``early`` = the pooled question is fused into the node features once and
@@ -127,7 +128,10 @@ class Reasoner(nn.Module):
         bins = c.count_bins
         self.register_buffer("count_centres", torch.arange(bins, dtype=torch.float), persistent=False)
         self.register_buffer("diff_centres", torch.arange(-bins + 1, bins, dtype=torch.float), persistent=False)
-        head_in = 4 * d + 2 * bins + (2 * bins - 1) if c.fusion != "late" else 3 * d
+        # answer head input: question, the two read selections' vectors and their product, soft counts,
+        # and (exact on gold graphs) the read objects' attribute distributions and "same value" per type
+        head_in = 4 * d + 2 * bins + (2 * bins - 1) + 2 * v + len(c.vocab.attributes) if c.fusion != "late" else 3 * d
+        self.group_sizes = [len(vs) for vs in c.vocab.attributes.values()]
         self.head = nn.Sequential(nn.Linear(head_in, 2 * d), nn.GELU(), nn.Dropout(c.dropout), nn.Linear(2 * d, len(c.answers)))
         self.type_head = nn.Linear(d, len(c.answer_types))
         type_index = [c.answer_types.index(t) if t in c.answer_types else 0 for t in c.answer_type_of]
@@ -237,7 +241,9 @@ class Reasoner(nn.Module):
         mass = read.sum(-1)  # soft counts [B, 2]
         vec = (read @ nodes) / mass.clamp_min(1e-3)[..., None]  # [B, 2, D]
         va, vb = vec.unbind(1)
-        feats = torch.cat([q, va, vb, va * vb, self._bins(mass[:, 0], self.count_centres),
+        attrs = (read @ graphs.x) / mass.clamp_min(1e-3)[..., None]  # [B, 2, V]
+        same = torch.stack([(g[:, 0] * g[:, 1]).sum(-1) for g in attrs.split(self.group_sizes, -1)], -1)  # [B, G]
+        feats = torch.cat([q, va, vb, va * vb, attrs[:, 0], attrs[:, 1], same, self._bins(mass[:, 0], self.count_centres),
                            self._bins(mass[:, 1], self.count_centres),
                            self._bins(mass[:, 0] - mass[:, 1], self.diff_centres)], -1)
         node_attn = select / select.sum(-1, keepdim=True).clamp_min(1e-6)
