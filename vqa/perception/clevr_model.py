@@ -124,12 +124,15 @@ class ClevrROIHeads(StandardROIHeads):
         losses = self.box_predictor.losses(self.box_predictor(h), proposals)
         gt_classes = cat([p.gt_classes for p in proposals], dim=0)
         fg = (gt_classes >= 0) & (gt_classes < self.num_classes)
-        if fg.any() and proposals[0].has("gt_attrs"):
-            gt_attrs = cat([p.gt_attrs for p in proposals if p.has("gt_attrs")], dim=0)[fg]
+        if fg.any():
+            # an image without objects has no gt_* fields: its (background) rows get placeholders
+            gt_attrs = cat([p.gt_attrs if p.has("gt_attrs") else p.gt_classes.new_zeros(len(p), 4)
+                            for p in proposals], dim=0)[fg]
             for k, (name, head) in enumerate(self.attr_heads.items()):
                 losses[f"loss_attr_{name}"] = F.cross_entropy(head(hg[fg]), gt_attrs[:, k])
             prop = cat([p.proposal_boxes.tensor for p in proposals], dim=0)[fg]
-            gt_c = cat([p.gt_centers for p in proposals], dim=0)[fg]
+            gt_c = cat([p.gt_centers if p.has("gt_centers") else p.proposal_boxes.tensor.new_zeros(len(p), 2)
+                        for p in proposals], dim=0)[fg]
             target = (gt_c - (prop[:, :2] + prop[:, 2:]) / 2) / (prop[:, 2:] - prop[:, :2]).clamp(min=1.0)
             losses["loss_centre"] = F.smooth_l1_loss(self.centre_head(hg[fg]), target, beta=0.05)
         else:  # keep every parameter in the graph
