@@ -6,8 +6,10 @@ import argparse
 import os
 import sys
 
-from vqa.app import CONCURRENCY_LIMIT, launch
-from vqa.errors import VqaError
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the app never downloads: set before transformers is imported
+
+from vqa.app import CONCURRENCY_LIMIT, launch  # noqa: E402
+from vqa.errors import VqaError  # noqa: E402
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -82,6 +83,7 @@ def main() -> int:
     ap.add_argument("--url", default=None, help="use a running app instead of starting one")
     args = ap.parse_args()
     images = sorted(EXAMPLES.glob("*.png"))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops the server we started
     proc, url = (None, args.url) if args.url else start_server(args.weights, args.concurrency)
     latencies: list[float] = []
     errors: list[str] = []

@@ -12,6 +12,7 @@ The queue runs at most ``CONCURRENCY_LIMIT`` events at once (each reasoner call 
 """
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from .scene_source import EXAMPLES_DIR
 from .uploads import MAX_PIXELS, MAX_UPLOAD_BYTES
 
 __all__ = ["build_app", "launch", "CONCURRENCY_LIMIT", "QUEUE_SIZE", "EXAMPLE_QUESTIONS"]
+
+log = logging.getLogger(__name__)
 
 CONCURRENCY_LIMIT = 2  # events running at once: this machine's 2 cores, one torch thread each
 QUEUE_SIZE = 64  # requests waiting beyond that get "queue full" instead of an ever-longer wait
@@ -52,6 +55,10 @@ def build_app(weights: str | Path | None = None, models: AppModels | None = None
             a = handlers.ask(models, image_path, question)
         except VqaError as e:
             raise gr.Error(str(e), print_exception=False) from None
+        except Exception as e:  # a bug, not the user's doing: one line in the page, the traceback in the log
+            log.exception("question %r on %r failed", question, image_path)
+            raise gr.Error(f"internal error ({type(e).__name__}: {e}); the server log has the details",
+                           print_exception=False) from None
         return a, handlers.api_result(a)
 
     def on_answer(a: Answered):
