@@ -88,7 +88,8 @@ def main() -> int:
     latencies: list[float] = []
     errors: list[str] = []
     try:
-        threads = [threading.Thread(target=client_loop, args=(url, k, args.questions, images, latencies, errors))
+        threads = [threading.Thread(target=client_loop, args=(url, k, args.questions, images, latencies, errors),
+                                    daemon=True)
                    for k in range(args.clients)]
         t0 = time.perf_counter()
         for t in threads:

@@ -65,7 +65,12 @@ def build_app(weights: str | Path | None = None, models: AppModels | None = None
         return handlers.answer_views(a)
 
     def on_figures(a: Answered):
-        v = handlers.figure_views(a)
+        try:
+            v = handlers.figure_views(a)
+        except Exception as e:  # the answer above stays; only the pictures are missing
+            log.exception("drawing the views of %r failed", a.question)
+            raise gr.Error(f"the answer is above, but drawing its pictures failed ({type(e).__name__}: {e})",
+                           print_exception=False) from None
         step = gr.Slider(minimum=1, maximum=a.steps, value=a.steps, step=1, interactive=True)
         return (v["objects"], v["final_attention"], step, v["step_words"], v["step_objects"], v["word_attention"],
                 v["coattention"], v["scene_graph"], handlers.timings_table(a))
