@@ -168,6 +168,11 @@ def graph(args) -> int:
     for k, path in enumerate(args.images):
         g, _ = builder(path)
         g.image_index = k
+        if args.draw:
+            from ..perception.draw import draw_detections
+
+            Path(args.draw).mkdir(parents=True, exist_ok=True)
+            draw_detections(builder.last_image, builder.last_detections).save(Path(args.draw) / (Path(path).stem + ".png"))
         scene = scene_to_clevr(g)
         for o in scene["objects"]:
             o.pop("attribute_probs", None)  # the distributions stay in `vqa ask --json`
@@ -317,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, ...)")
     g.add_argument("--json", action="store_true", help="print the scenes JSON to stdout")
     g.add_argument("--out", help="write the scenes JSON to this file")
+    g.add_argument("--draw", metavar="DIR", help="also save each image with its detections drawn (DIR/NAME.png)")
     g.add_argument("--detector", default="clevr", help="detector name (default clevr)")
     g.add_argument("--detector-weights", help="detector .safetensors (default weights/clevr-detector.safetensors)")
     g.set_defaults(func=graph)

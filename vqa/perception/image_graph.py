@@ -32,6 +32,8 @@ class ImageGraphBuilder:
         self._detector = None if isinstance(detector, str) else detector
         self.cache_size = cache_size
         self._cache: OrderedDict[str, SceneGraph] = OrderedDict()
+        self.last_image = None  # the decoded image and detections of the last uncached call (for drawing)
+        self.last_detections = None
 
     @property
     def detector(self):
@@ -66,6 +68,7 @@ class ImageGraphBuilder:
         image = load_image(source)
         t1 = time.perf_counter()
         detections = self.detector.detect(image)
+        self.last_image, self.last_detections = image, detections
         t2 = time.perf_counter()
         graph = detections_to_graph(detections, image_filename)
         t3 = time.perf_counter()
