@@ -48,9 +48,6 @@ def test_attention_cli_matches_eval_attention_out(tmp_path, random_weights, scen
     _assert_same(_attention_json(tmp_path, random_weights, scene_file, image_path, q["question"]), record)
 
 
-@pytest.mark.xfail(strict=True, reason="CoAttention (vqa/reason/coattention.py) sums the padded tokens' rows of "
-                                       "P^{w->o} into the question vector, so a question's answer and attention "
-                                       "depend on the longest question in its eval batch; mask w2o by word_mask")
 def test_attention_cli_matches_eval_attention_out_in_a_padded_batch(tmp_path, random_weights, scene_file, image_path,
                                                                      image_questions):
     records = _eval_attention(tmp_path, random_weights, scene_file, image_questions)

@@ -41,5 +41,6 @@ class CoAttention(nn.Module):
         o2w = a.masked_fill(~word_mask[:, :, None], neg).softmax(1) * word_mask[:, :, None]
         objects = objects + self.v(o2w.transpose(1, 2) @ words)
         lengths = word_mask.sum(1, keepdim=True).clamp_min(1)
-        question = pooled + self.u((w2o @ objects).sum(1) / lengths)
+        # padded token rows must not count: answers would depend on the batch's longest question
+        question = pooled + self.u(((w2o * word_mask[:, :, None]) @ objects).sum(1) / lengths)
         return objects, question, a, w2o

@@ -47,7 +47,11 @@ def load_reasoner(path: str | Path = DEFAULT_WEIGHTS):
         raise WeightsError(f"{config} is not a valid reasoner config ({e})") from None
     model = Reasoner(cfg)
     state = {k: v.float() for k, v in load_file(str(weights)).items()}
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as e:  # same names, other shapes: weights from another version of the model
+        raise WeightsError(f"{weights} does not match its config or this version of the reasoner "
+                           f"({str(e).splitlines()[-1].strip()}); retrain with `vqa train reasoner`") from None
     if missing or unexpected:
         raise WeightsError(f"{weights} does not match its config: missing {missing[:3]}, unexpected {unexpected[:3]}")
     return model.eval()
