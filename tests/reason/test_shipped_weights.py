@@ -41,9 +41,9 @@ def test_shipped_weights_are_safetensors_under_40mb_with_config():
 def test_shipped_weights_answer_held_out_shared_questions(shipped, clevr_scenes, clevr_questions):
     val = [q for q in clevr_questions if is_validation(q["image_index"])]
     assert len(val) > 1000
-    assert _accuracy(shipped, val, clevr_scenes) >= 0.97
+    assert _accuracy(shipped, val, clevr_scenes) >= 0.995  # the foundation issue's bar
 
 
 def test_shipped_weights_answer_human_wording(shipped, clevr_scenes):
     dev = json.loads((ROOT / "tests" / "data" / "human_questions_dev.json").read_text())["questions"]
-    assert _accuracy(shipped, dev, clevr_scenes) >= 0.75
+    assert _accuracy(shipped, dev, clevr_scenes) >= 0.80
