@@ -19,8 +19,13 @@ def test_cli_help_documents_every_option():
             assert action.help, action.option_strings
     out = run("eval", "--help").stdout
     for opt in ["--benchmark", "--questions", "--scenes", "--graphs", "--metrics-out", "--predictions-out",
-                "--attention-out", "--limit", "--annotations", "--predictions", "--allow-missing"]:
+                "--attention-out", "--limit", "--annotations", "--predictions", "--allow-missing", "--resume",
+                "--shard", "vqa eval merge"]:
         assert opt in out
+    merge = parser._subparsers._group_actions[0].choices["eval"]._subparsers._group_actions[0].choices["merge"]
+    for action in merge._actions:
+        if action.dest != "help":
+            assert action.help, action.option_strings or action.dest
     assert "ask" in run("--help").stdout and "train" in run("--help").stdout
 
 
@@ -88,14 +93,15 @@ def test_cli_eval_gold_writes_outputs_and_is_accurate(tmp_path, clevr_dir):
     assert len(first["word_attn"][0]) == len(first["tokens"])
 
 
-def test_cli_eval_without_answers_only_writes_predictions(tmp_path, clevr_dir):
+def test_cli_eval_without_answers_only_writes_predictions(tmp_path, clevr_dir, tiny_weights):
     qs = json.loads((clevr_dir / "CLEVR_train_questions.json").read_text())["questions"][:20]
     for q in qs:
         q.pop("answer"), q.pop("program")
     (tmp_path / "q.json").write_text(json.dumps({"questions": qs}))
     code = main(["eval", "--benchmark", "clevr", "--questions", str(tmp_path / "q.json"), "--scenes",
                  str(clevr_dir / "CLEVR_train_scenes.json"), "--graphs", "gold", "--predictions-out",
-                 str(tmp_path / "p.json"), "--metrics-out", str(tmp_path / "m.json"), "--no-progress"])
+                 str(tmp_path / "p.json"), "--metrics-out", str(tmp_path / "m.json"), "--no-progress",
+                 "--weights", str(tiny_weights), "--threads", "1"])
     assert code == 0
     assert len(json.loads((tmp_path / "p.json").read_text())) == 20
     assert not (tmp_path / "m.json").exists()
@@ -110,3 +116,143 @@ def test_cli_scoring_mode_clevr(tmp_path, capsys):
     assert main(args) == 2 and "missing" in capsys.readouterr().err.lower()
     assert main(args + ["--allow-missing", "--metrics-out", str(tmp_path / "m.json")]) == 0
     assert json.loads((tmp_path / "m.json").read_text())["accuracy"] == 0.5
+
+
+# ------------------------------------------------------------------ eval: long runs, merge, scoring
+# Model-mode tests use a tiny random reasoner: they test the plumbing, not the shipped weights.
+
+@pytest.fixture(scope="module")
+def tiny_weights(tmp_path_factory):
+    import torch
+
+    from vqa.reason.config import ReasonerConfig
+    from vqa.reason.io import save_reasoner
+    from vqa.reason.reasoner import Reasoner
+
+    torch.manual_seed(0)
+    cfg = ReasonerConfig(dim=32, steps=2, edge_hidden=16)
+    cfg.encoder.dim = 32
+    return save_reasoner(Reasoner(cfg), tmp_path_factory.mktemp("tiny") / "tiny.safetensors")
+
+
+def _gold_args(tmp_path, clevr_dir, clevr_questions, weights, n, *extra):
+    q = tmp_path / "q.json"
+    if not q.exists():
+        q.write_text(json.dumps({"questions": clevr_questions[:n]}))
+    return ["eval", "--benchmark", "clevr", "--graphs", "gold", "--questions", str(q), "--scenes",
+            str(clevr_dir / "CLEVR_train_scenes.json"), "--weights", str(weights), "--batch-size", "4",
+            "--threads", "1", "--no-progress", *extra]
+
+
+def test_cli_eval_killed_then_resumed_is_byte_identical(tmp_path, clevr_dir, clevr_questions, tiny_weights):
+    import signal
+    import time
+
+    out, partial = tmp_path / "p.json", tmp_path / "p.json.partial"
+    args = _gold_args(tmp_path, clevr_dir, clevr_questions, tiny_weights, 400, "--predictions-out", str(out))
+    proc = subprocess.Popen([sys.executable, "-m", "vqa.cli.main", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 600
+        # Kill it once two of its 100 batches are on disk.
+        while time.time() < deadline and proc.poll() is None:
+            if partial.exists() and len(partial.read_bytes().splitlines()) >= 3:
+                break
+            time.sleep(0.02)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert partial.exists() and not out.exists(), "the run was not interrupted"
+    assert main(args + ["--resume"]) == 0
+    assert not partial.exists()
+    whole = tmp_path / "whole.json"
+    assert main(_gold_args(tmp_path, clevr_dir, clevr_questions, tiny_weights, 400, "--predictions-out", str(whole))) == 0
+    assert out.read_bytes() == whole.read_bytes()
+
+
+def test_cli_eval_two_shard_processes_merge_to_one_process(tmp_path, clevr_dir, clevr_questions, tiny_weights, capsys):
+    base = _gold_args(tmp_path, clevr_dir, clevr_questions, tiny_weights, 30)
+    procs = [subprocess.Popen([sys.executable, "-m", "vqa.cli.main", *base, "--shard", f"{i}/2", "--predictions-out",
+                               str(tmp_path / f"s{i}.json")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in (1, 2)]
+    for p in procs:
+        _, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err
+    assert main(base + ["--predictions-out", str(tmp_path / "one.json"), "--metrics-out", str(tmp_path / "one_m.json")]) == 0
+    assert main(["eval", "merge", "--benchmark", "clevr", "--questions", str(tmp_path / "q.json"),
+                 str(tmp_path / "s2.json"), str(tmp_path / "s1.json"), "--predictions-out", str(tmp_path / "merged.json"),
+                 "--metrics-out", str(tmp_path / "merged_m.json")]) == 0
+    assert json.loads((tmp_path / "merged_m.json").read_text()) == json.loads((tmp_path / "one_m.json").read_text())
+    assert (tmp_path / "merged.json").read_bytes() == (tmp_path / "one.json").read_bytes()
+    # The same shard twice overlaps; one shard alone misses questions.
+    merge = ["eval", "merge", "--benchmark", "clevr", "--questions", str(tmp_path / "q.json")]
+    capsys.readouterr()
+    assert main(merge + [str(tmp_path / "s1.json"), str(tmp_path / "s1.json"), str(tmp_path / "s2.json")]) == 2
+    assert "another shard file answers too" in capsys.readouterr().err
+    assert main(merge + [str(tmp_path / "s1.json")]) == 2
+    assert "have no prediction" in capsys.readouterr().err
+
+
+def test_cli_eval_stale_partial_and_bad_shard_exit_2(tmp_path, clevr_dir, clevr_questions, tiny_weights, capsys):
+    args = _gold_args(tmp_path, clevr_dir, clevr_questions, tiny_weights, 8, "--predictions-out", str(tmp_path / "p.json"))
+    (tmp_path / "p.json.partial").write_text("{}\n")
+    assert main(args) == 2 and "unfinished run; pass --resume" in capsys.readouterr().err
+    assert main(args + ["--resume"]) == 2 and "not a partial predictions file" in capsys.readouterr().err
+    assert main(args + ["--shard", "0/2"]) == 2 and "numbered 1..n" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--benchmark", "gqa", "--graphs", "gold", "--questions", "q.json"], "no GQA reasoner is shipped yet"),
+    (["--benchmark", "vqav2", "--graphs", "gold"], "model mode (--graphs) runs on CLEVR"),
+    (["--benchmark", "clevr", "--questions", "q.json", "--predictions", "p.json", "--resume"], "--resume only apply to model mode"),
+    (["--questions", "q.json", "--predictions", "p.json"], "--benchmark is required"),
+])
+def test_cli_eval_mode_errors_exit_2(tmp_path, capsys, args, message):
+    assert main(["eval", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def _vqa_files(tmp_path):
+    anns = [{"question_id": i, "image_id": 1, "question_type": t, "answer_type": a, "multiple_choice_answer": "x",
+             "answers": [{"answer": ans, "answer_confidence": "yes", "answer_id": j + 1} for j, ans in enumerate(answers)]}
+            for i, t, a, answers in [(1, "is the", "yes/no", ["yes"] * 10),
+                                     (2, "how many", "number", ["2"] * 2 + ["3"] * 8)]]
+    (tmp_path / "a.json").write_text(json.dumps({"annotations": anns}))
+    (tmp_path / "q.json").write_text(json.dumps({"questions": [{"question_id": i, "image_id": 1, "question": "?"} for i in (1, 2)]}))
+    return ["eval", "--benchmark", "vqav2", "--annotations", str(tmp_path / "a.json"), "--questions", str(tmp_path / "q.json")]
+
+
+def test_cli_scoring_mode_vqav2_table_json_and_duplicate_note(tmp_path, capsys):
+    # q2 answered twice: the last ("two" -> "2", 2 matches -> 0.6) counts, as in the official code.
+    (tmp_path / "r.json").write_text(json.dumps([{"question_id": 1, "answer": "yes"}, {"question_id": 2, "answer": "3"},
+                                                 {"question_id": 2, "answer": "two"}]))
+    assert main(_vqa_files(tmp_path) + ["--predictions", str(tmp_path / "r.json"), "--metrics-out", str(tmp_path / "m.json")]) == 0
+    out, err = capsys.readouterr()
+    assert "80.00" in out and "Answer type" in out and "Question type" in out
+    assert "1 question ids are predicted more than once; the last prediction counts" in err
+    m = json.loads((tmp_path / "m.json").read_text())
+    assert m["overall"] == pytest.approx(80.0) and m["perAnswerType"] == pytest.approx({"yes/no": 100.0, "number": 60.0})
+    assert m["count"] == 2 and m["duplicate_results"] == 1
+
+
+def test_cli_scoring_mode_vqav2_missing_exit_2_unless_allowed(tmp_path, capsys):
+    (tmp_path / "r.json").write_text(json.dumps([{"question_id": 1, "answer": "yes"}]))
+    args = _vqa_files(tmp_path) + ["--predictions", str(tmp_path / "r.json")]
+    assert main(args) == 2 and "1 of 2 annotated questions have no result (e.g. 2)" in capsys.readouterr().err
+    assert main(args + ["--allow-missing"]) == 0
+    out, err = capsys.readouterr()
+    assert "50.00" in out and "1 questions have no prediction and count as wrong" in err
+
+
+def test_cli_scoring_mode_gqa_metrics_json(tmp_path, capsys):
+    q = {"question": "Is it red?", "answer": "yes", "isBalanced": True, "entailed": [], "semantic": [],
+         "types": {"structural": "verify", "semantic": "attr", "detailed": "verifyAttr"}, "groups": {"global": None}}
+    (tmp_path / "q.json").write_text(json.dumps({"a": q, "b": dict(q, answer="no")}))
+    (tmp_path / "p.json").write_text(json.dumps([{"questionId": "a", "prediction": "yes"}, {"questionId": "b", "prediction": "yes"}]))
+    assert main(["eval", "--benchmark", "gqa", "--questions", str(tmp_path / "q.json"), "--predictions",
+                 str(tmp_path / "p.json"), "--metrics-out", str(tmp_path / "m.json")]) == 0
+    assert "Structural type" in capsys.readouterr().out
+    m = json.loads((tmp_path / "m.json").read_text())
+    assert m["accuracy"] == 50.0 and m["binary"] == 50.0 and "validity" not in m and "grounding" not in m
+    assert m["breakdowns"]["length"] == {"3": [50.0, 2]}

@@ -68,44 +68,114 @@ def _pick_scene(scenes, filename, path):
 
 # --------------------------------------------------------------------------------------- eval
 def eval(args) -> int:  # noqa: A001 - the subcommand is called eval
+    if not args.benchmark:
+        raise DataError("--benchmark is required: clevr, gqa or vqav2 (`vqa eval merge` combines shard files)")
+    if args.graphs is None:
+        model_only = [f"--{n.replace('_', '-')}" for n in ("predictions_out", "attention_out", "limit", "shard", "resume")
+                      if getattr(args, n) not in (None, False)]
+        if model_only:
+            raise DataError(f"{' '.join(model_only)} only apply to model mode (--graphs gold); "
+                            "to score a predictions file, pass --predictions")
+        _require(args, *_SCORING_INPUTS[args.benchmark], "predictions")
+        from ..eval.score import score
+        from ..graph.io import load_json
+
+        metrics = score(args.benchmark, load_json(args.predictions), **_load_inputs(args), allow_missing=args.allow_missing)
+        _report(args, metrics)
+        return 0
+
+    if args.benchmark == "gqa":
+        raise DataError("no GQA reasoner is shipped yet, so --graphs cannot run on GQA; score a GQA model's "
+                        "predictions with --predictions P.json instead")
+    if args.benchmark != "clevr":
+        raise DataError(f"model mode (--graphs) runs on CLEVR scene graphs; for --benchmark {args.benchmark}, "
+                        "score a model's predictions with --predictions P.json")
+    if args.predictions:
+        raise DataError("pass either --graphs (run the model) or --predictions (score a file), not both")
+    _require(args, "questions", "scenes")
+    from ..eval.clevr_model import run_clevr_model
+    from ..eval.longrun import parse_shard, partial_path
+
+    shard = parse_shard(args.shard)
+    try:
+        run = run_clevr_model(args.questions, args.scenes, args.weights, predictions_out=args.predictions_out,
+                              attention_out=args.attention_out, limit=args.limit, batch_size=args.batch_size,
+                              threads=args.threads, shard=shard, resume=args.resume, allow_missing=args.allow_missing,
+                              progress=not args.no_progress)
+    except KeyboardInterrupt:
+        if args.predictions_out:
+            print(f"vqa eval: finished batches are kept in {partial_path(args.predictions_out)}; "
+                  "run the same command with --resume to continue", file=sys.stderr)
+        raise
+    if run.resumed:
+        print(f"resumed: {run.resumed} answers came from {partial_path(args.predictions_out)}")
+    if shard != (1, 1):
+        print(f"shard {shard[0]}/{shard[1]}: {len(run.predictions)} of {run.total} questions; the scores below cover "
+              "this shard only (combine the shards with `vqa eval merge`)")
+    if args.predictions_out:
+        print(f"wrote {len(run.predictions)} predictions to {args.predictions_out}")
+    if run.metrics is None:
+        print(f"{len(run.predictions)} questions answered; they carry no answers, so only predictions were written")
+    else:
+        _report(args, run.metrics)
+    return 0
+
+
+def eval_merge(args) -> int:
+    """`vqa eval merge`: shard prediction files -> one file in question order -> scores."""
+    from ..eval.merge import merge_predictions, question_order
+    from ..eval.score import clevr_question_list, score
+    from ..graph.io import load_json
+
+    _require(args, *_SCORING_INPUTS[args.benchmark])
+    inputs = _load_inputs(args)
+    parts = [(path, load_json(path)) for path in args.shards]
+    merged = merge_predictions(args.benchmark, parts, question_order(args.benchmark, inputs["questions"], inputs["annotations"]))
+    print(f"merged {len(merged)} predictions from {len(parts)} files")
+    if args.predictions_out:
+        out = Path(args.predictions_out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(merged) + "\n")  # the same bytes a single model-mode run writes
+        print(f"wrote {args.predictions_out}")
+    if args.benchmark == "clevr" and not all(isinstance(q, dict) and isinstance(q.get("answer"), str)
+                                             for q in clevr_question_list(inputs["questions"]) or []):
+        print("the questions carry no answers, so nothing was scored")
+        return 0
+    _report(args, score(args.benchmark, merged, **inputs, allow_missing=args.allow_missing))
+    return 0
+
+
+# Files each benchmark's scoring needs besides the predictions.
+_SCORING_INPUTS = {"clevr": ("questions",), "vqav2": ("annotations", "questions"), "gqa": ("questions",)}
+
+
+def _load_inputs(args) -> dict:
+    from ..graph.io import load_json
+
+    if bool(args.scene_graphs) != bool(args.attentions):
+        raise DataError("grounding needs both --scene-graphs and --attentions")
+    if args.benchmark != "gqa" and (args.choices or args.scene_graphs):
+        raise DataError(f"--choices, --scene-graphs and --attentions are GQA inputs, not {args.benchmark} ones")
+    names = ("questions", "annotations", "choices", "scene_graphs", "attentions")
+    return {n: load_json(getattr(args, n)) if getattr(args, n) else None for n in names}
+
+
+def _report(args, metrics: dict) -> None:
+    """Notes on stderr, the table on stdout, the unrounded metrics as JSON in --metrics-out."""
     from ..eval import format_table
 
-    if args.benchmark == "clevr" and args.graphs:
-        from ..eval.clevr_model import run_clevr_model
-
-        metrics = run_clevr_model(args)
-    elif args.benchmark == "clevr":
-        from ..eval import evaluate_clevr
-        from ..graph.io import load_json
-
-        _require(args, "questions", "predictions")
-        questions = load_json(args.questions)
-        questions = questions.get("questions") if isinstance(questions, dict) else questions
-        metrics = evaluate_clevr(questions, load_json(args.predictions), allow_missing=args.allow_missing)
-    elif args.benchmark == "vqav2":
-        from ..eval import evaluate_vqav2
-        from ..graph.io import load_json
-
-        _require(args, "annotations", "questions", "predictions")
-        metrics = evaluate_vqav2(load_json(args.annotations), load_json(args.questions), load_json(args.predictions),
-                                 allow_missing=args.allow_missing)
-    else:
-        from ..eval import evaluate_gqa
-        from ..graph.io import load_json
-
-        _require(args, "questions", "predictions")
-        if bool(args.scene_graphs) != bool(args.attentions):
-            raise DataError("grounding needs both --scene-graphs and --attentions")
-        metrics = evaluate_gqa(load_json(args.questions), load_json(args.predictions),
-                               choices=load_json(args.choices) if args.choices else None,
-                               scene_graphs=load_json(args.scene_graphs) if args.scene_graphs else None,
-                               attentions=load_json(args.attentions) if args.attentions else None,
-                               allow_missing=args.allow_missing)
-    if metrics is not None:
-        print(format_table(metrics, args.benchmark))
-        if args.metrics_out:
-            Path(args.metrics_out).write_text(json.dumps(metrics, indent=2) + "\n")
-    return 0
+    repeated = metrics.get("duplicate_results") or metrics.get("duplicate_predictions")
+    if repeated:
+        print(f"vqa eval: note: {repeated} question ids are predicted more than once; the last prediction counts, "
+              "as in the official evaluator", file=sys.stderr)
+    if metrics.get("missing"):
+        print(f"vqa eval: note: {metrics['missing']} questions have no prediction and count as wrong (--allow-missing)",
+              file=sys.stderr)
+    print(format_table(metrics, args.benchmark))
+    if args.metrics_out:
+        out = Path(args.metrics_out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(metrics, indent=2) + "\n")
 
 
 def _require(args, *names):
@@ -250,12 +320,17 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(func=ask)
 
     e = sub.add_parser("eval", help="score predictions or run the model on a benchmark", epilog=EPILOG,
-                       description="Official metrics of CLEVR, GQA and VQA v2. With --graphs gold (CLEVR), runs the "
-                                   "shipped model on the questions first; otherwise scores a --predictions file.")
-    e.add_argument("--benchmark", required=True, choices=["clevr", "gqa", "vqav2"], help="which benchmark's format and metric")
+                       usage="vqa eval --benchmark {clevr,gqa,vqav2} [options]\n"
+                             "       vqa eval merge --benchmark {clevr,gqa,vqav2} [options] SHARD [SHARD ...]",
+                       description="Official metrics of CLEVR, GQA and VQA v2. With --predictions, scores that file; "
+                                   "with --graphs gold (CLEVR), runs the model on the questions first. Long runs: "
+                                   "--predictions-out keeps progress in P.partial for --resume; --shard i/n runs every "
+                                   "n-th batch; `vqa eval merge` combines the shards' files and scores them.")
+    e.add_argument("--benchmark", choices=["clevr", "gqa", "vqav2"], help="(required) which benchmark's format and metric")
     e.add_argument("--questions", help="questions file (CLEVR questions JSON, GQA all-questions JSON, VQA v2 questions JSON)")
     e.add_argument("--scenes", help="CLEVR scenes JSON (gold graphs), for --graphs gold")
-    e.add_argument("--graphs", choices=["gold"], help="run the model on gold scene graphs from --scenes")
+    e.add_argument("--graphs", choices=["gold"], help="run the model on gold scene graphs from --scenes (CLEVR only: "
+                                                      "no GQA reasoner is shipped yet)")
     e.add_argument("--predictions", help="predictions to score: CLEVR [{question_index, answer}], GQA [{questionId, prediction}], "
                                          "VQA v2 [{question_id, answer}]")
     e.add_argument("--annotations", help="VQA v2 annotations JSON")
@@ -264,14 +339,36 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--attentions", help="GQA spatial attention maps JSON (with --scene-graphs: grounding)")
     e.add_argument("--allow-missing", action="store_true", help="count questions without a prediction as wrong instead of failing")
     e.add_argument("--metrics-out", help="write the metrics (unrounded) as JSON here")
-    e.add_argument("--predictions-out", help="model mode: write predictions here (official format)")
+    e.add_argument("--predictions-out", help="model mode: write predictions here (official format); while running, "
+                                             "finished batches go to PREDICTIONS_OUT.partial")
     e.add_argument("--attention-out", help="model mode: write per-question attention as JSON lines here")
+    e.add_argument("--resume", action="store_true", help="model mode: continue an interrupted run from PREDICTIONS_OUT.partial "
+                                                         "(same inputs and options; the result is identical)")
+    e.add_argument("--shard", metavar="I/N", help="model mode: run shard I of N (1..N): every N-th batch of questions, "
+                                                  "counted from batch I; combine with `vqa eval merge`")
     e.add_argument("--limit", type=int, help="model mode: only the first N questions")
-    e.add_argument("--batch-size", type=int, default=1024, help="model mode: questions per batch (default 1024)")
+    e.add_argument("--batch-size", type=int, default=1024, help="model mode: questions per batch (default 1024); also the "
+                                                                 "unit of --shard and --resume, so keep it across shards")
     e.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="model mode: reasoner .safetensors")
     e.add_argument("--threads", type=int, default=2, help="model mode: torch threads (default 2)")
     e.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     e.set_defaults(func=eval)
+    esub = e.add_subparsers(dest="eval_step", metavar="merge", title="combining shards")
+    m = esub.add_parser("merge", help="combine shard prediction files, write them in question order and score them",
+                        epilog=EPILOG, description="Combine the --predictions-out files of `vqa eval --shard i/n` runs "
+                        "(any official-format prediction files) into one in question order, refusing questions "
+                        "answered by two files, and score it like `vqa eval --predictions`.")
+    m.add_argument("shards", nargs="+", metavar="SHARD", help="prediction files of the shards")
+    m.add_argument("--benchmark", required=True, choices=["clevr", "gqa", "vqav2"], help="which benchmark's format and metric")
+    m.add_argument("--questions", help="questions file the shards answered (sets the order; needed for scoring)")
+    m.add_argument("--annotations", help="VQA v2 annotations JSON")
+    m.add_argument("--choices", help="GQA choices JSON (enables validity and plausibility)")
+    m.add_argument("--scene-graphs", help="GQA scene graphs JSON (with --attentions: grounding)")
+    m.add_argument("--attentions", help="GQA spatial attention maps JSON (with --scene-graphs: grounding)")
+    m.add_argument("--allow-missing", action="store_true", help="count questions without a prediction as wrong instead of failing")
+    m.add_argument("--predictions-out", help="write the merged predictions here")
+    m.add_argument("--metrics-out", help="write the metrics (unrounded) as JSON here")
+    m.set_defaults(func=eval_merge)
 
     t = sub.add_parser("train", help="train a model and write its weights and model card", epilog=EPILOG)
     tsub = t.add_subparsers(dest="what", required=True, metavar="MODEL")

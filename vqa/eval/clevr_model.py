@@ -1,7 +1,15 @@
-"""`vqa eval --benchmark clevr --graphs gold`: run the reasoner on CLEVR questions, then score."""
+"""`vqa eval --benchmark clevr --graphs gold`: run the reasoner on CLEVR questions, then score.
+
+Long runs (see :mod:`vqa.eval.longrun`): questions go in fixed chunks of ``batch_size``; with an
+output file every finished chunk is appended to ``<predictions_out>.partial`` so that ``resume``
+continues a killed run, and ``shard=(i, n)`` runs every n-th chunk only. The final predictions
+are the same bytes however the work was split.
+"""
 from __future__ import annotations
 
 import json
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -9,8 +17,27 @@ import torch
 from ..errors import DataError
 from ..graph.io import load_clevr_scenes, load_json
 from .clevr import evaluate as evaluate_clevr
+from .longrun import PartialRun, file_digest, partial_path, shard_chunks
 
-__all__ = ["run_clevr_model", "load_clevr_questions"]
+__all__ = ["run_clevr_model", "load_clevr_questions", "ModelRun"]
+
+
+@dataclass
+class ModelRun:
+    """What a model-mode run produced.
+
+    ``predictions``: official CLEVR format ``[{"question_index", "image_filename", "answer"}]`` in
+    question order (this shard's questions only); ``metrics``: from :func:`vqa.eval.clevr.evaluate`
+    over those questions, None when the questions carry no answers; ``total``: questions in the
+    run before sharding; ``resumed``: questions taken from a partial file instead of the model.
+    """
+
+    predictions: list[dict]
+    metrics: dict | None
+    total: int
+    shard: tuple[int, int] = (1, 1)
+    resumed: int = 0
+    attention: list[dict] = field(default_factory=list)
 
 
 def load_clevr_questions(path: str | Path) -> list[dict]:
@@ -21,58 +48,127 @@ def load_clevr_questions(path: str | Path) -> list[dict]:
     for k, q in enumerate(qs):
         if not isinstance(q.get("question"), str) or not isinstance(q.get("image_filename"), str):
             raise DataError(f"{path}: question {k} needs string fields 'question' and 'image_filename'")
+        if not q["question"].strip():
+            raise DataError(f"{path}: question {k} is empty; remove it or give its text")
     return qs
 
 
-def run_clevr_model(args) -> dict | None:
-    """Answer every question on its gold scene graph; write predictions/attention; return metrics
-    (None when the questions carry no answers, e.g. a test split)."""
+def _weights_file(weights: str | Path) -> Path:
+    # --weights may name the .safetensors file, its .json config or the common stem.
+    path = Path(weights)
+    return path.with_suffix(".safetensors") if path.suffix in (".safetensors", ".json") else Path(str(path) + ".safetensors")
+
+
+def _write_atomic(path: str | Path, text: str) -> None:
+    # A kill while writing leaves the old file (or none), never half a JSON list.
+    tmp = Path(str(path) + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def run_clevr_model(
+    questions_path: str | Path,
+    scenes_path: str | Path,
+    weights: str | Path,
+    *,
+    predictions_out: str | Path | None = None,
+    attention_out: str | Path | None = None,
+    limit: int | None = None,
+    batch_size: int = 1024,
+    threads: int = 2,
+    shard: tuple[int, int] = (1, 1),
+    resume: bool = False,
+    allow_missing: bool = False,
+    progress: bool = True,
+) -> ModelRun:
+    """Answer every question (of ``shard``) on its gold scene graph, write the outputs, score.
+
+    ``predictions_out`` gets the official-format list and, while running, the partial file that
+    ``resume`` continues from (resuming needs the same inputs, ``limit``, ``batch_size``, ``shard``
+    and whether attention is written). ``attention_out`` gets one JSON line per question:
+    ``question_index``, ``image_filename``, ``node_attn`` [T, N], ``word_attn`` [T, L], ``tokens``.
+    """
+    from tqdm.auto import tqdm
+
     from ..encode.encoder import token_strings, tokenize
     from ..reason.batching import GraphCache
     from ..reason.inference import run_batches
     from ..reason.io import load_reasoner
 
-    if not args.questions or not args.scenes:
-        raise DataError("--graphs gold needs --questions Q.json and --scenes S.json")
-    questions = load_clevr_questions(args.questions)
-    if args.limit is not None:
-        questions = questions[: args.limit]
-    scenes = load_clevr_scenes(args.scenes)
-    torch.set_num_threads(args.threads)
-    model = load_reasoner(args.weights)
+    if resume and not predictions_out:
+        raise DataError("--resume continues from <predictions-out>.partial; pass --predictions-out P.json of the run")
+    if limit is not None and limit < 0:
+        raise DataError(f"--limit must be 0 or more, got {limit}")
+    questions = load_clevr_questions(questions_path)[:limit]
+    scenes = load_clevr_scenes(scenes_path)
+    have = {g.image_filename for g in scenes}
+    for k, q in enumerate(questions):
+        if q["image_filename"] not in have:
+            raise DataError(f"question {q.get('question_index', k)}: no scene for image {q['image_filename']!r} in {scenes_path}")
+    model = load_reasoner(weights)
     cache = GraphCache(model.config.vocab)
     for g in scenes:
         cache.add(g.image_filename, g)
-    for k, q in enumerate(questions):
-        if q["image_filename"] not in cache:
-            raise DataError(f"question {q.get('question_index', k)}: no scene for image {q['image_filename']!r} in {args.scenes}")
     index = [q.get("question_index", k) for k, q in enumerate(questions)]
-    answers: list[str | None] = [None] * len(questions)
-    attention: list[dict | None] = [None] * len(questions)
     texts, keys = [q["question"] for q in questions], [q["image_filename"] for q in questions]
-    for idx, out in run_batches(model, texts, keys, cache, args.batch_size, progress=not args.no_progress):
-        for row, i in enumerate(out.logits.argmax(-1).tolist()):
-            answers[idx[row]] = model.config.answers[i]
-        if args.attention_out:
-            ids, mask = tokenize([texts[i] for i in idx], model.config.encoder.max_tokens)
-            toks = token_strings(ids, mask)
-            for row, i in enumerate(idx):
-                n, L = len(cache.graphs[keys[i]].objects), len(toks[row])
-                attention[i] = {"question_index": index[i], "image_filename": keys[i],
-                                "node_attn": out.node_attn[row, :, :n].tolist(),
-                                "word_attn": out.word_attn[row, :, :L].tolist(), "tokens": toks[row]}
-    predictions = [{"question_index": i, "image_filename": f, "answer": a} for i, f, a in zip(index, keys, answers)]
-    if args.predictions_out:
-        Path(args.predictions_out).write_text(json.dumps(predictions) + "\n")
-    if args.attention_out:
-        with open(args.attention_out, "w") as f:
-            for rec in attention:
-                f.write(json.dumps(rec) + "\n")
-    if not all(isinstance(q.get("answer"), str) for q in questions):
-        print(f"{len(questions)} questions answered; they carry no answers, so only predictions were written")
-        return None
-    scored = [dict(q, question_index=i) for q, i in zip(questions, index)]
-    for q in scored:
-        q.setdefault("template_filename", "unknown")
-    metrics = evaluate_clevr(scored, [{"question_index": p["question_index"], "answer": p["answer"]} for p in predictions])
-    return metrics
+    chunks = shard_chunks(len(questions), batch_size, shard)
+
+    run = None
+    if predictions_out:
+        header = {"benchmark": "clevr", "questions": file_digest(questions_path), "scenes": file_digest(scenes_path),
+                  "weights": file_digest(_weights_file(weights)), "count": len(questions),
+                  "batch_size": batch_size, "shard": f"{shard[0]}/{shard[1]}", "attention": bool(attention_out)}
+        run = PartialRun.open(partial_path(predictions_out), header, resume)
+    done = run.done if run else {}
+    resumed = sum(len(done[k]) for k, _ in chunks if k in done)
+
+    torch.set_num_threads(threads)
+    bar = tqdm(total=sum(len(pos) for _, pos in chunks), initial=resumed, unit="q", disable=not progress, desc="answering")
+    try:
+        for k, pos in chunks:
+            if k in done:
+                continue
+            # One batch per chunk, whatever batch_size run_batches would pick: the outputs depend on it.
+            records: list[dict] = [{} for _ in pos]
+            for rows, out in run_batches(model, [texts[p] for p in pos], [keys[p] for p in pos], cache, len(pos)):
+                answers = out.logits.argmax(-1).tolist()
+                if attention_out:
+                    ids, mask = tokenize([texts[pos[r]] for r in rows], model.config.encoder.max_tokens)
+                    toks = token_strings(ids, mask)
+                for b, r in enumerate(rows):
+                    p = pos[r]
+                    records[r] = {"prediction": {"question_index": index[p], "image_filename": keys[p],
+                                                 "answer": model.config.answers[answers[b]]}}
+                    if attention_out:
+                        n, L = len(cache.graphs[keys[p]].objects), len(toks[b])
+                        records[r]["attention"] = {"question_index": index[p], "image_filename": keys[p],
+                                                   "node_attn": out.node_attn[b, :, :n].tolist(),
+                                                   "word_attn": out.word_attn[b, :, :L].tolist(), "tokens": toks[b]}
+            if run:
+                run.add(k, records)
+            done[k] = records
+            bar.update(len(pos))
+    finally:
+        bar.close()
+        if run:
+            run.close()
+
+    records = [rec for k, _ in chunks for rec in done[k]]
+    predictions = [rec["prediction"] for rec in records]
+    attention = [rec["attention"] for rec in records] if attention_out else []
+    if predictions_out:
+        _write_atomic(predictions_out, json.dumps(predictions) + "\n")
+    if attention_out:
+        _write_atomic(attention_out, "".join(json.dumps(a) + "\n" for a in attention))
+    if run:
+        run.finish()
+
+    positions = [p for _, pos in chunks for p in pos]
+    metrics = None
+    if all(isinstance(questions[p].get("answer"), str) for p in positions):
+        scored = [dict(questions[p], question_index=index[p]) for p in positions]
+        for q in scored:
+            q.setdefault("template_filename", "unknown")
+        metrics = evaluate_clevr(scored, [{"question_index": p["question_index"], "answer": p["answer"]} for p in predictions],
+                                 allow_missing=allow_missing)
+    return ModelRun(predictions, metrics, len(questions), shard, resumed, attention)

@@ -1,0 +1,103 @@
+"""Model mode on CLEVR gold graphs: outputs, interrupted and resumed runs, shards."""
+import json
+
+import pytest
+
+import vqa.reason.inference as inference
+from vqa.errors import DataError
+from vqa.eval.clevr_model import run_clevr_model
+from vqa.eval.merge import merge_predictions, question_order
+from vqa.eval.score import score
+
+
+@pytest.fixture()
+def run(tiny_weights, small_clevr_questions, clevr_dir):
+    def go(**kw):
+        kw = {"batch_size": 4, "threads": 1, "progress": False, **kw}
+        return run_clevr_model(small_clevr_questions, clevr_dir / "CLEVR_train_scenes.json", tiny_weights, **kw)
+    return go
+
+
+def _stop_after(monkeypatch, chunks):
+    """Make the run die (like Ctrl-C) when it starts chunk number `chunks`."""
+    real, calls = inference.run_batches, []
+
+    def dying(*a, **kw):
+        calls.append(1)
+        if len(calls) > chunks:
+            raise KeyboardInterrupt
+        return real(*a, **kw)
+    monkeypatch.setattr(inference, "run_batches", dying)
+
+
+def test_run_clevr_model_writes_official_predictions_and_scores(run, tmp_path, small_clevr_questions):
+    out, att = tmp_path / "p.json", tmp_path / "a.jsonl"
+    r = run(predictions_out=out, attention_out=att)
+    qs = json.loads(small_clevr_questions.read_text())["questions"]
+    preds = json.loads(out.read_text())
+    assert preds == r.predictions and len(preds) == 22
+    assert [p["question_index"] for p in preds] == [q["question_index"] for q in qs]
+    assert set(preds[0]) == {"question_index", "image_filename", "answer"}
+    assert r.metrics["count"] == 22 and 0.0 <= r.metrics["accuracy"] <= 1.0
+    lines = [json.loads(x) for x in att.read_text().splitlines()]
+    assert [x["question_index"] for x in lines] == [q["question_index"] for q in qs]
+    assert all(abs(sum(row) - 1) < 1e-3 for row in lines[0]["word_attn"])
+    assert not (tmp_path / "p.json.partial").exists()
+
+
+def test_run_clevr_model_interrupted_then_resumed_is_byte_identical(run, tmp_path, monkeypatch):
+    run(predictions_out=tmp_path / "whole.json", attention_out=tmp_path / "whole.jsonl")
+    out, att = tmp_path / "p.json", tmp_path / "a.jsonl"
+    _stop_after(monkeypatch, 3)
+    with pytest.raises(KeyboardInterrupt):
+        run(predictions_out=out, attention_out=att)
+    partial = tmp_path / "p.json.partial"
+    assert len(partial.read_text().splitlines()) == 1 + 3 and not out.exists()
+    # A kill in the middle of a write leaves a cut line: resuming drops it and redoes that chunk.
+    partial.write_text(partial.read_text() + '{"chunk": 3, "records": [{"predic')
+    monkeypatch.undo()
+    r = run(predictions_out=out, attention_out=att, resume=True)
+    assert r.resumed == 12
+    assert out.read_bytes() == (tmp_path / "whole.json").read_bytes()
+    assert att.read_bytes() == (tmp_path / "whole.jsonl").read_bytes()
+    assert not partial.exists()
+
+
+def test_run_clevr_model_resume_refuses_changed_options(run, tmp_path, monkeypatch):
+    _stop_after(monkeypatch, 1)
+    with pytest.raises(KeyboardInterrupt):
+        run(predictions_out=tmp_path / "p.json")
+    monkeypatch.undo()
+    with pytest.raises(DataError, match=r"different run \(batch_size: 4, now 8\)"):
+        run(predictions_out=tmp_path / "p.json", resume=True, batch_size=8)
+    with pytest.raises(DataError, match="unfinished run; pass --resume"):
+        run(predictions_out=tmp_path / "p.json")
+    with pytest.raises(DataError, match="--resume continues from <predictions-out>.partial"):
+        run(resume=True)
+
+
+def test_run_clevr_model_two_shards_merge_to_one_run(run, tmp_path, small_clevr_questions):
+    whole = run(predictions_out=tmp_path / "whole.json")
+    one = run(predictions_out=tmp_path / "s1.json", shard=(1, 2))
+    two = run(predictions_out=tmp_path / "s2.json", shard=(2, 2))
+    assert len(one.predictions) + len(two.predictions) == 22 and one.total == two.total == 22
+    questions = json.loads(small_clevr_questions.read_text())
+    parts = [(p.name, json.loads(p.read_text())) for p in (tmp_path / "s2.json", tmp_path / "s1.json")]
+    merged = merge_predictions("clevr", parts, question_order("clevr", questions))
+    assert json.dumps(merged) + "\n" == (tmp_path / "whole.json").read_text()
+    assert score("clevr", merged, questions=questions) == whole.metrics
+
+
+def test_run_clevr_model_limit_and_no_answers(run, tmp_path, tiny_weights, clevr_dir, clevr_questions):
+    assert run(limit=5).metrics["count"] == 5
+    qs = [{k: v for k, v in q.items() if k not in ("answer", "program")} for q in clevr_questions[:3]]
+    (tmp_path / "q.json").write_text(json.dumps({"questions": qs}))
+    r = run_clevr_model(tmp_path / "q.json", clevr_dir / "CLEVR_train_scenes.json", tiny_weights, threads=1, progress=False)
+    assert r.metrics is None and len(r.predictions) == 3
+
+
+def test_run_clevr_model_empty_question_raise(tmp_path, tiny_weights, clevr_dir, clevr_questions):
+    qs = [dict(clevr_questions[0]), dict(clevr_questions[1], question="  ")]
+    (tmp_path / "q.json").write_text(json.dumps({"questions": qs}))
+    with pytest.raises(DataError, match="question 1 is empty"):
+        run_clevr_model(tmp_path / "q.json", clevr_dir / "CLEVR_train_scenes.json", tiny_weights, progress=False)
