@@ -9,7 +9,7 @@ from vqa.cli.main import build_parser, main
 
 
 def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "vqa.cli.main", *args], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run([sys.executable, "-m", "vqa", *args], capture_output=True, text=True, cwd=cwd)
 
 
 def test_cli_help_documents_every_option():
