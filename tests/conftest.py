@@ -29,3 +29,18 @@ def clevr_questions(clevr_dir):
     import json
 
     return json.loads((clevr_dir / "CLEVR_train_questions.json").read_text())["questions"]
+
+
+# Model-mode tests use a tiny random reasoner: they test plumbing, not the shipped weights.
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory):
+    import torch
+
+    from vqa.reason.config import ReasonerConfig
+    from vqa.reason.io import save_reasoner
+    from vqa.reason.reasoner import Reasoner
+
+    torch.manual_seed(0)
+    cfg = ReasonerConfig(dim=32, steps=2, edge_hidden=16)
+    cfg.encoder.dim = 32
+    return save_reasoner(Reasoner(cfg), tmp_path_factory.mktemp("tiny") / "tiny.safetensors")

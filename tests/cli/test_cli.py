@@ -121,20 +121,6 @@ def test_cli_scoring_mode_clevr(tmp_path, capsys):
 # ------------------------------------------------------------------ eval: long runs, merge, scoring
 # Model-mode tests use a tiny random reasoner: they test the plumbing, not the shipped weights.
 
-@pytest.fixture(scope="module")
-def tiny_weights(tmp_path_factory):
-    import torch
-
-    from vqa.reason.config import ReasonerConfig
-    from vqa.reason.io import save_reasoner
-    from vqa.reason.reasoner import Reasoner
-
-    torch.manual_seed(0)
-    cfg = ReasonerConfig(dim=32, steps=2, edge_hidden=16)
-    cfg.encoder.dim = 32
-    return save_reasoner(Reasoner(cfg), tmp_path_factory.mktemp("tiny") / "tiny.safetensors")
-
-
 def _gold_args(tmp_path, clevr_dir, clevr_questions, weights, n, *extra):
     q = tmp_path / "q.json"
     if not q.exists():
