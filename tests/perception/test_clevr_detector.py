@@ -95,3 +95,40 @@ def test_clevr_detector_finds_the_objects_of_a_held_out_real_image(clevr_dir, cl
     fig = score_graphs(preds, [gold[n] for n in names])
     assert fig["recall"] >= 0.9 and fig["precision"] >= 0.9, fig
     assert fig["attribute_accuracy"]["color"] >= 0.9, fig
+
+
+def test_crop_head_squares_keep_centres_and_read_every_box():
+    from vqa.perception.attributes import CropAttributeHead, square_boxes
+
+    boxes = torch.tensor([[10.0, 20.0, 50.0, 40.0], [0.0, 0.0, 2.0, 2.0]])
+    sq = square_boxes(boxes, margin=0.5)
+    torch.testing.assert_close((sq[:, :2] + sq[:, 2:]) / 2, (boxes[:, :2] + boxes[:, 2:]) / 2)
+    torch.testing.assert_close(sq[:, 2] - sq[:, 0], sq[:, 3] - sq[:, 1])
+    assert float(sq[0, 2] - sq[0, 0]) == pytest.approx(60.0)  # longest side 40 x 1.5
+    head = CropAttributeHead(crop=32).eval()
+    image = torch.randint(0, 255, (3, 64, 96), dtype=torch.uint8)
+    probs = head.predict(image, boxes)
+    assert {a: p.shape for a, p in probs.items()} == {a: (2, len(v)) for a, v in CLEVR_ATTRIBUTE_VALUES.items()}
+    assert head.predict(image, boxes[:0])["shape"].shape == (0, 3)
+
+
+def test_crop_head_is_optional():
+    det = ClevrDetector.from_config(ClevrDetectorConfig(crop_size=0, score_threshold=0.0, max_detections=2))
+    assert not hasattr(det.model, "crop_head")
+    o = det.detect(Image.new("RGB", (480, 320), (120, 120, 120))).objects[0]
+    assert abs(sum(o.attributes["shape"].values()) - 1) < 1e-4
+
+
+def test_crop_head_trains_on_real_crops_and_resumes(untrained, tmp_path, clevr_dir):
+    from vqa.perception.clevr_data import render_records
+    from vqa.perception.training import DetectorTrainConfig, train_crop_head
+
+    records, _ = render_records(clevr_dir.parent / "clevr_renders" / "scenes.json")
+    tc = DetectorTrainConfig(crop_epochs=1, crop_batch=16, progress=False, model=untrained.config)
+    before = {k: v.clone() for k, v in untrained.model.crop_head.state_dict().items()}
+    info = train_crop_head(untrained.model, tc, records[:4], tmp_path, log=lambda *_: None)
+    assert info["images"] == 4 and info["final_loss"] > 0 and (tmp_path / "crop_head.safetensors").is_file()
+    after = untrained.model.crop_head.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before if after[k].is_floating_point())
+    # a finished stage is loaded, not trained again
+    assert train_crop_head(untrained.model, tc, [], tmp_path, log=lambda *_: None) == info

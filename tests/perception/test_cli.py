@@ -57,3 +57,36 @@ def test_cli_ask_image_answers_a_shared_question(clevr_dir, clevr_questions):
     right = sum(run("ask", str(clevr_dir / "images" / "CLEVR_train_000005.png"), q["question"], "--top-k", "1")
                 .stdout.split()[0] == q["answer"] for q in qs[:4])
     assert right >= 3
+
+
+@pytest.mark.parametrize("extra, message", [
+    ([], "needs --images"),
+    (["--images", "no-such-folder"], "not a folder"),
+    (["--images", ".", "--scenes", "s.json"], "--scenes is for --graphs gold"),
+])
+def test_cli_eval_predicted_graphs_bad_input_exits_2(tmp_path, extra, message):
+    (tmp_path / "q.json").write_text(json.dumps({"questions": [
+        {"question": "How many cubes are there?", "image_filename": "CLEVR_train_000005.png"}]}))
+    r = run("eval", "--benchmark", "clevr", "--questions", "q.json", "--graphs", "predicted", *extra, cwd=tmp_path)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_cli_eval_predicted_graphs_missing_image_exits_2(tmp_path):
+    (tmp_path / "q.json").write_text(json.dumps({"questions": [
+        {"question": "How many cubes are there?", "image_filename": "absent.png"}]}))
+    r = run("eval", "--benchmark", "clevr", "--questions", "q.json", "--graphs", "predicted", "--images", ".", cwd=tmp_path)
+    assert r.returncode == 2 and "absent.png" in r.stderr
+
+
+@needs_weights
+def test_cli_eval_predicted_graphs_answers_from_pixels(tmp_path, clevr_dir, clevr_questions):
+    names = {"CLEVR_train_000005.png", "CLEVR_train_000045.png", "CLEVR_train_000060.png"}  # held out
+    qs = [q for q in clevr_questions if q["image_filename"] in names]
+    (tmp_path / "q.json").write_text(json.dumps({"questions": qs}))
+    r = run("eval", "--benchmark", "clevr", "--questions", "q.json", "--graphs", "predicted", "--images",
+            str(clevr_dir / "images"), "--metrics-out", "m.json", "--predictions-out", "p.json", "--no-progress",
+            cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    metrics = json.loads((tmp_path / "m.json").read_text())
+    assert metrics["count"] == len(qs) and metrics["accuracy"] >= 0.9, metrics
+    assert len(json.loads((tmp_path / "p.json").read_text())) == len(qs)

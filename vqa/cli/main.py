@@ -72,10 +72,11 @@ def eval(args) -> int:  # noqa: A001 - the subcommand is called eval
     if not args.benchmark:
         raise DataError("--benchmark is required: clevr, gqa or vqav2 (`vqa eval merge` combines shard files)")
     if args.graphs is None:
-        model_only = [f"--{n.replace('_', '-')}" for n in ("predictions_out", "attention_out", "limit", "shard", "resume")
+        model_only = [f"--{n.replace('_', '-')}" for n in ("predictions_out", "attention_out", "limit", "shard", "resume", "images",
+                                                               "detector_weights")
                       if getattr(args, n) not in (None, False)]
         if model_only:
-            raise DataError(f"{' '.join(model_only)} only apply to model mode (--graphs gold); "
+            raise DataError(f"{' '.join(model_only)} only apply to model mode (--graphs gold|predicted); "
                             "to score a predictions file, pass --predictions")
         _require(args, *_SCORING_INPUTS[args.benchmark], "predictions")
         from ..eval.score import score
@@ -93,13 +94,17 @@ def eval(args) -> int:  # noqa: A001 - the subcommand is called eval
                         "score a model's predictions with --predictions P.json")
     if args.predictions:
         raise DataError("pass either --graphs (run the model) or --predictions (score a file), not both")
-    _require(args, "questions", "scenes")
+    _require(args, "questions", "images" if args.graphs == "predicted" else "scenes")
+    if args.graphs == "predicted" and args.scenes:
+        raise DataError("--graphs predicted detects the graphs in --images; --scenes is for --graphs gold")
     from ..eval.clevr_model import run_clevr_model
     from ..eval.longrun import parse_shard, partial_path
 
     shard = parse_shard(args.shard)
     try:
+        images = args.images if args.graphs == "predicted" else None
         run = run_clevr_model(args.questions, args.scenes, args.weights, predictions_out=args.predictions_out,
+                              images_dir=images, detector_weights=args.detector_weights,
                               attention_out=args.attention_out, limit=args.limit, batch_size=args.batch_size,
                               threads=args.threads, shard=shard, resume=args.resume, allow_missing=args.allow_missing,
                               progress=not args.no_progress)
@@ -221,7 +226,8 @@ def train(args) -> int:
             shutil.rmtree(args.workdir, ignore_errors=True)
         tc = DetectorTrainConfig(out=args.out, workdir=args.workdir, shared=args.shared, renders=args.renders,
                                  iterations=args.iterations, batch_size=args.batch_size, lr=args.lr,
-                                 threads=args.threads, seed=args.seed, progress=not args.no_progress)
+                                 threads=args.threads, seed=args.seed, crop_epochs=args.crop_epochs,
+                                 progress=not args.no_progress)
         r = train_detector(tc)["held_out_real"]
         print(f"held-out real images: recall {r['recall']:.4f}, precision {r['precision']:.4f}, "
               f"all attributes {r['all_attributes_accuracy']:.4f}, relations {r['relation_agreement']:.4f}")
@@ -324,14 +330,17 @@ def build_parser() -> argparse.ArgumentParser:
                        usage="vqa eval --benchmark {clevr,gqa,vqav2} [options]\n"
                              "       vqa eval merge --benchmark {clevr,gqa,vqav2} [options] SHARD [SHARD ...]",
                        description="Official metrics of CLEVR, GQA and VQA v2. With --predictions, scores that file; "
-                                   "with --graphs gold (CLEVR), runs the model on the questions first. Long runs: "
+                                   "with --graphs gold|predicted (CLEVR), runs the model on the questions first. Long runs: "
                                    "--predictions-out keeps progress in P.partial for --resume; --shard i/n runs every "
                                    "n-th batch; `vqa eval merge` combines the shards' files and scores them.")
     e.add_argument("--benchmark", choices=["clevr", "gqa", "vqav2"], help="(required) which benchmark's format and metric")
     e.add_argument("--questions", help="questions file (CLEVR questions JSON, GQA all-questions JSON, VQA v2 questions JSON)")
     e.add_argument("--scenes", help="CLEVR scenes JSON (gold graphs), for --graphs gold")
-    e.add_argument("--graphs", choices=["gold"], help="run the model on gold scene graphs from --scenes (CLEVR only: "
-                                                      "no GQA reasoner is shipped yet)")
+    e.add_argument("--graphs", choices=["gold", "predicted"],
+                   help="run the model on gold scene graphs from --scenes, or on graphs the detector predicts from "
+                        "--images (CLEVR only: no GQA reasoner is shipped yet)")
+    e.add_argument("--images", help="folder of the questions' images, for --graphs predicted")
+    e.add_argument("--detector-weights", help="detector .safetensors for --graphs predicted (default: the shipped one)")
     e.add_argument("--predictions", help="predictions to score: CLEVR [{question_index, answer}], GQA [{questionId, prediction}], "
                                          "VQA v2 [{question_id, answer}]")
     e.add_argument("--annotations", help="VQA v2 annotations JSON")
@@ -407,6 +416,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--iterations", type=int, default=4000, help="optimiser steps (default 4000)")
     d.add_argument("--batch-size", type=int, default=2, help="images per step (default 2)")
     d.add_argument("--lr", type=float, default=1e-3, help="peak AdamW learning rate (default 1e-3)")
+    d.add_argument("--crop-epochs", type=int, default=30,
+                   help="epochs of the second-stage crop attribute head, trained after the detector (default 30)")
     d.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     d.add_argument("--fresh", action="store_true", help="delete WORKDIR first instead of resuming")

@@ -1,4 +1,7 @@
-"""`vqa eval --benchmark clevr --graphs gold`: run the reasoner on CLEVR questions, then score.
+"""`vqa eval --benchmark clevr --graphs gold|predicted`: run the reasoner on CLEVR questions, then score.
+
+Gold graphs come from a scenes file; predicted ones from the images, through the detector
+(``predicted_scenes``), so the two modes differ only in where the graphs come from.
 
 Long runs (see :mod:`vqa.eval.longrun`): questions go in fixed chunks of ``batch_size``; with an
 output file every finished chunk is appended to ``<predictions_out>.partial`` so that ``resume``
@@ -19,7 +22,7 @@ from ..graph.io import load_clevr_scenes, load_json
 from .clevr import evaluate as evaluate_clevr
 from .longrun import PartialRun, file_digest, partial_path, shard_chunks
 
-__all__ = ["run_clevr_model", "load_clevr_questions", "ModelRun"]
+__all__ = ["run_clevr_model", "load_clevr_questions", "predicted_scenes", "ModelRun"]
 
 
 @dataclass
@@ -53,10 +56,41 @@ def load_clevr_questions(path: str | Path) -> list[dict]:
     return qs
 
 
+def predicted_scenes(questions: list[dict], images_dir: str | Path, detector_weights: str | Path | None = None,
+                     progress: bool = True) -> list:
+    """Scene graphs detected in ``images_dir`` for every image the questions ask about."""
+    from tqdm.auto import tqdm
+
+    from ..errors import ImageError
+    from ..perception.image_graph import ImageGraphBuilder
+
+    images_dir = Path(images_dir)
+    if not images_dir.is_dir():
+        raise DataError(f"--images {images_dir} is not a folder")
+    names = sorted({q["image_filename"] for q in questions})
+    missing = [n for n in names if not (images_dir / n).is_file()]
+    if missing:
+        raise DataError(f"{len(missing)} images the questions ask about are not in {images_dir}, e.g. {missing[0]!r}")
+    builder = ImageGraphBuilder("clevr", weights=detector_weights, cache_size=0)
+    graphs = []
+    for name in tqdm(names, unit="image", disable=not progress, desc="detecting"):
+        try:
+            graphs.append(builder(images_dir / name)[0])
+        except ImageError as e:
+            raise DataError(f"{images_dir / name}: {e}") from None
+    return graphs
+
+
 def _weights_file(weights: str | Path) -> Path:
     # --weights may name the .safetensors file, its .json config or the common stem.
     path = Path(weights)
     return path.with_suffix(".safetensors") if path.suffix in (".safetensors", ".json") else Path(str(path) + ".safetensors")
+
+
+def _default_detector() -> Path:
+    from ..perception.clevr_detector import DEFAULT_DETECTOR_WEIGHTS
+
+    return DEFAULT_DETECTOR_WEIGHTS
 
 
 def _write_atomic(path: str | Path, text: str) -> None:
@@ -68,7 +102,7 @@ def _write_atomic(path: str | Path, text: str) -> None:
 
 def run_clevr_model(
     questions_path: str | Path,
-    scenes_path: str | Path,
+    scenes_path: str | Path | None,
     weights: str | Path,
     *,
     predictions_out: str | Path | None = None,
@@ -80,6 +114,8 @@ def run_clevr_model(
     resume: bool = False,
     allow_missing: bool = False,
     progress: bool = True,
+    images_dir: str | Path | None = None,
+    detector_weights: str | Path | None = None,
 ) -> ModelRun:
     """Answer every question (of ``shard``) on its gold scene graph, write the outputs, score.
 
@@ -87,6 +123,7 @@ def run_clevr_model(
     ``resume`` continues from (resuming needs the same inputs, ``limit``, ``batch_size``, ``shard``
     and whether attention is written). ``attention_out`` gets one JSON line per question:
     ``question_index``, ``image_filename``, ``node_attn`` [T, N], ``word_attn`` [T, L], ``tokens``.
+    With ``images_dir`` instead of ``scenes_path``, the graphs are detected in those images.
     """
     from tqdm.auto import tqdm
 
@@ -100,7 +137,13 @@ def run_clevr_model(
     if limit is not None and limit < 0:
         raise DataError(f"--limit must be 0 or more, got {limit}")
     questions = load_clevr_questions(questions_path)[:limit]
-    scenes = load_clevr_scenes(scenes_path)
+    torch.set_num_threads(threads)
+    if images_dir is not None:
+        scenes = predicted_scenes(questions, images_dir, detector_weights, progress)
+        source = f"predicted:{Path(images_dir).resolve()}:{file_digest(_weights_file(detector_weights or _default_detector()))}"
+    else:
+        scenes = load_clevr_scenes(scenes_path)
+        source = file_digest(scenes_path)
     have = {g.image_filename for g in scenes}
     for k, q in enumerate(questions):
         if q["image_filename"] not in have:
@@ -115,14 +158,13 @@ def run_clevr_model(
 
     run = None
     if predictions_out:
-        header = {"benchmark": "clevr", "questions": file_digest(questions_path), "scenes": file_digest(scenes_path),
+        header = {"benchmark": "clevr", "questions": file_digest(questions_path), "scenes": source,
                   "weights": file_digest(_weights_file(weights)), "count": len(questions),
                   "batch_size": batch_size, "shard": f"{shard[0]}/{shard[1]}", "attention": bool(attention_out)}
         run = PartialRun.open(partial_path(predictions_out), header, resume)
     done = run.done if run else {}
     resumed = sum(len(done[k]) for k, _ in chunks if k in done)
 
-    torch.set_num_threads(threads)
     bar = tqdm(total=sum(len(pos) for _, pos in chunks), initial=resumed, unit="q", disable=not progress, desc="answering")
     try:
         for k, pos in chunks:

@@ -7,6 +7,8 @@ the same box features plus an embedding of the proposal's normalised box ``g``:
     p(a | roi) = softmax(W_a [h; g])          for a in size, colour, material, shape
     c = c_prop + (dx, dy) * (w_prop, h_prop)  the projected 3-D centre (CLEVR's ``pixel_coords``)
 
+With ``config.crop_size`` set, ``model.crop_head`` (``vqa.perception.attributes``) reads the
+attributes again from each detected box's full-resolution crop and replaces the ROI head's.
 Factorised attribute heads share what they learn across the 96 combinations (few examples per
 combination here); the centre head exists because the centre of a partly hidden object is not the
 centre of its visible box. Shapes: R proposals, F = ``fc_dim``, G = ``geo_dim``.
@@ -168,7 +170,14 @@ class ClevrROIHeads(StandardROIHeads):
 
 
 def build_clevr_model(config: ClevrDetectorConfig) -> nn.Module:
-    return build_model(build_d2_config(config))
+    """detectron2's ``GeneralizedRCNN`` plus, when ``config.crop_size``, the ``crop_head`` second stage."""
+    model = build_model(build_d2_config(config))
+    if config.crop_size:
+        from .attributes import CropAttributeHead
+
+        model.crop_head = CropAttributeHead(config.crop_size, config.crop_margin,
+                                            pixel_mean=config.pixel_mean[0], pixel_std=config.pixel_std[0])
+    return model
 
 
 @torch.no_grad()
@@ -180,5 +189,9 @@ def predict(model, config: ClevrDetectorConfig, batched_inputs: list[dict]) -> l
     images = model.preprocess_image(batched_inputs)
     features = model.backbone(images.tensor)
     proposals, _ = model.proposal_generator(images, features, None)
-    return model.roi_heads.predict(features, proposals, config.score_threshold, config.nms_threshold,
+    outs = model.roi_heads.predict(features, proposals, config.score_threshold, config.nms_threshold,
                                    config.max_detections)
+    if hasattr(model, "crop_head"):  # second stage: attributes from full-resolution crops
+        for out, x in zip(outs, batched_inputs):
+            out["attrs"] = model.crop_head.predict(x["image"], out["boxes"])
+    return outs

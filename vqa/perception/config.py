@@ -43,6 +43,9 @@ class ClevrDetectorConfig:
         anchor_sizes: one size per FPN level P2..P6, pixels.
         classes: the combined class list (attribute dicts), index = detectron2 class id.
         pixel_mean, pixel_std: input normalisation (RGB, 0-255).
+        crop_size: side of the object crops the second-stage ``CropAttributeHead`` reads its
+            attributes from (0: attributes from the ROI head alone).
+        crop_margin: context around each box in a crop (fraction of the box's longest side).
     """
 
     backbone: str = "ClevrNet-FPN"
@@ -62,6 +65,8 @@ class ClevrDetectorConfig:
     classes: list[dict[str, str]] = field(default_factory=clevr_classes)
     pixel_mean: list[float] = field(default_factory=lambda: [103.5, 103.5, 103.5])
     pixel_std: list[float] = field(default_factory=lambda: [40.0, 40.0, 40.0])
+    crop_size: int = 48
+    crop_margin: float = 0.2
 
     @property
     def num_classes(self) -> int:

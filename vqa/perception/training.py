@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, ImageFilter
+from torch.nn import functional as F
 
 from .clevr_data import BoxModel, real_records, render_records
 from .config import ClevrDetectorConfig
@@ -40,6 +41,9 @@ class DetectorTrainConfig:
     threads: int = 2
     seed: int = 0
     checkpoint_every: int = 200
+    crop_epochs: int = 30  # second stage (CropAttributeHead), trained after the detector
+    crop_lr: float = 2e-3
+    crop_batch: int = 128
     progress: bool = True
     model: ClevrDetectorConfig = field(default_factory=ClevrDetectorConfig)
 
@@ -136,7 +140,11 @@ def _load_checkpoint(model, optimizer, workdir: Path) -> tuple[int, dict]:
 
     meta = json.loads((workdir / "checkpoint.json").read_text())
     tensors = load_file(str(workdir / "checkpoint.safetensors"))
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    # the crop head trains after the detector and is not in detector checkpoints
+    missing, unexpected = model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")},
+                                                strict=False)
+    if unexpected or any(not k.startswith("crop_head.") for k in missing):
+        raise RuntimeError(f"checkpoint in {workdir} does not fit the model: {(missing + unexpected)[:3]}")
     state: dict[int, dict] = {}
     for k, v in tensors.items():
         if k.startswith("optim."):
@@ -186,7 +194,8 @@ def train_detector(tc: DetectorTrainConfig, log=print) -> dict:
 
     model = build_clevr_model(tc.model)
     model.train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+    detector_params = [p for n, p in model.named_parameters() if not n.startswith("crop_head.")]
+    optimizer = torch.optim.AdamW(detector_params, lr=tc.lr, weight_decay=tc.weight_decay)
     start_iter, meta = 0, {}
     if (workdir / "checkpoint.json").is_file():
         start_iter, meta = _load_checkpoint(model, optimizer, workdir)
@@ -231,17 +240,118 @@ def train_detector(tc: DetectorTrainConfig, log=print) -> dict:
         trainer.train(start_iter, tc.iterations)
     meta = json.loads((workdir / "checkpoint.json").read_text())
 
+    if hasattr(model, "crop_head"):
+        meta["crop_head"] = train_crop_head(model, tc, train_records, workdir, log)
     detector = ClevrDetector(model.eval(), tc.model)
     for r in val_records:
         r["scene"] = _scene_of(tc, r)
     t0 = time.perf_counter()
     report = {"held_out_real": evaluate_on_records(detector, val_records, progress=tc.progress),
               "train_seconds": round(meta["train_seconds"], 1), "iterations": tc.iterations,
+              "crop_head": meta.get("crop_head"),
               "train_images": len(train_records), "eval_seconds": round(time.perf_counter() - t0, 1)}
     save_detector(model, tc.model, tc.out, metadata={"iterations": tc.iterations})
     write_model_card(tc, report, Path(tc.out + ".md"))
     (workdir / "report.json").write_text(json.dumps(report, indent=2))
     return report
+
+
+def _crop_examples(model, tc: DetectorTrainConfig, records: list[dict]) -> list[dict]:
+    """Per distinct training image: the image, gold boxes and attributes, and the trained
+    detector's own box for each gold object it finds (what the crop head sees at test time)."""
+    from tqdm import tqdm
+
+    from .clevr_model import predict
+    from .evaluate import match_centres
+
+    mapper, examples, seen = ClevrMapper(augment=False), [], set()
+    for r in tqdm(records, disable=not tc.progress, desc="crop examples", leave=False):
+        if r["file_name"] in seen or not r["annotations"]:
+            continue
+        seen.add(r["file_name"])
+        x = mapper(r)
+        inst = x["instances"]
+        out = predict(model, tc.model, [x])[0]
+        det_boxes = inst.gt_boxes.tensor.clone()
+        has_det = torch.zeros(len(inst), dtype=torch.bool)
+        for i, j in match_centres(out["centres"].numpy(), inst.gt_centers.numpy()):
+            det_boxes[j], has_det[j] = out["boxes"][i], True
+        examples.append({"image": x["image"], "gold": inst.gt_boxes.tensor, "detected": det_boxes,
+                         "has_det": has_det, "attrs": inst.gt_attrs, "real": r.get("source") == "real"})
+    return examples
+
+
+def _jitter(boxes: torch.Tensor, g: torch.Generator, amount: float = 0.08) -> torch.Tensor:
+    """Shift each box by up to ``amount`` of its size and scale each side by 0.9-1.15."""
+    wh = boxes[:, 2:] - boxes[:, :2]
+    c = (boxes[:, :2] + boxes[:, 2:]) / 2 + (torch.rand(len(boxes), 2, generator=g) * 2 - 1) * amount * wh
+    wh = wh * (0.9 + 0.25 * torch.rand(len(boxes), 2, generator=g))
+    return torch.cat([c - wh / 2, c + wh / 2], dim=1)
+
+
+def train_crop_head(model, tc: DetectorTrainConfig, records: list[dict], workdir: Path, log=print) -> dict:
+    """Second stage: train ``model.crop_head`` on crops of the training images (the detector stays
+    frozen). Boxes are the detector's own (or, half the time and where it missed, the gold box),
+    jittered; images are flipped and their brightness/contrast varied. Saved to WORKDIR, so a
+    finished stage is loaded instead of retrained."""
+    from safetensors.torch import load_file, save_file
+    from tqdm import tqdm
+
+    from .attributes import box_geometry, crop_objects
+
+    head, path = model.crop_head, workdir / "crop_head.safetensors"
+    if path.is_file():
+        head.load_state_dict(load_file(str(path)))
+        return json.loads((workdir / "crop_head.json").read_text())
+    model.eval()
+    t0 = time.perf_counter()
+    examples = _crop_examples(model, tc, records)
+    reps = [e for e in examples for _ in range(tc.real_repeat if e["real"] else 1)]
+    n_objects = sum(len(e["attrs"]) for e in reps)
+    steps_per_epoch = max(1, n_objects // tc.crop_batch)
+    total = tc.crop_epochs * steps_per_epoch
+    opt = torch.optim.AdamW(head.parameters(), lr=tc.crop_lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=tc.crop_lr, total_steps=total, pct_start=0.1)
+    g = torch.Generator().manual_seed(tc.seed)
+    head.train()
+    bar = tqdm(total=total, disable=not tc.progress, desc="train crop head", mininterval=5)
+    for _ in range(tc.crop_epochs):
+        order = torch.randperm(len(reps), generator=g).tolist()
+        crops, geos, attrs = [], [], []
+        for k in order:
+            e = reps[k]
+            img = e["image"].float()
+            use_det = e["has_det"] & (torch.rand(len(e["has_det"]), generator=g) < 0.5)
+            boxes = _jitter(torch.where(use_det[:, None], e["detected"], e["gold"]), g)
+            h, w = img.shape[-2:]
+            if torch.rand(1, generator=g) < 0.5:  # attributes do not change under a horizontal flip
+                img = img.flip(-1)
+                boxes = torch.stack([w - boxes[:, 2], boxes[:, 1], w - boxes[:, 0], boxes[:, 3]], 1)
+            a, b = 0.85 + 0.3 * torch.rand(2, generator=g)
+            img = ((img - img.mean()) * a + img.mean() * b).clamp(0, 255)
+            crops.append(crop_objects(img[None], boxes, boxes.new_zeros(len(boxes)), head.crop, head.margin))
+            geos.append(box_geometry(boxes, h, w))
+            attrs.append(e["attrs"])
+            if sum(len(c) for c in crops) >= tc.crop_batch:
+                x, geo, y = torch.cat(crops), torch.cat(geos), torch.cat(attrs)
+                logits = head(x, geo)
+                loss = sum(F.cross_entropy(l, y[:, i]) for i, l in enumerate(logits.values()))
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                if sched.last_epoch < total - 1:
+                    sched.step()
+                bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
+                bar.update(1)
+                crops, geos, attrs = [], [], []
+    bar.close()
+    head.eval()
+    info = {"epochs": tc.crop_epochs, "images": len(examples), "objects_per_epoch": n_objects,
+            "seconds": round(time.perf_counter() - t0, 1), "final_loss": round(loss.item(), 4)}
+    save_file({k: v.contiguous() for k, v in head.state_dict().items()}, str(path))
+    (workdir / "crop_head.json").write_text(json.dumps(info, indent=1))
+    log(f"crop head: {info}")
+    return info
 
 
 _SCENES_CACHE: dict[str, dict] = {}

@@ -1,0 +1,86 @@
+"""``CropAttributeHead``: the detector's second stage, attributes read again from full-resolution crops.
+
+The ROI head sees each object through a 7 x 7 pooling of a 64-channel FPN map. That is enough to
+find objects and to tell colours and materials apart, but not to tell a cube from a cylinder seen at
+an angle (measured: shape right on 93.8 % of held-out real objects, training loss stuck at 0.16).
+NS-VQA reads attributes from a second network on each object's crop for the same reason. Here,
+for a detected box b and its normalised geometry g (where the object is tells how far it is, which
+"large" vs "small" needs):
+
+    x = roi_align(image, square(b, margin), crop x crop)
+    p(a | object) = softmax(W_a [CNN(x); MLP(g)])          for a in size, colour, material, shape
+
+``square`` keeps the aspect ratio, which is itself a shape cue. The CNN is the backbone's
+residual stage design at crop scale.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torchvision.ops import roi_align
+
+from .backbone import _conv, _Residual
+from .config import CLEVR_ATTRIBUTE_VALUES
+
+__all__ = ["CropAttributeHead", "square_boxes", "crop_objects", "box_geometry"]
+
+
+def square_boxes(boxes: torch.Tensor, margin: float) -> torch.Tensor:
+    """xyxy ``[N, 4]`` -> squares around the same centres, side = longest side x (1 + margin)."""
+    c = (boxes[:, :2] + boxes[:, 2:]) / 2
+    half = (boxes[:, 2:] - boxes[:, :2]).amax(dim=1, keepdim=True).clamp(min=4.0) * (1 + margin) / 2
+    return torch.cat([c - half, c + half], dim=1)
+
+
+def crop_objects(images: torch.Tensor, boxes: torch.Tensor, batch_index: torch.Tensor, size: int,
+                 margin: float) -> torch.Tensor:
+    """``[N, 3, size, size]`` float crops of ``images`` (``[B, 3, H, W]`` float) around xyxy ``boxes``."""
+    rois = torch.cat([batch_index.to(boxes.dtype)[:, None], square_boxes(boxes, margin)], dim=1)
+    return roi_align(images, rois, output_size=size, spatial_scale=1.0, sampling_ratio=2, aligned=True)
+
+
+def box_geometry(boxes: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """``[N, 6]``: x0, y0, x1, y1, w, h divided by the image width/height."""
+    b = boxes / boxes.new_tensor([width, height, width, height])
+    return torch.cat([b, b[:, 2:] - b[:, :2]], dim=1)
+
+
+class CropAttributeHead(nn.Module):
+    """Attribute logits from object crops plus box geometry (see the module docstring).
+
+    Args:
+        crop: crop side in pixels.
+        margin: how much context around the box (fraction of its longest side).
+        widths: channels of the three stride-2 stages after a stride-1 stem.
+        fc_dim: width of the joint layer before the attribute classifiers.
+    """
+
+    def __init__(self, crop: int = 48, margin: float = 0.2, widths=(32, 64, 128), fc_dim: int = 128,
+                 pixel_mean: float = 103.5, pixel_std: float = 40.0):
+        super().__init__()
+        self.crop, self.margin = crop, margin
+        self.pixel_mean, self.pixel_std = pixel_mean, pixel_std
+        layers, cin = [_conv(3, widths[0])], widths[0]
+        for c in widths:
+            layers += [_conv(cin, c, 2), _Residual(c)]
+            cin = c
+        self.cnn = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.geo = nn.Sequential(nn.Linear(6, 32), nn.ReLU())
+        self.joint = nn.Sequential(nn.Linear(cin + 32, fc_dim), nn.ReLU())
+        self.heads = nn.ModuleDict({a: nn.Linear(fc_dim, len(v)) for a, v in CLEVR_ATTRIBUTE_VALUES.items()})
+
+    def forward(self, crops: torch.Tensor, geometry: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``crops [N, 3, crop, crop]`` (0-255 RGB), ``geometry [N, 6]`` -> {attribute: logits ``[N, V]``}."""
+        h = self.cnn((crops - self.pixel_mean) / self.pixel_std)
+        z = self.joint(torch.cat([h, self.geo(geometry)], dim=1))
+        return {a: head(z) for a, head in self.heads.items()}
+
+    @torch.no_grad()
+    def predict(self, image: torch.Tensor, boxes: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Attribute probabilities for ``boxes [N, 4]`` in ``image`` (uint8 ``[3, H, W]``)."""
+        if len(boxes) == 0:
+            return {a: boxes.new_zeros(0, len(v)) for a, v in CLEVR_ATTRIBUTE_VALUES.items()}
+        h, w = image.shape[-2:]
+        crops = crop_objects(image[None].float(), boxes.float(), boxes.new_zeros(len(boxes)), self.crop, self.margin)
+        logits = self(crops, box_geometry(boxes.float(), h, w))
+        return {a: l.softmax(dim=1) for a, l in logits.items()}
