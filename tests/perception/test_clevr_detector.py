@@ -105,6 +105,11 @@ def test_crop_head_squares_keep_centres_and_read_every_box():
     torch.testing.assert_close((sq[:, :2] + sq[:, 2:]) / 2, (boxes[:, :2] + boxes[:, 2:]) / 2)
     torch.testing.assert_close(sq[:, 2] - sq[:, 0], sq[:, 3] - sq[:, 1])
     assert float(sq[0, 2] - sq[0, 0]) == pytest.approx(60.0)  # longest side 40 x 1.5
+    from vqa.perception.attributes import crop_objects
+
+    mark = crop_objects(torch.zeros(1, 3, 64, 96), boxes[:1], torch.zeros(1), 30, 0.5)[0, 3]
+    assert mark[15, 15] == 1 and mark[0, 15] == 0 and mark[15, 0] == 0  # the box itself is marked
+    assert mark[:, 15].sum() == 10 and mark[15].sum() == 20  # 20 x 40 box in a 60-px square, 30 px crop
     head = CropAttributeHead(crop=32).eval()
     image = torch.randint(0, 255, (3, 64, 96), dtype=torch.uint8)
     probs = head.predict(image, boxes)

@@ -7,11 +7,13 @@ NS-VQA reads attributes from a second network on each object's crop for the same
 for a detected box b and its normalised geometry g (where the object is tells how far it is, which
 "large" vs "small" needs):
 
-    x = roi_align(image, square(b, margin), crop x crop)
+    x = [roi_align(image, square(b, margin), crop x crop); 1[pixel inside b]]
     p(a | object) = softmax(W_a [CNN(x); MLP(g)])          for a in size, colour, material, shape
 
-``square`` keeps the aspect ratio, which is itself a shape cue. The CNN is the backbone's
-residual stage design at crop scale.
+``square`` keeps the aspect ratio, which is itself a shape cue. The fourth channel marks the
+object's own box, so that where objects overlap the head knows which one to describe. At test
+time the probabilities are averaged with those of the mirrored crop (attributes do not change
+under a horizontal flip). The CNN is the backbone's residual stage design at crop scale.
 """
 from __future__ import annotations
 
@@ -34,9 +36,16 @@ def square_boxes(boxes: torch.Tensor, margin: float) -> torch.Tensor:
 
 def crop_objects(images: torch.Tensor, boxes: torch.Tensor, batch_index: torch.Tensor, size: int,
                  margin: float) -> torch.Tensor:
-    """``[N, 3, size, size]`` float crops of ``images`` (``[B, 3, H, W]`` float) around xyxy ``boxes``."""
-    rois = torch.cat([batch_index.to(boxes.dtype)[:, None], square_boxes(boxes, margin)], dim=1)
-    return roi_align(images, rois, output_size=size, spatial_scale=1.0, sampling_ratio=2, aligned=True)
+    """``[N, 4, size, size]`` crops of ``images`` (``[B, 3, H, W]`` float) around xyxy ``boxes``:
+    RGB (0-255) and a 0/1 channel that is 1 inside the box itself."""
+    squares = square_boxes(boxes, margin)
+    rois = torch.cat([batch_index.to(boxes.dtype)[:, None], squares], dim=1)
+    rgb = roi_align(images, rois, output_size=size, spatial_scale=1.0, sampling_ratio=2, aligned=True)
+    half = (boxes[:, 2:] - boxes[:, :2]) / (squares[:, 2:] - squares[:, :2]) / 2  # box half-extent, crop units
+    t = ((torch.arange(size, dtype=boxes.dtype) + 0.5) / size - 0.5).abs()
+    rows, cols = t[None, :] <= half[:, 1:2], t[None, :] <= half[:, 0:1]  # [N, S] each
+    inside = rows[:, :, None] & cols[:, None, :]
+    return torch.cat([rgb, inside[:, None].to(rgb.dtype)], dim=1)
 
 
 def box_geometry(boxes: torch.Tensor, height: int, width: int) -> torch.Tensor:
@@ -60,7 +69,7 @@ class CropAttributeHead(nn.Module):
         super().__init__()
         self.crop, self.margin = crop, margin
         self.pixel_mean, self.pixel_std = pixel_mean, pixel_std
-        layers, cin = [_conv(3, widths[0])], widths[0]
+        layers, cin = [_conv(4, widths[0])], widths[0]
         for c in widths:
             layers += [_conv(cin, c, 2), _Residual(c)]
             cin = c
@@ -70,8 +79,9 @@ class CropAttributeHead(nn.Module):
         self.heads = nn.ModuleDict({a: nn.Linear(fc_dim, len(v)) for a, v in CLEVR_ATTRIBUTE_VALUES.items()})
 
     def forward(self, crops: torch.Tensor, geometry: torch.Tensor) -> dict[str, torch.Tensor]:
-        """``crops [N, 3, crop, crop]`` (0-255 RGB), ``geometry [N, 6]`` -> {attribute: logits ``[N, V]``}."""
-        h = self.cnn((crops - self.pixel_mean) / self.pixel_std)
+        """``crops [N, 4, crop, crop]`` (``crop_objects``), ``geometry [N, 6]`` -> {attribute: logits ``[N, V]``}."""
+        x = torch.cat([(crops[:, :3] - self.pixel_mean) / self.pixel_std, crops[:, 3:] * 2 - 1], dim=1)
+        h = self.cnn(x)
         z = self.joint(torch.cat([h, self.geo(geometry)], dim=1))
         return {a: head(z) for a, head in self.heads.items()}
 
@@ -82,5 +92,7 @@ class CropAttributeHead(nn.Module):
             return {a: boxes.new_zeros(0, len(v)) for a, v in CLEVR_ATTRIBUTE_VALUES.items()}
         h, w = image.shape[-2:]
         crops = crop_objects(image[None].float(), boxes.float(), boxes.new_zeros(len(boxes)), self.crop, self.margin)
-        logits = self(crops, box_geometry(boxes.float(), h, w))
-        return {a: l.softmax(dim=1) for a, l in logits.items()}
+        geo = box_geometry(boxes.float(), h, w)
+        mirrored = geo[:, [2, 1, 0, 3, 4, 5]] * geo.new_tensor([-1, 1, -1, 1, 1, 1]) + geo.new_tensor([1, 0, 1, 0, 0, 0])
+        both = self(torch.cat([crops, crops.flip(-1)]), torch.cat([geo, mirrored]))
+        return {a: l.softmax(dim=1).view(2, len(boxes), -1).mean(0) for a, l in both.items()}

@@ -65,7 +65,7 @@ class ClevrDetectorConfig:
     classes: list[dict[str, str]] = field(default_factory=clevr_classes)
     pixel_mean: list[float] = field(default_factory=lambda: [103.5, 103.5, 103.5])
     pixel_std: list[float] = field(default_factory=lambda: [40.0, 40.0, 40.0])
-    crop_size: int = 48
+    crop_size: int = 56
     crop_margin: float = 0.2
 
     @property

@@ -367,22 +367,31 @@ def _scene_of(tc: DetectorTrainConfig, record: dict) -> dict:
 def write_model_card(tc: DetectorTrainConfig, report: dict, path: Path) -> None:
     r = report["held_out_real"]
     attrs = ", ".join(f"{a} {v:.2%}" for a, v in r["attribute_accuracy"].items())
+    crop = report.get("crop_head")
+    second = (f"""
+- Second stage (`CropAttributeHead`, `vqa/perception/attributes.py`): {crop['epochs']} epochs over the
+  objects of the {crop['images']} distinct training images ({crop['objects_per_epoch']} crops per epoch,
+  real images counted {tc.real_repeat}x), {tc.model.crop_size} x {tc.model.crop_size} crops of the detector's own boxes or
+  the gold boxes, jittered and mirrored; {crop['seconds']:.0f} s. Its attributes replace the ROI head's."""
+              if crop else "")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"""# clevr-detector
 
-A Faster R-CNN built with detectron2 (ResNet-18 + FPN backbone, trained from scratch here on CPU)
-whose ROI head predicts one "object" class with a class-agnostic box, CLEVR's four attributes
-(size, colour, material, shape) as factorised softmaxes, and the object's projected 3-D centre
-(CLEVR's `pixel_coords`). Depth (`pixel[2]`) and ground positions come from the fixed CLEVR camera
-geometry (`vqa/perception/geometry.py`). Rebuild with `vqa train detector` (config: `clevr-detector.json`).
+A Faster R-CNN built with detectron2 (a small residual backbone `ClevrNet` + FPN, trained from
+scratch here on CPU) whose ROI head predicts one "object" class with a class-agnostic box, CLEVR's
+four attributes and the object's projected 3-D centre (CLEVR's `pixel_coords`); then a second
+stage that reads the four attributes again from a full-resolution crop of each detected box
+(the ROI head's 7 x 7 view confused cubes with cylinders). Depth (`pixel[2]`) and ground
+positions come from the fixed CLEVR camera geometry (`vqa/perception/geometry.py`). Rebuild with
+`vqa train detector` (config: `clevr-detector.json`).
 
 ## Training
 - Data: {report['train_images']} records: the 400 shared renders (`clevr_renders`, exact boxes) and
   the real CLEVR v1.0 training images whose index is not a multiple of 5 (boxes predicted from
   `pixel_coords`, size, shape and rotation by a least-squares model fitted on the renders),
   counted {tc.real_repeat}x.
-- {tc.iterations} iterations of batch {tc.batch_size}, AdamW lr {tc.lr} (warm-up {tc.warmup}, cosine),
-  flips, brightness/contrast, blur/noise; {report['train_seconds']:.0f} s on {tc.threads} CPU threads.
+- Detector: {tc.iterations} iterations of batch {tc.batch_size}, AdamW lr {tc.lr} (warm-up {tc.warmup}, cosine),
+  flips, brightness/contrast, blur/noise; {report['train_seconds']:.0f} s on {tc.threads} CPU thread(s).{second}
 
 ## Held-out real CLEVR images ({r['images']} images, index a multiple of 5, never trained on)
 A match is a predicted centre within 10 px of the annotated `pixel_coords`.
