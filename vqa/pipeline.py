@@ -1,4 +1,11 @@
-"""The question-answering pipeline over scene graphs, shared by the CLI, the app and notebooks."""
+"""The question-answering pipeline over scene graphs, shared by the CLI, the app and notebooks.
+
+Two kinds of graph reach it. CLEVR graphs (gold, or from the ``clevr`` detector) go to the trained
+reasoner. Photo graphs (``detections_to_box_graph``, marked ``extra["relations"] == "boxes"``)
+never do: the reasoner's vocabulary is CLEVR's, so it would answer "cylinder" about a cat. They go
+to ``vqa.answer.photo.PhotoAnswerer``, which answers from what the graph contains or says why it
+cannot (out of vocabulary, not found, not sure), until a reasoner for photo graphs exists.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from .answer.photo import ANSWERED, PhotoAnswer, PhotoAnswerer, is_photo_graph
 from .answer.prediction import EMPTY_GRAPH, NO_IMAGE, Prediction, top_answers
 from .encode.encoder import token_strings, tokenize
 from .graph.scene_graph import SceneGraph
@@ -13,7 +21,36 @@ from .graph.tensors import collate_graphs, scene_to_pyg
 from .reason.io import DEFAULT_WEIGHTS, load_reasoner
 from .reason.reasoner import ReasonerOutput
 
-__all__ = ["Explanation", "GraphQA"]
+__all__ = ["Explanation", "GraphQA", "PhotoPrediction", "PHOTO_GRAPH"]
+
+PHOTO_GRAPH = "photo_graph"  # flag: answered by the photo answerer, not the CLEVR reasoner
+
+
+@dataclass
+class PhotoPrediction(Prediction):
+    """A ``Prediction`` about a photo graph, with the sentence to show and how it was answered.
+
+    ``answers[0]`` is the short answer ("yes", "2", "red"), or "not sure" / "unknown" (probability
+    0) followed by the guesses; ``message`` says it in words (for "unknown": why), ``status`` is
+    the ``PhotoAnswer`` status (``answered``, ``not_sure``, ``out_of_vocabulary``, ``not_found``,
+    ``unsupported``), also in ``flags`` when not ``answered``.
+    """
+
+    message: str = ""
+    status: str = ANSWERED
+
+    def to_json(self) -> dict:
+        return super().to_json() | {"message": self.message, "status": self.status}
+
+
+def photo_prediction(answer: PhotoAnswer, top_k: int = 5) -> PhotoPrediction:
+    """``PhotoAnswer`` -> ``PhotoPrediction`` (see its docstring for the answers list)."""
+    if answer.status == ANSWERED:
+        answers = list(answer.answers[:top_k])
+    else:
+        answers = [(answer.answer, 0.0)] + [g for g in answer.answers if g[0] != answer.answer][: top_k - 1]
+    flags = [PHOTO_GRAPH] + ([answer.status] if answer.status != ANSWERED else [])
+    return PhotoPrediction(answer.question, answers, answer.question_type, flags, answer.text, answer.status)
 
 
 @dataclass
@@ -38,14 +75,18 @@ class Explanation:
 class GraphQA:
     """Answers questions about scene graphs with a trained reasoner (loaded once)."""
 
-    def __init__(self, weights: str | Path = DEFAULT_WEIGHTS, threads: int | None = None):
+    def __init__(self, weights: str | Path = DEFAULT_WEIGHTS, threads: int | None = None,
+                 photo: PhotoAnswerer | None = None):
         if threads:
             torch.set_num_threads(threads)
         self.model = load_reasoner(weights)
         self.config = self.model.config
+        self.photo = photo or PhotoAnswerer()
 
     def explain(self, question: str, graph: SceneGraph | None, top_k: int = 5) -> Explanation:
         """Answer one question and keep its attention. ``graph=None`` means no image was given."""
+        if is_photo_graph(graph):
+            return self._photo_explanation(question, graph, top_k)
         flags = []
         if graph is None:
             flags.append(NO_IMAGE)
@@ -66,6 +107,20 @@ class GraphQA:
         return Explanation(Prediction(question, answers, atype, flags), token_strings(ids, mask)[0],
                            out.word_attn[0, :, :L], out.node_attn[0, :, :n], out.node_select[0, :, :n],
                            out.coattn[0, :L, :n], out.edge_attn[:, keep], out.edge_index[:, keep], out.slot_attn[0])
+
+    def _photo_explanation(self, question: str, graph: SceneGraph, top_k: int) -> Explanation:
+        """One-step "attention" for the views: uniform over the words, spread over the objects used."""
+        answer = self.photo(question, graph)
+        prediction = photo_prediction(answer, top_k)
+        if not graph.objects:
+            prediction.flags.append(EMPTY_GRAPH)
+        tokens = question.split() or [""]
+        n, L = len(graph.objects), len(tokens)
+        node = torch.zeros(1, n)
+        if answer.objects and n:
+            node[0, answer.objects] = 1.0 / len(answer.objects)
+        return Explanation(prediction, tokens, torch.full((1, L), 1.0 / L), node, node.clone(), torch.zeros(L, n),
+                           torch.zeros(1, 0), torch.zeros(2, 0, dtype=torch.long), torch.ones(2, 1))
 
     def ask(self, question: str, graph: SceneGraph | None, top_k: int = 5) -> Prediction:
         return self.explain(question, graph, top_k).prediction

@@ -19,7 +19,7 @@ from pathlib import Path
 from ..errors import VqaError
 from . import handlers
 from .handlers import AppModels, Answered
-from .scene_source import EXAMPLES_DIR
+from .scene_source import DETECTOR_CHOICES, EXAMPLES_DIR
 from .uploads import MAX_PIXELS, MAX_UPLOAD_BYTES
 
 __all__ = ["build_app", "launch", "CONCURRENCY_LIMIT", "QUEUE_SIZE", "EXAMPLE_QUESTIONS"]
@@ -50,9 +50,9 @@ def build_app(weights: str | Path | None = None, models: AppModels | None = None
     models = models or AppModels.load(weights)
 
     # --- handlers (VqaError -> gr.Error: a message in the page, the server stays up)
-    def on_ask(image_path, question):
+    def on_ask(image_path, question, detector="auto"):
         try:
-            a = handlers.ask(models, image_path, question)
+            a = handlers.ask(models, image_path, question, detector)
         except VqaError as e:
             raise gr.Error(str(e), print_exception=False) from None
         except Exception as e:  # a bug, not the user's doing: one line in the page, the traceback in the log
@@ -92,6 +92,11 @@ def build_app(weights: str | Path | None = None, models: AppModels | None = None
             with gr.Column(scale=1):
                 image = gr.File(label="Image (PNG or JPEG)", type="filepath", elem_id="image-upload")
                 question = gr.Textbox(label="Question", placeholder="How many cubes are there?", elem_id="question")
+                # a State mirrors the radio so that the public /ask endpoint keeps its two inputs (image, question)
+                detector_choice = gr.Radio(list(DETECTOR_CHOICES), value="auto", label="Detector",
+                                           info="auto: 'clevr' for CLEVR renders, 'coco' (80 everyday objects) for photos",
+                                           elem_id="detector")
+                detector_state = gr.State("auto")
                 ask_button = gr.Button("Ask", variant="primary", elem_id="ask")
                 examples = [[str(p), EXAMPLE_QUESTIONS.get(p.name, "How many objects are there?")]
                             for p in models.scenes.example_images]
@@ -130,12 +135,14 @@ def build_app(weights: str | Path | None = None, models: AppModels | None = None
         drawing = []
         for trigger, api_name in ((ask_button.click, "ask"), (question.submit, "ask_submit")):
             visibility = "public" if api_name == "ask" else "private"
-            asked = trigger(on_ask, [image, question], [answered, result], api_name=api_name, api_visibility=visibility)
+            asked = trigger(on_ask, [image, question, detector_state], [answered, result], api_name=api_name,
+                            api_visibility=visibility)
             drawing.append(
                 asked.success(on_answer, answered, [answers, summary], api_visibility="private", show_progress="hidden")
                 .success(on_figures, answered, figure_outputs, api_visibility="private"))
             asked.failure(on_failure, None, [answered, result, answers, summary, *pictures, timings],
                           api_visibility="private", show_progress="hidden")
+        detector_choice.change(lambda c: c, detector_choice, detector_state, api_visibility="private", queue=False)
         drawing.append(step.input(on_step, [answered, step], [step_words, step_objects], api_visibility="private",
                                   trigger_mode="always_last"))
         # a new question cancels pictures still being drawn for the previous one, which would

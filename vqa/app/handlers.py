@@ -29,6 +29,14 @@ __all__ = ["AppModels", "Answered", "MAX_QUESTION_CHARS", "ask", "api_result", "
 MAX_QUESTION_CHARS = 500  # CLEVR's longest questions are ~200 characters; the encoder keeps 64 tokens
 
 FLAG_NOTES = {
+    "photo_graph": "A photo: its scene graph comes from the 'coco' detector (80 everyday object classes), and the "
+                   "answer is read from that graph (what it contains, counts, colours, left/right), not from the "
+                   "CLEVR reasoner.",
+    "not_sure": "The answer's probability is low, so the app says 'not sure' and lists its best guesses.",
+    "out_of_vocabulary": "The question is about something the photo detector cannot see (it knows 80 kinds of "
+                         "objects).",
+    "not_found": "The question is about an object the detector did not find in this picture.",
+    "unsupported": "The photo answerer cannot parse this kind of question yet.",
     NO_IMAGE: "No image was given: this answer comes from the question alone (the model's prior), not from a picture.",
     EMPTY_GRAPH: "No objects were found in the image: the scene graph is empty, so this answer comes from the "
                  "question alone.",
@@ -80,8 +88,13 @@ def _check_question(question: str | None) -> str:
     return q
 
 
-def ask(models: AppModels, image_path: str | Path | None, question: str | None) -> Answered:
-    """Answer ``question`` about the image at ``image_path`` (None: no image, answered from the question)."""
+def ask(models: AppModels, image_path: str | Path | None, question: str | None,
+        detector: str | None = None) -> Answered:
+    """Answer ``question`` about the image at ``image_path`` (None: no image, answered from the question).
+
+    ``detector``: ``"auto"``, ``"clevr"`` or ``"coco"`` (``scene_source.DETECTOR_CHOICES``); None uses
+    the scene source's default.
+    """
     q = _check_question(question)
     timings: dict[str, float] = {}
     image = graph = name = None
@@ -90,7 +103,7 @@ def ask(models: AppModels, image_path: str | Path | None, question: str | None) 
         t0 = time.perf_counter()
         upload = read_upload(image_path)
         timings["read image"] = time.perf_counter() - t0
-        scene = models.scenes.graph(upload)
+        scene = models.scenes.graph(upload, detector)
         timings["scene graph (cached)" if scene.cached else "scene graph"] = scene.seconds
         image, graph, name, source = upload.image, scene.graph, upload.name, scene.source
     t0 = time.perf_counter()
@@ -114,7 +127,7 @@ def api_result(a: Answered) -> dict:
         "answer_type": p.answer_type,
         "answers": [{"answer": ans, "probability": round(prob, 6)} for ans, prob in p.answers],
         "flags": list(p.flags),
-        "notes": [FLAG_NOTES[f] for f in p.flags if f in FLAG_NOTES],
+        "notes": ([p.message] if getattr(p, "message", "") else []) + [FLAG_NOTES[f] for f in p.flags if f in FLAG_NOTES],
         "image": a.image_name,
         "graph_source": a.graph_source,
         "objects": _labels(a.graph),
@@ -125,7 +138,10 @@ def api_result(a: Answered) -> dict:
 def answer_views(a: Answered) -> tuple[dict[str, float], str]:
     """The top-5 answers as ``{answer: probability}`` and a Markdown summary (answer, flags, graph source)."""
     p = a.explanation.prediction
-    lines = [f"**Answer: {p.answer}** ({p.answers[0][1]:.0%} sure; answer type: {p.answer_type})"]
+    if getattr(p, "message", ""):  # a photo: the sentence says it, including "not sure" and why not
+        lines = [f"**Answer: {p.message}** (answer type: {p.answer_type})"]
+    else:
+        lines = [f"**Answer: {p.answer}** ({p.answers[0][1]:.0%} sure; answer type: {p.answer_type})"]
     lines += [f"**Note:** {FLAG_NOTES[f]}" for f in p.flags if f in FLAG_NOTES]
     n = len(a.graph.objects) if a.graph is not None else 0
     lines.append(f"Scene graph: {a.graph_source}; {n} objects, {a.steps} reasoning steps.")

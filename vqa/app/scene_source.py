@@ -1,10 +1,17 @@
 """Image -> ``SceneGraph`` for the app, with a per-image cache.
 
-With the ``"clevr"`` detector registered in ``vqa.perception``, every image goes through it
-(``detect`` then ``detections_to_graph``). Without one, the app still works on the shipped
-example images: an upload whose pixels (or file name) match an example gets that example's gold
-CLEVR scene graph, and any other image gets a message that the detector is not installed. The
-page and the API are the same either way; ``SceneResult.source`` says which path was taken.
+Each question names a detector choice (``DETECTOR_CHOICES``): ``"auto"`` (the app's default)
+picks ``clevr`` for CLEVR-like renders and ``coco`` for photos (``vqa.perception.auto.choose_detector``);
+``"clevr"`` and ``"coco"`` force one.
+
+* ``coco`` (photos): the packaged SSD-MobileNet-v2 (``photo_detector``, built on first use), then
+  ``detections_to_box_graph``; the pipeline answers such graphs with the photo answerer.
+* ``clevr``: with the ``"clevr"`` detector installed, ``detect`` then ``detections_to_graph``.
+  Without one, the app still works on the shipped example images: an upload whose pixels (or
+  file name) match an example gets that example's gold CLEVR scene graph, and any other image
+  gets a message that the detector is not installed.
+
+The page and the API are the same either way; ``SceneResult.source`` says which path was taken.
 """
 from __future__ import annotations
 
@@ -20,11 +27,12 @@ from ..errors import VqaError
 from ..graph.scene_graph import SceneGraph
 from .uploads import Upload, pixel_digest
 
-__all__ = ["EXAMPLES_DIR", "EXAMPLE_SCENES", "SceneResult", "SceneSource", "DetectorMissingError"]
+__all__ = ["EXAMPLES_DIR", "EXAMPLE_SCENES", "SceneResult", "SceneSource", "DetectorMissingError", "DETECTOR_CHOICES"]
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 EXAMPLE_SCENES = EXAMPLES_DIR / "clevr_val_scenes.json"
 DETECTOR = "clevr"
+DETECTOR_CHOICES = ("auto", "clevr", "coco")
 
 
 class DetectorMissingError(VqaError):
@@ -47,11 +55,16 @@ class SceneSource:
         examples: gold graphs of the shipped images, each with ``image_filename`` set.
         example_dir: where the example images lie (their pixels are hashed once, here).
         cache_size: how many images' graphs to keep (least recently used dropped first).
+        photo_detector: the ``coco`` detector, or a zero-argument factory building it on first use
+            (None: photos cannot be read, and ``"coco"``/``"auto"`` fall back to the CLEVR path).
+        default_choice: the choice used when ``graph`` is given none (``SceneSource.default``: auto).
     """
 
     def __init__(self, detector=None, examples: list[SceneGraph] | None = None, example_dir: Path = EXAMPLES_DIR,
-                 cache_size: int = 256):
+                 cache_size: int = 256, photo_detector=None, default_choice: str = DETECTOR):
         self.detector = detector
+        self._photo = photo_detector
+        self.default_choice = default_choice
         self.by_name: dict[str, SceneGraph] = {g.image_filename: g for g in examples or [] if g.image_filename}
         self.by_pixels: dict[str, SceneGraph] = {}
         for name, g in self.by_name.items():
@@ -76,34 +89,70 @@ class SceneSource:
                 detector = get_detector(DETECTOR)
             except VqaError as e:  # registered, but e.g. its weights are not installed
                 why = str(e)
-        source = cls(detector, load_clevr_scenes(EXAMPLE_SCENES))
+        def coco():
+            return get_detector("coco")
+
+        source = cls(detector, load_clevr_scenes(EXAMPLE_SCENES), photo_detector=coco, default_choice="auto")
         source.missing_reason = why if detector is None else None
         return source
+
+    @property
+    def photo_detector(self):
+        """The ``coco`` detector (built on first use when a factory was given), or None."""
+        if callable(self._photo) and not hasattr(self._photo, "detect"):
+            with self._detect_lock:
+                if not hasattr(self._photo, "detect"):
+                    self._photo = self._photo()
+        return self._photo
+
+    def resolve(self, image, choice: str | None = None) -> str:
+        """``"clevr"`` or ``"coco"``: the detector ``choice`` (default ``default_choice``) means for ``image``."""
+        from ..perception.auto import choose_detector
+
+        choice = choice or self.default_choice
+        if choice not in DETECTOR_CHOICES:
+            raise VqaError(f"unknown detector choice {choice!r}; choose one of {list(DETECTOR_CHOICES)}")
+        if self._photo is None:
+            return DETECTOR
+        return choose_detector(image) if choice == "auto" else choice
 
     @property
     def example_images(self) -> list[Path]:
         return [EXAMPLES_DIR / n for n in sorted(self.by_name) if (EXAMPLES_DIR / n).is_file()]
 
     def describe(self) -> str:
+        photos = ("; photos go to the 'coco' detector (80 everyday object classes) and are answered from what "
+                  "it finds" if self._photo is not None else "")
         if self.detector is not None:
-            return f"scene graphs come from the {DETECTOR!r} detector"
-        return ("no object detector is installed, so the app answers about the shipped example images, "
-                "using their annotated (gold) CLEVR scene graphs")
+            return f"CLEVR renders go to the {DETECTOR!r} detector" + photos
+        return ("no CLEVR detector is installed, so CLEVR renders are answered only for the shipped example images, "
+                "using their annotated (gold) scene graphs" + photos)
 
-    def graph(self, upload: Upload) -> SceneResult:
+    def graph(self, upload: Upload, choice: str | None = None) -> SceneResult:
+        name = self.resolve(upload.image, choice)
+        key = f"{name}:{upload.digest}"
         with self._lock:
-            hit = self._cache.get(upload.digest)
+            hit = self._cache.get(key)
             if hit is not None:
-                self._cache.move_to_end(upload.digest)
+                self._cache.move_to_end(key)
                 return SceneResult(hit[0], hit[1], 0.0, True)
         t0 = time.perf_counter()
-        graph, source = self._build(upload)
+        graph, source = self._build_photo(upload) if name == "coco" else self._build(upload)
         seconds = time.perf_counter() - t0
         with self._lock:
-            self._cache[upload.digest] = (graph, source)
+            self._cache[key] = (graph, source)
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
         return SceneResult(graph, source, seconds, False)
+
+    def _build_photo(self, upload: Upload) -> tuple[SceneGraph, str]:
+        from ..graph.box_relations import detections_to_box_graph
+
+        detector = self.photo_detector
+        with self._detect_lock:
+            detections = detector.detect(upload.image)
+        graph = detections_to_box_graph(detections, upload.name)
+        return graph, f"detector 'coco' ({len(graph.objects)} objects; photo graph with box relations)"
 
     def _build(self, upload: Upload) -> tuple[SceneGraph, str]:
         if self.detector is not None:

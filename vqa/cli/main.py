@@ -20,13 +20,13 @@ def ask(args) -> int:
     import time
 
     from ..graph.io import load_clevr_scenes
-    from ..pipeline import GraphQA
+    from ..pipeline import GraphQA, PhotoPrediction
 
-    graph, timings = None, {}
+    graph, timings, builder = None, {}, None
     if args.scene:
         scenes = load_clevr_scenes(args.scene)
         graph = _pick_scene(scenes, args.image_filename or (Path(args.image).name if args.image else None), args.scene)
-    elif args.image:  # from pixels: detector -> scene graph
+    elif args.image:  # from pixels: detector (auto: clevr for renders, coco for photos) -> scene graph
         from ..perception.image_graph import ImageGraphBuilder
 
         t0 = time.perf_counter()
@@ -38,15 +38,31 @@ def ask(args) -> int:
     t0 = time.perf_counter()
     p = qa.ask(args.question, graph, top_k=args.top_k)
     timings["answer"] = (time.perf_counter() - t0) * 1000
+    if args.draw and builder is not None:
+        from ..explain.figures import draw_objects
+
+        draw_objects(builder.last_image, graph).save(args.draw)
     if args.json:
         out = {"question": p.question, "answers": p.to_json()["answers"], "flags": p.flags}
+        if isinstance(p, PhotoPrediction):
+            out.update(message=p.message, status=p.status)
         if args.image and not args.scene:
             from ..graph.io import scene_to_clevr
 
+            out["detector"] = graph.extra.get("detector", args.detector)
             out["scene_graph"] = scene_to_clevr(graph)
             out["timings_ms"] = {k: round(v, 2) for k, v in timings.items()}
         print(json.dumps(out))
     else:
+        if isinstance(p, PhotoPrediction):
+            # photos: the sentence first (it says "not sure" or why not), then the guesses
+            print(p.message)
+            for a, prob in p.answers[1:] if p.status != "answered" else []:
+                print(f"{a:>12s}  {prob:6.1%}")
+            objects = ", ".join(o.name for o in graph.objects) or "none"
+            print(f"note: photo scene graph ({graph.extra.get('detector', 'coco')} detector; objects: {objects}); "
+                  "answered from the graph, not by the CLEVR reasoner")
+            return 0
         for a, prob in p.answers:
             print(f"{a:>12s}  {prob:6.1%}")
         for f in p.flags:
@@ -249,14 +265,21 @@ def graph(args) -> int:
             from ..perception.draw import draw_detections
 
             Path(args.draw).mkdir(parents=True, exist_ok=True)
-            draw_detections(builder.last_image, builder.last_detections).save(Path(args.draw) / (Path(path).stem + ".png"))
+            out = Path(args.draw) / (Path(path).stem + ".png")
+            if g.extra.get("relations") == "boxes":  # photos: the scene graph's objects (class, colour, size)
+                from ..explain.figures import draw_objects
+
+                draw_objects(builder.last_image, g).save(out)
+            else:
+                draw_detections(builder.last_image, builder.last_detections).save(out)
         scene = scene_to_clevr(g)
         for o in scene["objects"]:
             o.pop("attribute_probs", None)  # the distributions stay in `vqa ask --json`
         scenes.append(scene)
         if not args.json and not args.out:
-            print(f"{g.image_filename}: {len(g.objects)} objects: " +
-                  ", ".join(" ".join(o.attributes[a] for a in ("size", "color", "material", "shape")) for o in g.objects))
+            keys = ("size", "color", "class") if g.extra.get("relations") == "boxes" else ("size", "color", "material", "shape")
+            print(f"{g.image_filename} ({g.extra.get('detector') or args.detector}): {len(g.objects)} objects: " +
+                  ", ".join(" ".join(o.attributes.get(a, "?") for a in keys) for o in g.objects))
     text = json.dumps({"info": {"detector": args.detector}, "scenes": scenes}, indent=None if args.json else 1)
     if args.out:
         Path(args.out).write_text(text + "\n")
@@ -322,8 +345,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help='print {"question", "answers": [{"answer", "probability"}], ...}')
     a.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="reasoner .safetensors (config JSON beside it)")
     a.add_argument("--threads", type=int, default=1, help="torch threads (default 1: fastest for one question)")
-    a.add_argument("--detector", default="clevr", help="detector for IMAGE without --scene (default clevr)")
-    a.add_argument("--detector-weights", help="detector .safetensors (default weights/clevr-detector.safetensors)")
+    a.add_argument("--detector", default="auto", choices=["auto", "clevr", "coco"],
+                   help="detector for IMAGE without --scene (default auto: 'clevr' for CLEVR-like renders, 'coco' "
+                        "for photos, chosen per image by vqa.perception.auto.choose_detector). Photo graphs are "
+                        "answered from what they contain (existence, counts, colours, left/right of the 80 COCO "
+                        "classes), never by the CLEVR reasoner; other questions get an honest 'unknown'")
+    a.add_argument("--detector-weights", help="CLEVR detector .safetensors (default weights/clevr-detector.safetensors)")
+    a.add_argument("--draw", metavar="PNG", help="save IMAGE with its scene graph's objects drawn on it here")
     a.set_defaults(func=ask)
 
     e = sub.add_parser("eval", help="score predictions or run the model on a benchmark", epilog=EPILOG,
@@ -432,8 +460,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--json", action="store_true", help="print the scenes JSON to stdout")
     g.add_argument("--out", help="write the scenes JSON to this file")
     g.add_argument("--draw", metavar="DIR", help="also save each image with its detections drawn (DIR/NAME.png)")
-    g.add_argument("--detector", default="clevr", help="detector name (default clevr)")
-    g.add_argument("--detector-weights", help="detector .safetensors (default weights/clevr-detector.safetensors)")
+    g.add_argument("--detector", default="auto", choices=["auto", "clevr", "coco"],
+                   help="detector (default auto: 'clevr' for CLEVR-like renders, 'coco' for photos, chosen per image); "
+                        "photos get box relations (left, right, above, below, next to, overlapping, inside, on, "
+                        "bigger, smaller) and objects with class, color and size")
+    g.add_argument("--detector-weights", help="CLEVR detector .safetensors (default weights/clevr-detector.safetensors)")
     g.set_defaults(func=graph)
 
     n = sub.add_parser("render", help="render CLEVR-rule scenes with Blender (images, masks, scenes.json)", epilog=EPILOG,

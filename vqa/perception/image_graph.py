@@ -2,6 +2,14 @@
 
 The detector loads once per ``ImageGraphBuilder``; graphs of recently seen images are cached by
 content hash, so a second question about the same image skips perception entirely.
+
+Which graph builder runs depends on the detector that produced the detections
+(``Detections.detector``; the ``auto`` detector reports the delegate it chose):
+
+* ``"coco"`` (photos): ``detections_to_box_graph``, image-plane box relations (left of, on, next
+  to, ...); the graph is marked ``extra["relations"] == "boxes"`` so the pipeline does not hand it
+  to the CLEVR reasoner;
+* anything else (``"clevr"``): ``detections_to_graph``, CLEVR's ground-plane relations.
 """
 from __future__ import annotations
 
@@ -10,24 +18,36 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
+from ..graph.box_relations import detections_to_box_graph
 from ..graph.from_detections import detections_to_graph
 from ..graph.scene_graph import SceneGraph
 from .base import get_detector
 from .image import load_image
 
-__all__ = ["ImageGraphBuilder"]
+__all__ = ["ImageGraphBuilder", "PHOTO_DETECTORS", "graph_from_detections"]
+
+PHOTO_DETECTORS = frozenset({"coco"})  # detectors of everyday objects, whose graphs use box relations
+
+
+def graph_from_detections(detections, image_filename: str | None = None) -> SceneGraph:
+    """The graph builder that fits the detector behind ``detections`` (module docstring)."""
+    if detections.detector in PHOTO_DETECTORS:
+        return detections_to_box_graph(detections, image_filename)
+    return detections_to_graph(detections, image_filename)
 
 
 class ImageGraphBuilder:
     """``builder(path_or_bytes) -> (SceneGraph, {"decode": ms, "detect": ms, "graph": ms})``.
 
     Args:
-        detector: registry name (``vqa.perception.available_detectors()``) or a ``Detector``.
-        weights: for ``"clevr"``, another ``.safetensors`` than the shipped one.
+        detector: registry name (``vqa.perception.available_detectors()``: ``"auto"``, the default,
+            picks ``clevr`` or ``coco`` per image) or a ``Detector``.
+        weights: for ``"clevr"`` (and the CLEVR delegate of ``"auto"``), another ``.safetensors``
+            than the shipped one.
         cache_size: how many recent graphs to keep (0 disables the cache).
     """
 
-    def __init__(self, detector="clevr", weights: str | Path | None = None, cache_size: int = 16):
+    def __init__(self, detector="auto", weights: str | Path | None = None, cache_size: int = 16):
         self._spec = (detector, weights)
         self._detector = None if isinstance(detector, str) else detector
         self.cache_size = cache_size
@@ -44,8 +64,14 @@ class ImageGraphBuilder:
                 from .clevr_detector import ClevrDetector
 
                 self._detector = ClevrDetector.from_pretrained(weights)
+            elif name == "auto" and weights is not None:
+                from .auto import AutoDetector
+                from .clevr_detector import ClevrDetector
+
+                self._detector = AutoDetector(factory=lambda n: ClevrDetector.from_pretrained(weights)
+                                              if n == "clevr" else get_detector(n))
             else:
-                from . import clevr_detector  # noqa: F401  registers "clevr"
+                from . import auto, clevr_detector, coco_detector  # noqa: F401  register the detectors
 
                 self._detector = get_detector(name)
         return self._detector
@@ -70,7 +96,7 @@ class ImageGraphBuilder:
         detections = self.detector.detect(image)
         self.last_image, self.last_detections = image, detections
         t2 = time.perf_counter()
-        graph = detections_to_graph(detections, image_filename)
+        graph = graph_from_detections(detections, image_filename)
         t3 = time.perf_counter()
         if key is not None:
             self._cache[key] = graph

@@ -1,0 +1,111 @@
+"""The photo answerer on hand-built box graphs (no detector): honest answers, routing, probabilities."""
+from __future__ import annotations
+
+import pytest
+
+from vqa.answer.photo import (ANSWERED, NOT_FOUND, NOT_SURE, OUT_OF_VOCABULARY, UNSUPPORTED, PhotoAnswerer,
+                              is_photo_graph, poisson_binomial)
+from vqa.answer.vocabulary import ANY, object_class, plural
+from vqa.graph.box_relations import detections_to_box_graph
+from vqa.perception.base import DetectedObject, Detections
+
+
+def _obj(name, box, score=0.95, color="brown", classes=None):
+    colors = {c: 0.01 for c in ("black", "white", "gray", "red", "orange", "brown", "blue")}
+    colors[color] = 0.9
+    return DetectedObject(box=box, name=name, score=score,
+                          attributes={"class": classes or {name: 1.0}, "color": colors,
+                                      "size": {"small": 0.1, "medium": 0.3, "large": 0.6}})
+
+
+def _graph(*objects, w=600, h=400):
+    return detections_to_box_graph(Detections(list(objects), w, h, detector="coco"), "photo.jpg")
+
+
+@pytest.fixture
+def street():
+    """A person left of a red motorcycle, a bench far left, a cup on a table."""
+    return _graph(_obj("bench", [10, 150, 150, 300], 0.8), _obj("person", [160, 50, 260, 380], 0.97, "black"),
+                  _obj("motorcycle", [300, 150, 560, 390], 0.93, "red"))
+
+
+def test_photo_exist_yes_and_no(street):
+    a = PhotoAnswerer()
+    yes = a("Is there a motorcycle?", street)
+    assert (yes.answer, yes.status, yes.question_type) == ("yes", ANSWERED, "exist") and yes.probability > 0.9
+    assert a("Is there a dog?", street).answer == "no"
+
+
+def test_photo_synonyms_map_to_coco_classes(street):
+    a = PhotoAnswerer()
+    assert a("Is there a motorbike in the picture?", street).answer == "yes"
+    assert a("Are there any people?", street).answer == "yes"
+    assert a("How many men are there?", street).answer == "1"
+    assert object_class(["kitty"]) == "cat" and object_class(["women"]) == "person"
+    assert object_class(["red", "objects"]) == ANY and object_class(["glasses"]) is None
+    assert plural("bus") == "buses" and plural("knife") == "knives" and plural("cell phone") == "cell phones"
+
+
+def test_photo_out_of_vocabulary_gets_honest_answer(street):
+    ans = PhotoAnswerer()("Is there a flag?", street)
+    assert ans.status == OUT_OF_VOCABULARY and ans.answer == "unknown"
+    assert "can't see things like 'flag'" in ans.text and "person" in ans.text and "motorcycle" in ans.text
+    # also inside a relation, and for colour / count questions
+    assert PhotoAnswerer()("Is the bench left of the tree?", street).status == OUT_OF_VOCABULARY
+    assert PhotoAnswerer()("What color is the sky?", street).status == OUT_OF_VOCABULARY
+    assert PhotoAnswerer()("How many towers are there?", street).status == OUT_OF_VOCABULARY
+    # the head noun decides: "the person's suit" is about a suit
+    assert PhotoAnswerer()("What color is the person's suit?", street).status == OUT_OF_VOCABULARY
+
+
+def test_photo_never_answers_clevr_words_about_photos(street):
+    for q in ("How many cylinders are there?", "Is there a shiny cube?", "What material is the motorcycle?"):
+        ans = PhotoAnswerer()(q, street)
+        assert ans.status in (OUT_OF_VOCABULARY, UNSUPPORTED) and ans.answer == "unknown", q
+
+
+def test_photo_count_color_and_sides(street):
+    a = PhotoAnswerer()
+    assert a("How many motorcycles are there?", street).answer == "1"
+    assert a("How many dogs are there?", street).answer == "0"
+    assert a("What color is the motorcycle?", street).answer == "red"
+    assert a("Is the motorcycle red?", street).answer == "yes" and a("Is the motorcycle blue?", street).answer == "no"
+    assert a("Is the bench to the left of the motorcycle?", street).answer == "yes"
+    assert a("Is the motorcycle on the left or right of the bench?", street).answer == "right"
+    assert a("Is the bench on the left or the right side of the picture?", street).answer == "left"
+    assert a("What is to the left of the motorcycle?", street).answer == "person, bench"
+    assert a("Is the motorcycle bigger than the bench?", street).answer == "yes"
+    assert a("Are there more people than motorcycles?", street).answer == "no"
+    assert a("How many red objects are there?", street).answer == "1"
+
+
+def test_photo_low_probability_says_not_sure():
+    g = _graph(_obj("person", [10, 10, 100, 200], 0.55), _obj("person", [300, 10, 400, 200], 0.6))
+    ans = PhotoAnswerer()("How many people are there?", g)
+    assert ans.status == NOT_SURE and ans.answer == "not sure" and ans.text.startswith("Not sure: maybe")
+    assert {a for a, _ in ans.answers[:3]} >= {"1", "2"}
+
+
+def test_photo_missing_object_is_not_found(street):
+    ans = PhotoAnswerer()("What color is the dog?", street)
+    assert ans.status == NOT_FOUND and "don't see" in ans.text
+
+
+def test_photo_unsupported_question_lists_forms(street):
+    ans = PhotoAnswerer()("Why is the person happy?", street)
+    assert ans.status == UNSUPPORTED and "Is there a cat?" in ans.text
+
+
+def test_photo_empty_graph_answers_no():
+    g = _graph()
+    assert PhotoAnswerer()("Is there a cat?", g).answer == "no"
+    assert PhotoAnswerer()("How many cats are there?", g).answer == "0"
+
+
+def test_photo_poisson_binomial_sums_to_one():
+    d = poisson_binomial([0.5, 0.9, 0.1])
+    assert len(d) == 4 and abs(sum(d) - 1) < 1e-12 and abs(d[0] - 0.5 * 0.1 * 0.9) < 1e-12
+
+
+def test_photo_graph_is_recognised(street):
+    assert is_photo_graph(street) and not is_photo_graph(None)

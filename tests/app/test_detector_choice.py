@@ -1,0 +1,82 @@
+"""The app's detector choice: auto sends photos to the coco detector (box graph, photo answerer)."""
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from vqa.app import handlers
+from vqa.app.handlers import AppModels
+from vqa.app.scene_source import EXAMPLES_DIR, DetectorMissingError, SceneSource
+from vqa.errors import VqaError
+from vqa.perception.base import DetectedObject, Detections
+
+EXAMPLE = EXAMPLES_DIR / "CLEVR_train_000005.png"
+
+
+class FakeCoco:
+    name = "coco"
+
+    def __init__(self):
+        self.calls = 0
+
+    def detect(self, image):
+        self.calls += 1
+        cat = DetectedObject(box=[20, 20, 300, 200], name="cat", score=0.93,
+                             attributes={"class": {"cat": 1.0}, "color": {"brown": 0.8, "gray": 0.2},
+                                         "size": {"large": 1.0}})
+        return Detections([cat], image.width, image.height, detector="coco")
+
+
+@pytest.fixture(scope="module")
+def qa(random_weights):
+    from vqa.pipeline import GraphQA
+
+    return GraphQA(random_weights, threads=1)
+
+
+@pytest.fixture
+def models(qa):
+    from vqa.app.scene_source import EXAMPLE_SCENES
+    from vqa.graph.io import load_clevr_scenes
+
+    coco = FakeCoco()
+    return AppModels(qa, SceneSource(None, load_clevr_scenes(EXAMPLE_SCENES), photo_detector=lambda: coco,
+                                     default_choice="auto"))
+
+
+def _photo(tmp_path):
+    """A colourful 4:3 picture: not CLEVR-like, so auto picks coco."""
+    path = tmp_path / "photo.jpg"
+    im = Image.new("RGB", (400, 300), (200, 40, 40))
+    im.paste((20, 160, 40), (0, 0, 200, 300))
+    im.save(path)
+    return path
+
+
+def test_detector_choice_auto_photo_gets_photo_answer(models, tmp_path):
+    a = handlers.ask(models, _photo(tmp_path), "Is there a kitty?")
+    p = a.explanation.prediction
+    assert p.answer == "yes" and "photo_graph" in p.flags and a.graph.extra["relations"] == "boxes"
+    assert "coco" in a.graph_source
+    result = handlers.api_result(a)
+    assert result["answer"] == "yes" and any("photo" in n for n in result["notes"])
+    views = handlers.figure_views(a)
+    assert views["objects"] is not None and views["word_attention"] is not None
+
+
+def test_detector_choice_out_of_vocabulary_is_honest(models, tmp_path):
+    a = handlers.ask(models, _photo(tmp_path), "How many giraffe-shaped balloons are there?")
+    _, summary = handlers.answer_views(a)
+    assert a.explanation.prediction.answer == "unknown" and "can't see things like" in summary
+
+
+def test_detector_choice_auto_keeps_clevr_examples_on_gold_graphs(models):
+    a = handlers.ask(models, EXAMPLE, "How many cubes are there?")
+    assert "gold annotation" in a.graph_source and "photo_graph" not in a.explanation.prediction.flags
+
+
+def test_detector_choice_clevr_override_and_unknown_choice(models, tmp_path):
+    with pytest.raises(DetectorMissingError):
+        handlers.ask(models, _photo(tmp_path), "How many cubes are there?", "clevr")
+    with pytest.raises(VqaError, match="unknown detector choice"):
+        handlers.ask(models, _photo(tmp_path), "How many cubes are there?", "yolo")

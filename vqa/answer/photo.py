@@ -1,0 +1,459 @@
+"""Honest answers about photo scene graphs: a rule-based interim answerer over the box graph.
+
+The CLEVR reasoner knows CLEVR's vocabulary only (cubes, spheres, cylinders); asked about a photo
+it would answer "cylinder" for a cat. Until a reasoner trained on COCO-vocabulary graphs exists,
+``PhotoAnswerer`` answers the questions it can parse from what the graph of the ``coco`` detector
+(``detections_to_box_graph``) contains, and says so when it cannot:
+
+* **out of vocabulary**: the question's object is none of the detector's 80 COCO classes (after
+  synonyms, ``vqa.answer.vocabulary``): "I can't see things like 'flag'; I can detect: ...";
+* **not found**: a question presupposing an object ("what colour is the dog?") with none detected;
+* **not sure**: the answer's probability is below the type's threshold; the top guesses follow;
+* **unsupported**: the question matches none of the forms below; the reply lists them.
+
+Question forms (after lower-casing, dropping punctuation and possessive "'s", and rewriting
+"to the left of" / "on the left of" as "left of"):
+
+=============  =====================================================  ==========================
+type           forms                                                  answer
+=============  =====================================================  ==========================
+exist          is there / are there (any) / do you see / can you see  yes / no
+               X
+count          how many X (are there)? / what number of X             0, 1, 2, ...
+color          what colo(u)r is the X? / what is the colour of the X  a palette colour
+yes_no         is the X C? (C a colour) / is the X bigger / smaller   yes / no
+               than the Y? / are there more / fewer X than Y?
+left_right     is the X (on the) left / right of the Y? / is the X    yes / no, left / right /
+               on the left or right (of the Y / of the picture)?      middle
+relate         what is left of / right of / above / below / on /      object names or "nothing"
+               next to the X?
+list           what is in the picture? / what do you see?             object names
+=============  =====================================================  ==========================
+
+A phrase X is ``[determiner] [colour] [size] noun [relation the Y]``; the noun names a COCO class
+(or "objects"/"things" for any), the colour filters by colour, the size word is ignored and the
+relation (left of, right of, above, below, on, next to) keeps objects related so to the most
+likely Y.
+
+Probabilities. The detector's score ``s_i`` is read as the probability that box i is real (SSD's
+sigmoid scores are not calibrated; this is the simplest honest reading). For a phrase, each
+object's membership weight is
+
+    q_i = s_i * P_i(c) / P_i(name_i)  *  p_i(colour) / max_k p_i(k)  *  [i related to Y*] q_Y*
+
+where ``P_i`` is the box's class distribution (so ``s_i P_i(c) / P_i(name_i)`` is the raw score
+the network gave class c for that box), the colour factor (1 for the box's top colour) applies
+only when the phrase names a colour, and ``Y*`` is the likeliest anchor. With ``m`` the chance
+that the detector missed one more such object (``PhotoAnswererConfig.miss``):
+
+* count: the number of real objects is a sum of independent Bernoullis ``q_i`` plus one of
+  ``m`` (Poisson-binomial); the answer is its mode;
+* exist: ``p(yes) = P(count >= 1) = 1 - (1 - m) prod_i (1 - q_i)``;
+* more X than Y: ``P(count_X > count_Y)`` from the two distributions;
+* colour: the box colour distribution of the likeliest X (``vqa.perception.colors``);
+  "is the X C?": ``p(yes) = p(C) / (p(C) + max_{k != C} p(k))`` (C against its strongest rival);
+* relations between the likeliest X and Y: if both are real (probability ``q = q_X q_Y``) the
+  box rule decides; if not, a coin: ``p = q [rule] + (1 - q) / 2``. Same for "bigger than"
+  (box areas, "about the same size" when within 25 %).
+
+An answer is given when its probability reaches ``sure`` (counts, names), ``color_sure`` (a
+12-way colour choice) or ``binary_sure`` (yes/no, left/right); otherwise "not sure" with the top
+guesses. These thresholds were fixed before the photo question set was run.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..graph.scene_graph import SceneGraph
+from ..perception.coco_detector import COCO_CLASSES
+from .vocabulary import ANY, COLOR_WORDS, object_class
+
+__all__ = ["PhotoAnswererConfig", "PhotoAnswer", "PhotoAnswerer", "Phrase", "is_photo_graph", "poisson_binomial",
+           "ANSWERED", "NOT_SURE", "OUT_OF_VOCABULARY", "NOT_FOUND", "UNSUPPORTED", "QUESTION_FORMS"]
+
+ANSWERED, NOT_SURE, OUT_OF_VOCABULARY, NOT_FOUND, UNSUPPORTED = (
+    "answered", "not_sure", "out_of_vocabulary", "not_found", "unsupported")
+
+QUESTION_FORMS = ("Is there a cat?", "How many people are there?", "What color is the car?", "Is the cup red?",
+                  "Is the dog left of the person?", "Is the bus on the left or right of the picture?",
+                  "What is left of the bench?", "Are there more cars than people?", "Is the cup bigger than the spoon?",
+                  "What is in the picture?")
+
+_SIZE_WORDS = frozenset({"big", "large", "small", "little", "tiny", "huge", "giant", "medium"})
+_DETERMINERS = frozenset({"a", "an", "the", "any", "some", "this", "that", "these", "those", "one", "other"})
+_PICTURE = r"(?:picture|image|photo|photograph|scene|frame)"
+_FILLER = re.compile(rf"\s+(?:in|on|of) (?:the|this) {_PICTURE}$|\s+(?:there|here|visible|in it|at all|around)$")
+_RELATIONS = {"left of": "left", "right of": "right", "above": "above", "below": "below", "under": "below",
+              "underneath": "below", "beneath": "below", "on": "on", "on top of": "on", "next to": "next to",
+              "beside": "next to", "near": "next to"}
+_REL_RE = "|".join(sorted((re.escape(r) for r in _RELATIONS), key=len, reverse=True))
+_COLORS_RE = "|".join(sorted(COLOR_WORDS, key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class PhotoAnswererConfig:
+    """Thresholds (module docstring). All probabilities."""
+
+    miss: float = 0.15  # chance the detector missed one more object of the asked kind
+    sure: float = 0.5  # counts and names: answer when the mode has at least this probability
+    color_sure: float = 0.4  # colours: 12 names, so a 40 % top colour is a clear winner
+    binary_sure: float = 0.65  # yes/no and left/right: below this, "not sure"
+    min_weight: float = 0.05  # objects whose membership weight is below this are ignored
+    side_margin: float = 0.05  # "left/right of the picture": the centre within 5 % of the middle is "middle"
+    same_size: float = 1.25  # "bigger than": areas within this ratio are "about the same size"
+
+
+@dataclass
+class Phrase:
+    """A parsed noun phrase: class (or ``ANY``), optional colour, optional relation to an anchor phrase."""
+
+    text: str
+    cls: str | None
+    color: str | None = None
+    relation: str | None = None
+    anchor: "Phrase | None" = None
+
+    def unknown(self) -> "Phrase | None":
+        """The first phrase (this or its anchor) whose noun is not a detector class."""
+        if self.cls is None:
+            return self
+        return self.anchor.unknown() if self.anchor is not None else None
+
+    def describe(self) -> str:
+        return self.text
+
+
+@dataclass
+class PhotoAnswer:
+    """One answered photo question.
+
+    Attributes:
+        question: as asked.
+        question_type: exist, count, color, yes_no, left_right, relate, list, or unsupported.
+        answer: the short answer ("yes", "2", "red", "left"), or "not sure" / "unknown".
+        text: the sentence to show a person (the honest explanation when not answered).
+        answers: the top guesses ``(answer, probability)``, best first.
+        status: ANSWERED, NOT_SURE, OUT_OF_VOCABULARY, NOT_FOUND or UNSUPPORTED.
+        objects: indices of the graph objects the answer rests on (for highlighting).
+    """
+
+    question: str
+    question_type: str
+    answer: str
+    text: str
+    answers: list[tuple[str, float]] = field(default_factory=list)
+    status: str = ANSWERED
+    objects: list[int] = field(default_factory=list)
+
+    @property
+    def probability(self) -> float:
+        return self.answers[0][1] if self.answers else 0.0
+
+
+def is_photo_graph(graph: SceneGraph | None) -> bool:
+    """True for graphs built by ``detections_to_box_graph`` (photos), which the CLEVR reasoner must not see."""
+    return graph is not None and (graph.extra.get("relations") == "boxes" or graph.extra.get("detector") == "coco")
+
+
+def poisson_binomial(ps: list[float]) -> list[float]:
+    """Distribution of the number of successes of independent Bernoulli(p_k): ``out[n] = P(N = n)``."""
+    out = [1.0]
+    for p in ps:
+        nxt = [0.0] * (len(out) + 1)
+        for n, v in enumerate(out):
+            nxt[n] += v * (1 - p)
+            nxt[n + 1] += v * p
+        out = nxt
+    return out
+
+
+def _normalise(question: str) -> str:
+    q = question.lower().replace("\u2019", "'")
+    q = re.sub(r"'s\b", "", q)
+    q = re.sub(r"[^a-z0-9 ]+", " ", q)
+    q = re.sub(r"\s+", " ", q).strip()
+    q = re.sub(r"\b(?:to|on|at) the (left|right)(?: hand)?(?: side)? of\b", r"\1 of", q)
+    q = re.sub(r"\bcolour\b", "color", q)
+    q = re.sub(r"\bin front of\b", "infrontof", q)
+    return q
+
+
+def _strip(text: str) -> str:
+    text = text.strip()
+    while True:
+        new = _FILLER.sub("", text).strip()
+        if new == text:
+            break
+        text = new
+    words = text.split()
+    while words and words[0] in _DETERMINERS:
+        words = words[1:]
+    return " ".join(words)
+
+
+def parse_phrase(text: str) -> Phrase:
+    """``[det] [colour] [size] noun [relation [det] phrase]`` -> ``Phrase`` (module docstring)."""
+    text = _strip(text)
+    m = re.match(rf"^(?P<head>.+?) (?:that is |which is |who is )?(?P<rel>{_REL_RE}) (?P<anchor>.+)$", text)
+    if m and not m.group("head").endswith(" on"):
+        head = parse_phrase(m.group("head"))
+        head.relation = _RELATIONS[m.group("rel")]
+        head.anchor = parse_phrase(m.group("anchor"))
+        head.text = text
+        return head
+    words = text.split()
+    color = None
+    keep = []
+    for w in words:
+        if w in COLOR_WORDS and color is None and w != words[-1]:
+            color = COLOR_WORDS[w]
+        elif w not in _SIZE_WORDS:
+            keep.append(w)
+    return Phrase(text=" ".join(keep) or text, cls=object_class(keep), color=color)
+
+
+class PhotoAnswerer:
+    """Answers questions about a photo's box scene graph from what it contains (module docstring).
+
+    ``answerer(question, graph) -> PhotoAnswer``. Pure Python over the graph: microseconds.
+    """
+
+    def __init__(self, config: PhotoAnswererConfig | None = None):
+        self.config = config or PhotoAnswererConfig()
+
+    # ------------------------------------------------------------------ weights of a phrase
+    def weights(self, phrase: Phrase, graph: SceneGraph) -> list[float]:
+        """Membership weight ``q_i`` of every object for ``phrase`` (module docstring)."""
+        out = []
+        for o in graph.objects:
+            probs = o.extra.get("attribute_probs", {})
+            if phrase.cls == ANY:
+                q = o.score
+            else:
+                cls_p = probs.get("class") or {o.name: 1.0}
+                top = cls_p.get(o.name) or max(cls_p.values())
+                q = o.score * cls_p.get(phrase.cls, 0.0) / top if top else 0.0
+            if phrase.color is not None:
+                col = probs.get("color") or {o.attributes.get("color", ""): 1.0}
+                q *= col.get(phrase.color, 0.0) / max(col.values())
+            out.append(min(max(q, 0.0), 1.0))
+        if phrase.relation is not None and phrase.anchor is not None:
+            aw = self.weights(phrase.anchor, graph)
+            j = max(range(len(aw)), key=aw.__getitem__) if aw else None
+            if j is None or aw[j] < self.config.min_weight:
+                return [0.0] * len(out)
+            related = {r.subject for r in graph.relations if r.object == j and r.predicate == phrase.relation}
+            out = [q * aw[j] if (i in related and i != j) else 0.0 for i, q in enumerate(out)]
+        return [q if q >= self.config.min_weight else 0.0 for q in out]
+
+    def count_distribution(self, phrase: Phrase, graph: SceneGraph) -> list[float]:
+        return poisson_binomial([q for q in self.weights(phrase, graph) if q > 0] + [self.config.miss])
+
+    # ------------------------------------------------------------------ the answer
+    def __call__(self, question: str, graph: SceneGraph) -> PhotoAnswer:
+        q = _normalise(question)
+        for qtype, pattern, handler in self._forms():
+            m = re.match(pattern, q)
+            if m:
+                phrases = {k: parse_phrase(v) for k, v in m.groupdict().items() if v and k in ("a", "b")
+                           and not re.fullmatch(rf"(?:the |this )?{_PICTURE}", v)}  # "of the picture": no object
+                for p in phrases.values():
+                    bad = p.unknown()
+                    if bad is not None:
+                        return self._out_of_vocabulary(question, qtype, bad)
+                return handler(question, qtype, m, phrases, graph)
+        return PhotoAnswer(question, "unsupported", "unknown",
+                           "I can't answer that kind of question about a photo yet. I can answer questions like: "
+                           + " ".join(QUESTION_FORMS), [("unknown", 0.0)], UNSUPPORTED)
+
+    def _forms(self):
+        pic = _PICTURE
+        return [
+            ("list", rf"^(?:what|which) (?:objects |things )?(?:is|are) (?:there )?(?:in|on) (?:the|this) {pic}$"
+                     rf"|^what (?:do|can) you see(?: in (?:the|this) {pic})?$|^what is there$", self._list),
+            ("yes_no", r"^(?:are|is) there (?P<cmp>more|fewer|less) (?P<a>.+?) than (?P<b>.+?)$", self._compare_counts),
+            ("count", r"^(?:how many|what number of) (?P<a>.+?)(?: are there| is there| are| is| can you see| do you see"
+                      r"| can be seen| do i see)?(?: in (?:the|this) \w+)?$", self._count),
+            ("color", r"^what color (?:is|are) (?P<a>.+)$|^what is the color of (?P<a2>.+)$", self._color),
+            ("left_right", rf"^(?:is|are) (?P<a>.+?) (?:on )?(?:the )?left or (?:the )?right(?: side| hand side)?"
+                           rf"(?: of (?P<b>.+))?$", self._which_side),
+            ("left_right", rf"^(?:is|are) (?P<a>.+?) on the (?P<side>left|right)(?: side| hand side)?"
+                           rf"(?: of (?:the|this) {pic})?$", self._on_side),
+            ("left_right", r"^(?:is|are) (?P<a>.+?) (?P<side>left|right) of (?P<b>.+)$", self._is_side),
+            ("yes_no", r"^(?:is|are) (?P<a>.+?) (?P<cmp>bigger|larger|smaller) than (?P<b>.+)$", self._bigger),
+            ("yes_no", rf"^(?:is|are) (?P<a>.+) (?P<color>{_COLORS_RE})(?: in color| colored)?$", self._is_color),
+            ("relate", rf"^(?:what|which object|what object|who) (?:is|are) (?P<rel>{_REL_RE}) (?P<a>.+)$", self._relate),
+            ("exist", rf"^(?:is there|are there|is there any|are there any|do you see|can you see|do i see|"
+                      rf"does (?:the|this) {pic} (?:show|contain|have)|does it (?:show|contain|have)) (?P<a>.+)$",
+             self._exist),
+        ]
+
+    # ------------------------------------------------------------------ helpers
+    def _out_of_vocabulary(self, question: str, qtype: str, phrase: Phrase) -> PhotoAnswer:
+        thing = phrase.text or "that"
+        text = (f"I can't see things like '{thing}': the photo detector knows only 80 kinds of objects "
+                f"({', '.join(COCO_CLASSES)}).")
+        return PhotoAnswer(question, qtype, "unknown", text, [("unknown", 0.0)], OUT_OF_VOCABULARY)
+
+    def _decide(self, question, qtype, dist: dict[str, float], threshold: float, objects: list[int],
+                say=None) -> PhotoAnswer:
+        """Top answer of ``dist`` if it reaches ``threshold``, else "not sure" with the top 3."""
+        ranked = sorted(dist.items(), key=lambda kv: -kv[1])
+        best, p = ranked[0]
+        if p >= threshold:
+            return PhotoAnswer(question, qtype, best, say(best, p) if say else f"{best} ({p:.0%})", ranked[:5],
+                               ANSWERED, objects)
+        guesses = " or ".join(f"{a} ({b:.0%})" for a, b in ranked[:3] if b > 0)
+        return PhotoAnswer(question, qtype, "not sure", f"Not sure: maybe {guesses}.", ranked[:5], NOT_SURE, objects)
+
+    def _binary(self, question, qtype, p_yes: float, objects, yes="yes", no="no") -> PhotoAnswer:
+        return self._decide(question, qtype, {yes: p_yes, no: 1 - p_yes}, self.config.binary_sure, objects)
+
+    def _best(self, phrase: Phrase, graph: SceneGraph, exclude: int | None = None) -> tuple[int | None, float]:
+        w = self.weights(phrase, graph)
+        cands = [(q, i) for i, q in enumerate(w) if q > 0 and i != exclude]
+        if not cands:
+            return None, 0.0
+        q, i = max(cands)
+        return i, q
+
+    def _not_found(self, question, qtype, *phrases: Phrase) -> PhotoAnswer:
+        names = " or ".join(f"'{p.text}'" for p in phrases)
+        return PhotoAnswer(question, qtype, "unknown", f"I don't see {names} in this picture, so I can't tell.",
+                           [("unknown", 0.0)], NOT_FOUND)
+
+    def _pair(self, question, qtype, phrases, graph):
+        a, qa = self._best(phrases["a"], graph)
+        b, qb = self._best(phrases["b"], graph, exclude=a)
+        missing = [p for p, i in ((phrases["a"], a), (phrases["b"], b)) if i is None]
+        return a, qa, b, qb, (self._not_found(question, qtype, *missing) if missing else None)
+
+    @staticmethod
+    def _has(graph: SceneGraph, s: int, pred: str, o: int) -> bool:
+        return any(r.subject == s and r.predicate == pred and r.object == o for r in graph.relations)
+
+    # ------------------------------------------------------------------ the forms
+    def _exist(self, question, qtype, m, phrases, graph):
+        w = self.weights(phrases["a"], graph)
+        p_none = 1 - self.config.miss
+        for q in w:
+            p_none *= 1 - q
+        return self._binary(question, qtype, 1 - p_none, [i for i, q in enumerate(w) if q > 0])
+
+    def _count(self, question, qtype, m, phrases, graph):
+        w = self.weights(phrases["a"], graph)
+        dist = self.count_distribution(phrases["a"], graph)
+        return self._decide(question, qtype, {str(n): p for n, p in enumerate(dist)}, self.config.sure,
+                            [i for i, q in enumerate(w) if q > 0])
+
+    def _compare_counts(self, question, qtype, m, phrases, graph):
+        da, db = (self.count_distribution(phrases[k], graph) for k in ("a", "b"))
+        more = sum(pa * pb for na, pa in enumerate(da) for nb, pb in enumerate(db) if na > nb)
+        fewer = sum(pa * pb for na, pa in enumerate(da) for nb, pb in enumerate(db) if na < nb)
+        objs = [i for k in ("a", "b") for i, q in enumerate(self.weights(phrases[k], graph)) if q > 0]
+        return self._binary(question, qtype, more if m.group("cmp") == "more" else fewer, objs)
+
+    def _color(self, question, qtype, m, phrases, graph):
+        phrase = phrases.get("a") or parse_phrase(m.group("a2"))
+        if phrase.unknown() is not None:
+            return self._out_of_vocabulary(question, qtype, phrase.unknown())
+        i, _ = self._best(phrase, graph)
+        if i is None:
+            return self._not_found(question, qtype, phrase)
+        o = graph.objects[i]
+        dist = o.extra.get("attribute_probs", {}).get("color") or {o.attributes.get("color", "unknown"): 1.0}
+        return self._decide(question, qtype, dict(dist), self.config.color_sure, [i])
+
+    def _is_color(self, question, qtype, m, phrases, graph):
+        i, _ = self._best(phrases["a"], graph)
+        if i is None:
+            return self._not_found(question, qtype, phrases["a"])
+        o = graph.objects[i]
+        dist = o.extra.get("attribute_probs", {}).get("color") or {o.attributes.get("color", ""): 1.0}
+        c = COLOR_WORDS[m.group("color")]
+        pc = dist.get(c, 0.0)
+        rival = max((p for k, p in dist.items() if k != c), default=0.0)
+        return self._binary(question, qtype, pc / (pc + rival) if pc + rival > 0 else 0.5, [i])
+
+    def _mixed(self, q: float, holds: bool) -> float:
+        """``q [rule] + (1 - q) / 2``: the rule decides if both objects are real, else a coin."""
+        return q * float(holds) + (1 - q) / 2
+
+    def _is_side(self, question, qtype, m, phrases, graph):
+        a, qa, b, qb, missing = self._pair(question, qtype, phrases, graph)
+        if missing:
+            return missing
+        side = m.group("side")
+        other = "right" if side == "left" else "left"
+        if not (self._has(graph, a, side, b) or self._has(graph, a, other, b)):
+            return PhotoAnswer(question, qtype, "not sure", "Not sure: the two are about level, side by side.",
+                               [("yes", 0.5), ("no", 0.5)], NOT_SURE, [a, b])
+        return self._binary(question, qtype, self._mixed(qa * qb, self._has(graph, a, side, b)), [a, b])
+
+    def _which_side(self, question, qtype, m, phrases, graph):
+        if "b" not in phrases:  # "... of the picture" or no second object: the side of the image
+            return self._on_side(question, qtype, m, {"a": phrases["a"]}, graph)
+        a, qa, b, qb, missing = self._pair(question, qtype, phrases, graph)
+        if missing:
+            return missing
+        left, right = self._has(graph, a, "left", b), self._has(graph, a, "right", b)
+        if not (left or right):
+            return PhotoAnswer(question, qtype, "not sure", "Not sure: the two are about level, side by side.",
+                               [("left", 0.5), ("right", 0.5)], NOT_SURE, [a, b])
+        return self._binary(question, qtype, self._mixed(qa * qb, left), [a, b], yes="left", no="right")
+
+    def _on_side(self, question, qtype, m, phrases, graph):
+        i, qi = self._best(phrases["a"], graph)
+        if i is None:
+            return self._not_found(question, qtype, phrases["a"])
+        box = graph.objects[i].box
+        width = graph.width or max(o.box[2] for o in graph.objects)
+        x = (box[0] + box[2]) / 2 / width
+        where = "left" if x < 0.5 - self.config.side_margin else "right" if x > 0.5 + self.config.side_margin else "middle"
+        groups = m.groupdict()
+        if groups.get("side"):  # "is the X on the left?": yes / no
+            if where == "middle":
+                return PhotoAnswer(question, qtype, "no", f"No, it is in the middle ({qi:.0%}).", [("no", qi)],
+                                   ANSWERED, [i])
+            return self._binary(question, qtype, self._mixed(qi, where == groups["side"]), [i])
+        if where == "middle":
+            return PhotoAnswer(question, qtype, "middle", f"In the middle ({qi:.0%}).", [("middle", qi)], ANSWERED, [i])
+        return self._binary(question, qtype, self._mixed(qi, True), [i], yes=where, no="right" if where == "left" else "left")
+
+    def _bigger(self, question, qtype, m, phrases, graph):
+        a, qa, b, qb, missing = self._pair(question, qtype, phrases, graph)
+        if missing:
+            return missing
+        area = [max(graph.objects[k].box[2] - graph.objects[k].box[0], 0) * max(graph.objects[k].box[3]
+                - graph.objects[k].box[1], 0) for k in (a, b)]
+        ratio = area[0] / max(area[1], 1e-9)
+        if 1 / self.config.same_size < ratio < self.config.same_size:
+            return PhotoAnswer(question, qtype, "not sure", "Not sure: they look about the same size in the picture.",
+                               [("yes", 0.5), ("no", 0.5)], NOT_SURE, [a, b])
+        bigger = ratio > 1
+        return self._binary(question, qtype, self._mixed(qa * qb, bigger if m.group("cmp") != "smaller" else not bigger),
+                            [a, b])
+
+    def _relate(self, question, qtype, m, phrases, graph):
+        j, qj = self._best(phrases["a"], graph)
+        if j is None:
+            return self._not_found(question, qtype, phrases["a"])
+        pred = _RELATIONS[m.group("rel")]
+        found = sorted({r.subject for r in graph.relations if r.object == j and r.predicate == pred},
+                       key=lambda i: -graph.objects[i].score)
+        names = list(dict.fromkeys(graph.objects[i].name for i in found))
+        answer = ", ".join(names) if names else "nothing"
+        return self._decide(question, qtype, {answer: qj}, self.config.sure, [j, *found])
+
+    def _list(self, question, qtype, m, phrases, graph):
+        counts: dict[str, int] = {}
+        for o in graph.objects:
+            counts[o.name] = counts.get(o.name, 0) + 1
+        if not counts:
+            return PhotoAnswer(question, qtype, "nothing", "I don't see any of the 80 kinds of objects I know.",
+                               [("nothing", 1 - self.config.miss)], ANSWERED)
+        answer = ", ".join(f"{n} ({k})" if k > 1 else n for n, k in counts.items())
+        p = min(o.score for o in graph.objects)
+        return PhotoAnswer(question, qtype, answer, f"I see: {answer}.", [(answer, p)], ANSWERED,
+                           list(range(len(graph.objects))))
