@@ -83,7 +83,7 @@ QUESTION_FORMS = ("Is there a cat?", "How many people are there?", "What color i
 _SIZE_WORDS = frozenset({"big", "large", "small", "little", "tiny", "huge", "giant", "medium"})
 _DETERMINERS = frozenset({"a", "an", "the", "any", "some", "this", "that", "these", "those", "one", "other"})
 _PICTURE = r"(?:picture|image|photo|photograph|scene|frame)"
-_FILLER = re.compile(rf"\s+(?:in|on|of) (?:the|this) {_PICTURE}$|\s+(?:there|here|visible|in it|at all|around)$")
+_FILLER = re.compile(rf"\s+(?:in|on|of) (?:the|this) {_PICTURE}$|\s+(?:there|here|visible|in it|at all|around|are|is)$")
 _RELATIONS = {"left of": "left", "right of": "right", "above": "above", "below": "below", "under": "below",
               "underneath": "below", "beneath": "below", "on": "on", "on top of": "on", "next to": "next to",
               "beside": "next to", "near": "next to"}
