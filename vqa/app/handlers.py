@@ -114,8 +114,9 @@ def ask(models: AppModels, image_path: str | Path | None, question: str | None,
 
 def _labels(graph: SceneGraph | None) -> list[str]:
     from ..explain.figures import object_labels
+    from ..graph.box_relations import for_display
 
-    return object_labels(graph) if graph is not None else []
+    return object_labels(for_display(graph)) if graph is not None else []
 
 
 def api_result(a: Answered) -> dict:
@@ -157,7 +158,10 @@ def step_views(a: Answered, step: int) -> tuple[Image.Image, Image.Image | None]
     words = figure_to_image(draw_word_attention_step(e.tokens, e.word_attn[t], title=f"step {t + 1}: words read"))
     objects = None
     if a.graph is not None and a.graph.objects:
-        objects = draw_object_attention(a.image, a.graph, e.node_attn[t].tolist(), title=f"step {t + 1}: objects selected")
+        from ..graph.box_relations import for_display
+
+        objects = draw_object_attention(a.image, for_display(a.graph), e.node_attn[t].tolist(),
+                                        title=f"step {t + 1}: objects selected")
     return words, objects
 
 
@@ -172,8 +176,10 @@ def figure_views(a: Answered) -> dict[str, Image.Image | None]:
     from ..explain.figures import (draw_coattention, draw_object_attention, draw_objects, draw_scene_graph,
                                    draw_word_attention, figure_to_image)
 
+    from ..graph.box_relations import for_display
+
     t0 = time.perf_counter()
-    e, g = a.explanation, a.graph
+    e, g = a.explanation, (for_display(a.graph) if a.graph is not None else None)
     has_objects = g is not None and bool(g.objects)
     views: dict[str, Image.Image | None] = dict.fromkeys(
         ["objects", "final_attention", "word_attention", "coattention", "scene_graph", "step_words", "step_objects"])

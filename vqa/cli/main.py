@@ -41,7 +41,9 @@ def ask(args) -> int:
     if args.draw and builder is not None:
         from ..explain.figures import draw_objects
 
-        draw_objects(builder.last_image, graph).save(args.draw)
+        from ..graph.box_relations import for_display
+
+        draw_objects(builder.last_image, for_display(graph)).save(args.draw)
     if args.json:
         out = {"question": p.question, "answers": p.to_json()["answers"], "flags": p.flags}
         if isinstance(p, PhotoPrediction):
@@ -269,7 +271,9 @@ def graph(args) -> int:
             if g.extra.get("relations") == "boxes":  # photos: the scene graph's objects (class, colour, size)
                 from ..explain.figures import draw_objects
 
-                draw_objects(builder.last_image, g).save(out)
+                from ..graph.box_relations import for_display
+
+                draw_objects(builder.last_image, for_display(g)).save(out)
             else:
                 draw_detections(builder.last_image, builder.last_detections).save(out)
         scene = scene_to_clevr(g)

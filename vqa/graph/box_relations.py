@@ -42,7 +42,7 @@ from ..perception.base import Detections
 from .scene_graph import Relation, SceneGraph, SceneObject
 
 __all__ = ["BOX_PREDICATES", "BoxRelationConfig", "box_predicate_matrices", "box_relations",
-           "detections_to_box_graph"]
+           "detections_to_box_graph", "for_display"]
 
 BOX_PREDICATES = ("left", "right", "above", "below", "next to", "overlapping", "inside", "on", "bigger",
                   "smaller")
@@ -131,3 +131,19 @@ def detections_to_box_graph(detections: Detections, image_filename: str | None =
     relations = box_relations([o.box for o in objects], config) if objects else []
     return SceneGraph(objects, relations, image_filename=image_filename, width=detections.width,
                       height=detections.height, extra={"detector": detections.detector, "relations": "boxes"})
+
+
+def for_display(graph: SceneGraph) -> SceneGraph:
+    """A copy whose objects drop the ``class`` attribute where it repeats the name, for drawing labels.
+
+    Drawings label an object with its attributes and then its name; a photo object's ``class``
+    attribute is its name, so "large orange person person" becomes "large orange person".
+    Other graphs come back unchanged (the same object).
+    """
+    from dataclasses import replace
+
+    if graph.extra.get("relations") != "boxes":
+        return graph
+    objects = [replace(o, attributes={k: v for k, v in o.attributes.items() if not (k == "class" and v == o.name)})
+               for o in graph.objects]
+    return replace(graph, objects=objects)
