@@ -19,6 +19,7 @@ import torch
 
 from ..errors import DataError
 from ..graph.io import load_clevr_scenes, load_json
+from ..weights import weight_files
 from .clevr import evaluate as evaluate_clevr
 from .longrun import PartialRun, file_digest, partial_path, shard_chunks
 
@@ -81,12 +82,6 @@ def predicted_scenes(questions: list[dict], images_dir: str | Path, detector_wei
     return graphs
 
 
-def _weights_file(weights: str | Path) -> Path:
-    # --weights may name the .safetensors file, its .json config or the common stem.
-    path = Path(weights)
-    return path.with_suffix(".safetensors") if path.suffix in (".safetensors", ".json") else Path(str(path) + ".safetensors")
-
-
 def _default_detector() -> Path:
     from ..perception.clevr_detector import DEFAULT_DETECTOR_WEIGHTS
 
@@ -140,7 +135,7 @@ def run_clevr_model(
     torch.set_num_threads(threads)
     if images_dir is not None:
         scenes = predicted_scenes(questions, images_dir, detector_weights, progress)
-        source = f"predicted:{Path(images_dir).resolve()}:{file_digest(_weights_file(detector_weights or _default_detector()))}"
+        source = f"predicted:{Path(images_dir).resolve()}:{file_digest(weight_files(detector_weights or _default_detector())[0])}"
     else:
         scenes = load_clevr_scenes(scenes_path)
         source = file_digest(scenes_path)
@@ -159,7 +154,7 @@ def run_clevr_model(
     run = None
     if predictions_out:
         header = {"benchmark": "clevr", "questions": file_digest(questions_path), "scenes": source,
-                  "weights": file_digest(_weights_file(weights)), "count": len(questions),
+                  "weights": file_digest(weight_files(weights)[0]), "count": len(questions),
                   "batch_size": batch_size, "shard": f"{shard[0]}/{shard[1]}", "attention": bool(attention_out)}
         run = PartialRun.open(partial_path(predictions_out), header, resume)
     done = run.done if run else {}

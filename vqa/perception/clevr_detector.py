@@ -5,7 +5,6 @@ Weights live in ``weights/clevr-detector.safetensors`` (fp16) with ``clevr-detec
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import numpy as np
 import torch
 
 from ..errors import WeightsError
+from ..weights import load_weights, save_weights
 from .base import DetectedObject, Detections, register_detector
 from .config import ClevrDetectorConfig
 from .geometry import camera_distance, pixel_to_ground
@@ -22,39 +22,15 @@ __all__ = ["DEFAULT_DETECTOR_WEIGHTS", "ClevrDetector", "save_detector", "load_d
 DEFAULT_DETECTOR_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "clevr-detector.safetensors"
 
 
-def _stem(path: str | Path) -> Path:
-    path = Path(path)
-    return path.with_suffix("") if path.suffix in (".safetensors", ".json") else path
-
-
 def save_detector(model: torch.nn.Module, config: ClevrDetectorConfig, path: str | Path,
                   metadata: dict | None = None) -> Path:
-    """Write ``<stem>.safetensors`` (floating tensors as fp16) and ``<stem>.json``."""
-    from safetensors.torch import save_file
-
-    stem = _stem(path)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: (v.detach().to(torch.float16) if v.is_floating_point() else v.detach()).contiguous()
-             for k, v in model.state_dict().items()}
-    save_file(state, str(stem) + ".safetensors", metadata={k: str(v) for k, v in (metadata or {}).items()})
-    config.to_json(str(stem) + ".json")
-    return Path(str(stem) + ".safetensors")
+    """Write ``<stem>.safetensors`` (floating tensors as fp16) and ``<stem>.json`` (``vqa.weights``)."""
+    return save_weights(model.state_dict(), config.to_json, path, metadata)
 
 
 def load_detector_state(path: str | Path) -> tuple[ClevrDetectorConfig, dict[str, torch.Tensor]]:
-    from safetensors.torch import load_file
-
-    stem = _stem(path)
-    weights, config = Path(str(stem) + ".safetensors"), Path(str(stem) + ".json")
-    if not weights.is_file() or not config.is_file():
-        raise WeightsError(f"detector weights not found at {weights} (+ {config.name}); "
-                           "train them with `vqa train detector` or pass --detector-weights")
-    try:
-        cfg = ClevrDetectorConfig.from_json(config)
-    except (json.JSONDecodeError, TypeError, ValueError) as e:
-        raise WeightsError(f"{config} is not a valid detector config ({e})") from None
-    state = {k: (v.float() if v.is_floating_point() else v) for k, v in load_file(str(weights)).items()}
-    return cfg, state
+    return load_weights(path, ClevrDetectorConfig.from_json, "detector",
+                        "train them with `vqa train detector` or pass --detector-weights")
 
 
 class ClevrDetector:
