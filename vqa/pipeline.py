@@ -9,7 +9,6 @@ cannot (out of vocabulary, not found, not sure), until a reasoner for photo grap
 from __future__ import annotations
 
 from collections import OrderedDict
-
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -65,6 +65,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..graph.box_relations import is_photo_graph  # noqa: F401  re-exported
 from ..graph.scene_graph import SceneGraph
 from ..perception.coco_detector import COCO_CLASSES
 from .vocabulary import ANY, COLOR_WORDS, object_class
@@ -149,11 +150,6 @@ class PhotoAnswer:
     @property
     def probability(self) -> float:
         return self.answers[0][1] if self.answers else 0.0
-
-
-def is_photo_graph(graph: SceneGraph | None) -> bool:
-    """True for graphs built by ``detections_to_box_graph`` (photos), which the CLEVR reasoner must not see."""
-    return graph is not None and (graph.extra.get("relations") == "boxes" or graph.extra.get("detector") == "coco")
 
 
 def poisson_binomial(ps: list[float]) -> list[float]:

@@ -255,6 +255,7 @@ def train(args) -> int:
 
 # -------------------------------------------------------------------------------------- graph
 def graph(args) -> int:
+    from ..graph.box_relations import for_display, is_photo_graph
     from ..graph.io import scene_to_clevr
     from ..perception.image_graph import ImageGraphBuilder
 
@@ -268,10 +269,8 @@ def graph(args) -> int:
 
             Path(args.draw).mkdir(parents=True, exist_ok=True)
             out = Path(args.draw) / (Path(path).stem + ".png")
-            if g.extra.get("relations") == "boxes":  # photos: the scene graph's objects (class, colour, size)
+            if is_photo_graph(g):  # photos: the scene graph's objects (class, colour, size)
                 from ..explain.figures import draw_objects
-
-                from ..graph.box_relations import for_display
 
                 draw_objects(builder.last_image, for_display(g)).save(out)
             else:
@@ -281,7 +280,7 @@ def graph(args) -> int:
             o.pop("attribute_probs", None)  # the distributions stay in `vqa ask --json`
         scenes.append(scene)
         if not args.json and not args.out:
-            keys = ("size", "color", "class") if g.extra.get("relations") == "boxes" else ("size", "color", "material", "shape")
+            keys = ("size", "color", "class") if is_photo_graph(g) else ("size", "color", "material", "shape")
             print(f"{g.image_filename} ({g.extra.get('detector') or args.detector}): {len(g.objects)} objects: " +
                   ", ".join(" ".join(o.attributes.get(a, "?") for a in keys) for o in g.objects))
     text = json.dumps({"info": {"detector": args.detector}, "scenes": scenes}, indent=None if args.json else 1)
@@ -333,6 +332,16 @@ def attention(args) -> int:
 
 
 # ------------------------------------------------------------------------------------- parser
+def _add_scoring_arguments(p: argparse.ArgumentParser) -> None:
+    """The inputs and outputs of scoring, shared by `vqa eval` and `vqa eval merge`."""
+    p.add_argument("--annotations", help="VQA v2 annotations JSON")
+    p.add_argument("--choices", help="GQA choices JSON (enables validity and plausibility)")
+    p.add_argument("--scene-graphs", help="GQA scene graphs JSON (with --attentions: grounding)")
+    p.add_argument("--attentions", help="GQA spatial attention maps JSON (with --scene-graphs: grounding)")
+    p.add_argument("--allow-missing", action="store_true", help="count questions without a prediction as wrong instead of failing")
+    p.add_argument("--metrics-out", help="write the metrics (unrounded) as JSON here")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ..reason.io import DEFAULT_WEIGHTS
 
@@ -375,12 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--detector-weights", help="detector .safetensors for --graphs predicted (default: the shipped one)")
     e.add_argument("--predictions", help="predictions to score: CLEVR [{question_index, answer}], GQA [{questionId, prediction}], "
                                          "VQA v2 [{question_id, answer}]")
-    e.add_argument("--annotations", help="VQA v2 annotations JSON")
-    e.add_argument("--choices", help="GQA choices JSON (enables validity and plausibility)")
-    e.add_argument("--scene-graphs", help="GQA scene graphs JSON (with --attentions: grounding)")
-    e.add_argument("--attentions", help="GQA spatial attention maps JSON (with --scene-graphs: grounding)")
-    e.add_argument("--allow-missing", action="store_true", help="count questions without a prediction as wrong instead of failing")
-    e.add_argument("--metrics-out", help="write the metrics (unrounded) as JSON here")
+    _add_scoring_arguments(e)
     e.add_argument("--predictions-out", help="model mode: write predictions here (official format); while running, "
                                              "finished batches go to PREDICTIONS_OUT.partial")
     e.add_argument("--attention-out", help="model mode: write per-question attention as JSON lines here")
@@ -403,13 +407,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("shards", nargs="+", metavar="SHARD", help="prediction files of the shards")
     m.add_argument("--benchmark", required=True, choices=["clevr", "gqa", "vqav2"], help="which benchmark's format and metric")
     m.add_argument("--questions", help="questions file the shards answered (sets the order; needed for scoring)")
-    m.add_argument("--annotations", help="VQA v2 annotations JSON")
-    m.add_argument("--choices", help="GQA choices JSON (enables validity and plausibility)")
-    m.add_argument("--scene-graphs", help="GQA scene graphs JSON (with --attentions: grounding)")
-    m.add_argument("--attentions", help="GQA spatial attention maps JSON (with --scene-graphs: grounding)")
-    m.add_argument("--allow-missing", action="store_true", help="count questions without a prediction as wrong instead of failing")
+    _add_scoring_arguments(m)
     m.add_argument("--predictions-out", help="write the merged predictions here")
-    m.add_argument("--metrics-out", help="write the metrics (unrounded) as JSON here")
     m.set_defaults(func=eval_merge)
 
     t = sub.add_parser("train", help="train a model and write its weights and model card", epilog=EPILOG)

@@ -39,10 +39,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..perception.base import Detections
-from .scene_graph import Relation, SceneGraph, SceneObject
+from .from_detections import scene_object
+from .scene_graph import Relation, SceneGraph
 
 __all__ = ["BOX_PREDICATES", "BoxRelationConfig", "box_predicate_matrices", "box_relations",
-           "detections_to_box_graph", "for_display"]
+           "detections_to_box_graph", "for_display", "is_photo_graph"]
 
 BOX_PREDICATES = ("left", "right", "above", "below", "next to", "overlapping", "inside", "on", "bigger",
                   "smaller")
@@ -122,15 +123,15 @@ def detections_to_box_graph(detections: Detections, image_filename: str | None =
     (``scene_to_pyg`` reads them), the box, and ``pixel = [cx, cy, depth]`` (box centre and a 0
     depth when the detector gave none). ``position`` stays None: there is no 3-D frame for a photo.
     """
-    objects = []
-    for k, d in enumerate(detections.objects):
-        attrs = {a: max(p, key=p.get) for a, p in d.attributes.items() if p}
-        pixel = list(d.pixel) if d.pixel is not None else [(d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2, 0.0]
-        objects.append(SceneObject(name=d.name, attributes=attrs, box=list(d.box), pixel=pixel, score=float(d.score),
-                                   feature=d.feature, id=str(k), extra={"attribute_probs": d.attributes}))
+    objects = [scene_object(d, k) for k, d in enumerate(detections.objects)]
     relations = box_relations([o.box for o in objects], config) if objects else []
     return SceneGraph(objects, relations, image_filename=image_filename, width=detections.width,
                       height=detections.height, extra={"detector": detections.detector, "relations": "boxes"})
+
+
+def is_photo_graph(graph: SceneGraph | None) -> bool:
+    """True for graphs built by ``detections_to_box_graph`` (photos), which the CLEVR reasoner must not see."""
+    return graph is not None and (graph.extra.get("relations") == "boxes" or graph.extra.get("detector") == "coco")
 
 
 def for_display(graph: SceneGraph) -> SceneGraph:
@@ -142,7 +143,7 @@ def for_display(graph: SceneGraph) -> SceneGraph:
     """
     from dataclasses import replace
 
-    if graph.extra.get("relations") != "boxes":
+    if not is_photo_graph(graph):
         return graph
     objects = [replace(o, attributes={k: v for k, v in o.attributes.items() if not (k == "class" and v == o.name)})
                for o in graph.objects]

@@ -14,7 +14,19 @@ from ..perception.geometry import SIZE_RADIUS, pixel_to_ground
 from .relations import DEFAULT_DIRECTIONS, clevr_relations
 from .scene_graph import SceneGraph, SceneObject
 
-__all__ = ["detections_to_graph"]
+__all__ = ["detections_to_graph", "scene_object"]
+
+
+def scene_object(d, index: int, name_from: str | None = None) -> SceneObject:
+    """A detection as a ``SceneObject``: the argmax of each attribute distribution in ``attributes``,
+    the distributions in ``extra["attribute_probs"]`` (``scene_to_pyg`` reads them), ``pixel`` from
+    the detector or the box centre at depth 0. ``name`` is the ``name_from`` attribute's argmax when
+    given (CLEVR: the shape), else the detector's class."""
+    attrs = {a: max(p, key=p.get) for a, p in d.attributes.items() if p}
+    pixel = list(d.pixel) if d.pixel is not None else [(d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2, 0.0]
+    return SceneObject(name=attrs.get(name_from, d.name) if name_from else d.name, attributes=attrs, box=list(d.box),
+                       pixel=pixel, score=float(d.score), feature=d.feature, id=str(index),
+                       extra={"attribute_probs": d.attributes})
 
 
 def detections_to_graph(detections: Detections, image_filename: str | None = None,
@@ -28,13 +40,7 @@ def detections_to_graph(detections: Detections, image_filename: str | None = Non
         directions: CLEVR's predicate directions (default: the CLEVR v1.0 camera's).
         eps: the relation margin in scene units (CLEVR's 0.2).
     """
-    objects = []
-    for k, d in enumerate(detections.objects):
-        attrs = {a: max(p, key=p.get) for a, p in d.attributes.items() if p}
-        pixel = list(d.pixel) if d.pixel is not None else [(d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2, 0.0]
-        objects.append(SceneObject(name=attrs.get("shape", d.name), attributes=attrs, box=list(d.box), pixel=pixel,
-                                   score=float(d.score), feature=d.feature, id=str(k),
-                                   extra={"attribute_probs": d.attributes}))
+    objects = [scene_object(d, k, name_from="shape") for k, d in enumerate(detections.objects)]
     if objects:
         sizes = [o.attributes.get("size", "large") for o in objects]
         sizes = [s if s in SIZE_RADIUS else "large" for s in sizes]
