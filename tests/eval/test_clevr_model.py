@@ -13,7 +13,7 @@ from vqa.eval.score import score
 @pytest.fixture()
 def run(tiny_weights, small_clevr_questions, clevr_dir):
     def go(**kw):
-        kw = {"batch_size": 4, "threads": 1, "progress": False, **kw}
+        kw = {"batch_size": 4, "threads": 1, "workers": 1, "progress": False, **kw}
         return run_clevr_model(small_clevr_questions, clevr_dir / "CLEVR_train_scenes.json", tiny_weights, **kw)
     return go
 
@@ -86,6 +86,22 @@ def test_run_clevr_model_two_shards_merge_to_one_run(run, tmp_path, small_clevr_
     merged = merge_predictions("clevr", parts, question_order("clevr", questions))
     assert json.dumps(merged) + "\n" == (tmp_path / "whole.json").read_text()
     assert score("clevr", merged, questions=questions) == whole.metrics
+
+
+def test_run_clevr_model_worker_processes_give_the_same_outputs(run, tmp_path):
+    one = run(predictions_out=tmp_path / "one.json", attention_out=tmp_path / "one.jsonl")
+    two = run(predictions_out=tmp_path / "two.json", attention_out=tmp_path / "two.jsonl", workers=2)
+    assert two.predictions == one.predictions and len(two.predictions) == 22
+    flat = [[v for a in run.attention for row in a["node_attn"] for v in row] for run in (one, two)]
+    assert flat[1] == pytest.approx(flat[0], abs=1e-5)
+
+
+def test_run_clevr_model_worker_failure_stops_the_run_and_keeps_finished_chunks(run, tmp_path, monkeypatch):
+    _stop_after(monkeypatch, 2)  # the forked workers inherit the patch; the third chunk a worker starts fails
+    with pytest.raises(KeyboardInterrupt):
+        run(predictions_out=tmp_path / "p.json", workers=2)
+    lines = (tmp_path / "p.json.partial").read_text().splitlines()
+    assert 1 <= len(lines) - 1 < 6  # some chunks done and kept, not all of them
 
 
 def test_run_clevr_model_limit_and_no_answers(run, tmp_path, tiny_weights, clevr_dir, clevr_questions):

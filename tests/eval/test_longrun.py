@@ -29,6 +29,12 @@ def test_shard_chunks_cover_every_question_once():
         shard_chunks(10, 0)
 
 
+def test_shard_chunks_follow_the_given_order():
+    order = [3, 0, 4, 1, 2]  # e.g. positions sorted by question length
+    assert shard_chunks(5, 2, order=order) == [(0, [3, 0]), (1, [4, 1]), (2, [2])]
+    assert shard_chunks(5, 2, (2, 2), order=order) == [(1, [4, 1])]
+
+
 HEADER = {"benchmark": "clevr", "count": 10, "batch_size": 3}
 
 

@@ -124,7 +124,7 @@ def eval(args) -> int:  # noqa: A001 - the subcommand is called eval
         run = run_clevr_model(args.questions, args.scenes, args.weights, predictions_out=args.predictions_out,
                               images_dir=images, detector_weights=args.detector_weights,
                               attention_out=args.attention_out, limit=args.limit, batch_size=args.batch_size,
-                              threads=args.threads, shard=shard, resume=args.resume, allow_missing=args.allow_missing,
+                              threads=args.threads, workers=args.workers, shard=shard, resume=args.resume, allow_missing=args.allow_missing,
                               progress=not args.no_progress)
     except KeyboardInterrupt:
         if args.predictions_out:
@@ -216,7 +216,9 @@ def train(args) -> int:
 
         model = ReasonerConfig(fusion=args.fusion, steps=args.steps, dim=args.dim)
         model.encoder.kind = args.encoder
-        model.encoder.dim = args.dim
+        model.encoder.dim = args.encoder_dim or args.dim
+        model.encoder.layers, model.encoder.heads = args.encoder_layers, args.encoder_heads
+        model.encoder.ffn = args.encoder_ffn or 2 * model.encoder.dim
         shared = args.shared
         if shared is None and Path("../shared/data/clevr/CLEVR_train_scenes.json").is_file():
             shared = "../shared/data/clevr"
@@ -396,7 +398,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--batch-size", type=int, default=1024, help="model mode: questions per batch (default 1024); also the "
                                                                  "unit of --shard and --resume, so keep it across shards")
     e.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="model mode: reasoner .safetensors")
-    e.add_argument("--threads", type=int, default=2, help="model mode: torch threads (default 2)")
+    e.add_argument("--workers", type=int, help="model mode: processes answering batches in parallel (default: one per "
+                                               "CPU core, at most one per batch)")
+    e.add_argument("--threads", type=int, default=1, help="model mode: torch threads per worker (default 1: on small "
+                                                          "batched models, processes scale better than threads)")
     e.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     e.set_defaults(func=eval)
     esub = e.add_subparsers(dest="eval_step", metavar="merge", title="combining shards")
@@ -429,6 +434,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--augment", type=float, default=0.6, help="share of questions reworded per draw (default 0.6)")
     r.add_argument("--fusion", default="hybrid", choices=["early", "late", "hybrid"], help="fusion variant (default hybrid)")
     r.add_argument("--encoder", default="small", choices=["small", "minilm"], help="question encoder (default small)")
+    r.add_argument("--encoder-dim", type=int, help="small encoder's width (default: --dim)")
+    r.add_argument("--encoder-layers", type=int, default=2, help="small encoder's Transformer layers (default 2)")
+    r.add_argument("--encoder-heads", type=int, default=4, help="small encoder's attention heads (default 4)")
+    r.add_argument("--encoder-ffn", type=int, help="small encoder's feed-forward width (default 2 x its width)")
     r.add_argument("--steps", type=int, default=5, help="reasoning steps (default 5)")
     r.add_argument("--dim", type=int, default=128, help="hidden size (default 128)")
     r.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

@@ -1,7 +1,7 @@
 """Long model-mode runs: fixed chunks of questions, shards of chunks, and a resumable partial file.
 
-The questions (after ``--limit``) are cut by position into chunks of ``batch_size``; chunk ``k``
-belongs to shard ``k % n + 1`` of ``n``. A chunk is always run as one batch of the same questions,
+The questions (after ``--limit``), ordered by length, are cut into chunks of ``batch_size``; chunk
+``k`` belongs to shard ``k % n + 1`` of ``n``. A chunk is always run as one batch of the same questions,
 whether the run is whole, sharded or resumed, so every question sees the same padding and batch
 and gets bit-identical outputs: a resumed run and merged shards reproduce a single run exactly.
 
@@ -39,15 +39,21 @@ def parse_shard(text: str | None) -> tuple[int, int]:
     return i, n
 
 
-def shard_chunks(count: int, batch_size: int, shard: tuple[int, int] = (1, 1)) -> list[tuple[int, range]]:
-    """(chunk number, question positions) of the chunks that shard (i, n) runs, in order."""
+def shard_chunks(count: int, batch_size: int, shard: tuple[int, int] = (1, 1),
+                 order: list[int] | None = None) -> list[tuple[int, list[int]]]:
+    """(chunk number, question positions) of the chunks that shard (i, n) runs, in order.
+
+    Chunks cut ``order`` (default: the positions 0..count-1) into runs of ``batch_size``; `vqa eval`
+    passes the positions sorted by question length, so a chunk pads to similar lengths.
+    """
     if batch_size < 1:
         raise DataError(f"--batch-size must be at least 1, got {batch_size}")
+    positions = list(range(count)) if order is None else list(order)
     i, n = shard
     chunks = []
     for k, start in enumerate(range(0, count, batch_size)):
         if k % n == i - 1:
-            chunks.append((k, range(start, min(start + batch_size, count))))
+            chunks.append((k, positions[start: start + batch_size]))
     return chunks
 
 

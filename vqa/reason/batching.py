@@ -105,11 +105,12 @@ def instruction_targets(examples: list[Example], vocab: GraphVocab, steps: int, 
 
     ``sources`` [B, T, 2] (0 = all objects, k = step k-1's set), ``move`` [B, T] (1 = the step moves
     along edges), ``predicate`` [B, T] (index in ``vocab.edge_types``), ``combine`` [B, T]
-    (none/union/intersect), ``filters`` [B, T, G] (value index in its attribute group, group size =
-    "any value"). Steps after the program's last keep their selection: source = previous step.
+    (none/union/intersect), ``filters`` [B, T, G] (value index in its attribute group; the largest
+    group's size = "any value", the last slot of the reasoner's per-type filter logits). Steps after the program's last keep their selection: source = previous step.
     """
     B, T = len(examples), steps
     groups = list(vocab.attributes.items())
+    any_value = max(len(values) for _, values in groups)
     src = np.full((B, T, 2), -1, dtype=np.int64)
     move = np.full((B, T), -1, dtype=np.int64)
     pred = np.full((B, T), -1, dtype=np.int64)
@@ -129,6 +130,6 @@ def instruction_targets(examples: list[Example], vocab: GraphVocab, steps: int, 
             comb[k, t] = ins["combine"]
             for g, (attr, values) in enumerate(groups):
                 v = ins["filters"].get(attr)
-                filt[k, t, g] = values.index(v) if v is not None else len(values)
+                filt[k, t, g] = values.index(v) if v is not None else any_value
     return {"sources": torch.from_numpy(src), "move": torch.from_numpy(move), "predicate": torch.from_numpy(pred),
             "combine": torch.from_numpy(comb), "filters": torch.from_numpy(filt)}

@@ -4,12 +4,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch_geometric.nn import MessagePassing
 
 __all__ = ["ControlledGATConv"]
 
 
-class ControlledGATConv(MessagePassing):
+class ControlledGATConv(nn.Module):
     r"""Moves a soft object selection along the edges the current reasoning step asks for.
 
     Built on GATv2 (Brody et al., "How Attentive are Graph Attention Networks?", ICLR 2022),
@@ -26,6 +25,10 @@ class ControlledGATConv(MessagePassing):
     :math:`s_j \in [0, 1]` is how much object :math:`j` is selected. A sigmoid rather than
     GAT's softmax keeps "every object left of the cube" a set of any size, which counting needs.
 
+    The sum is one ``index_add_`` rather than PyG's ``MessagePassing.propagate`` (or ``scatter``):
+    their per-call bookkeeping (about 0.2 ms, 0.05 ms) made up a large part of one question's latency,
+    at 5 calls per question; the arithmetic is the same.
+
     Args:
         edge_dim (int): number of predicates :math:`R`.
         control_dim (int): size of :math:`c`.
@@ -40,7 +43,7 @@ class ControlledGATConv(MessagePassing):
     """
 
     def __init__(self, edge_dim: int, control_dim: int, node_dim: int = 0, hidden: int = 64):
-        super().__init__(aggr="add")
+        super().__init__()
         self.lin_edge = nn.Linear(edge_dim, hidden, bias=False)
         self.lin_control = nn.Linear(control_dim, hidden)
         self.lin_nodes = nn.Linear(2 * node_dim, hidden, bias=False) if node_dim else None
@@ -57,11 +60,9 @@ class ControlledGATConv(MessagePassing):
     def forward(self, selection: Tensor, edge_index: Tensor, edge_attr: Tensor, control: Tensor,
                 edge_graph: Tensor, nodes: Tensor | None = None) -> tuple[Tensor, Tensor]:
         alpha = self.edge_attention(edge_index, edge_attr, control, edge_graph, nodes)
-        out = self.propagate(edge_index, x=selection.unsqueeze(-1), alpha=alpha, size=(selection.shape[0],) * 2)
-        return out.squeeze(-1).clamp(max=1.0), alpha
-
-    def message(self, x_j: Tensor, alpha: Tensor) -> Tensor:
-        return alpha.unsqueeze(-1) * x_j
+        src, dst = edge_index
+        out = selection.new_zeros(selection.shape[0]).index_add_(0, dst, alpha * selection[src])
+        return out.clamp(max=1.0), alpha
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}(edge_dim={self.lin_edge.in_features}, control_dim={self.lin_control.in_features})"

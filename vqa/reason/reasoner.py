@@ -119,6 +119,14 @@ class Reasoner(nn.Module):
                 # per attribute type: logits over its values plus one "any value" option
                 self.groups = [len(vs) for vs in c.vocab.attributes.values()]
                 self.filter_values = nn.Linear(d, v + len(self.groups))
+                # lays the logits out one attribute type per row: its values, padding, "any" last
+                G, S = len(self.groups), max(self.groups)
+                index, start = torch.full((G, S + 1), v + G), 0  # v + G: a padding column
+                for k, size in enumerate(self.groups):
+                    index[k, :size] = torch.arange(start, start + size)
+                    index[k, S] = v + k
+                    start += size
+                self.register_buffer("filter_index", index, persistent=False)
             else:
                 self.filter_control = nn.Linear(d, d)
                 self.filter_in = nn.Linear(d, d)
@@ -168,26 +176,24 @@ class Reasoner(nn.Module):
             out.loss = sum(out.losses.values())
         return out
 
-    def _filter(self, control, x, nodes, word_attn, affinity) -> tuple[Tensor, list[Tensor] | None]:
+    def _filter(self, control, x_groups, nodes, word_attn, affinity) -> tuple[Tensor, Tensor | None]:
         """How much each object passes the step's filter, in [0, 1]: [B, N]; and (factored) the
-        logits over each attribute group's values plus "any" ([B, size + 1] per group)."""
+        logits over each attribute type's values, padding, and "any" last: [B, G, S + 1]."""
         if self.config.filter == "mlp":
             z = self.filter_in(nodes * self.filter_control(control)[:, None])
             if self.config.fusion == "hybrid":
                 z = z + self.filter_coatt((word_attn[:, :, None] * affinity).sum(1)[..., None])
             return torch.sigmoid(self.filter_out(F.gelu(z))).squeeze(-1), None
-        # factored: prod_k ( p_k(any) + sum_v p_k(v) x_{i,k,v} ), one factor per attribute type
-        logits = self.filter_values(control)
-        keep, start, group_logits = None, 0, []
-        n_values = x.shape[-1]
-        for k, size in enumerate(self.groups):
-            lg = torch.cat([logits[:, start: start + size], logits[:, n_values + k: n_values + k + 1]], -1)
-            p = lg.softmax(-1)
-            match = p[:, -1:] + (x[:, :, start: start + size] @ p[:, :size, None]).squeeze(-1)  # [B, N]
-            keep = match if keep is None else keep * match
-            group_logits.append(lg)
-            start += size
-        return keep, group_logits
+        # factored: prod_k ( p_k(any) + sum_v p_k(v) x_{i,k,v} ), all types at once (padding gets p = 0)
+        logits = F.pad(self.filter_values(control), (0, 1), value=torch.finfo(control.dtype).min)[:, self.filter_index]
+        p = logits.softmax(-1)  # [B, G, S + 1]
+        match = p[:, None, :, -1] + (x_groups * p[:, None, :, :-1]).sum(-1)  # [B, N, G]
+        return match.prod(-1), logits
+
+    def _attribute_groups(self, x: Tensor) -> Tensor:
+        """Attribute distributions [B, N, V] -> [B, N, G, S], one row per type, zero-padded."""
+        G = len(self.groups)
+        return F.pad(x, (0, G + 1))[..., self.filter_index[:, :-1]]
 
     def _steps(self, words, wmask, q, nodes, nmask, graphs, teacher=None) -> ReasonerOutput:
         c = self.config
@@ -206,6 +212,7 @@ class Reasoner(nn.Module):
         control = self.control0.expand(B, D)
         word_attn, edge_attn, selected = [], [], []
         ctl = {"sources": [], "move": [], "combine": [], "filters": []}
+        x_groups = self._attribute_groups(graphs.x) if c.filter == "factored" else None
         for t in range(T):
             u = self.step_query[t](torch.cat([q, control], -1))
             if c.fusion == "hybrid":
@@ -229,7 +236,7 @@ class Reasoner(nn.Module):
             ctl["move"].append(move.squeeze(-1))
             ctl["combine"].append(op_logits)
             combined = op[:, :1] * base + op[:, 1:2] * torch.maximum(base, s2) + op[:, 2:] * torch.minimum(base, s2)
-            keep, group_logits = self._filter(control, graphs.x, nodes, a, affinity)
+            keep, group_logits = self._filter(control, x_groups, nodes, a, affinity)
             ctl["filters"].append(group_logits)
             m = combined * keep * nmask
             selected.append(m)
@@ -251,7 +258,7 @@ class Reasoner(nn.Module):
         logits = self.head(feats) + type_logits.log_softmax(-1)[:, self.answer_type_index]
         controls = {"sources": torch.stack(ctl["sources"], 1), "move": torch.stack(ctl["move"], 1),
                     "combine": torch.stack(ctl["combine"], 1),
-                    "filters": [torch.stack(f, 1) for f in zip(*ctl["filters"])] if ctl["filters"][0] else None,
+                    "filters": torch.stack(ctl["filters"], 1) if ctl["filters"][0] is not None else None,
                     "edge_graph": graphs.edge_graph, "edge_attr": graphs.edge_attr}
         return ReasonerOutput(logits, type_logits, torch.stack(word_attn, 1), node_attn, select, coattn,
                               torch.stack(edge_attn), graphs.edge_index, psi, slot_logits, controls)
@@ -307,10 +314,10 @@ class Reasoner(nn.Module):
         if m.any():
             loss = loss + F.binary_cross_entropy_with_logits(ctl["move"][m], move_t[m].float())
         loss = loss + F.cross_entropy(ctl["combine"].reshape(-1, 3), targets["combine"].reshape(-1), ignore_index=-1)
-        if ctl["filters"] is not None:
-            for g, lg in enumerate(ctl["filters"]):
-                loss = loss + F.cross_entropy(lg.reshape(-1, lg.shape[-1]), targets["filters"][:, :, g].reshape(-1),
-                                              ignore_index=-1)
+        if ctl["filters"] is not None:  # [B, T, G, S + 1]; targets [B, T, G] index the same layout
+            lg = ctl["filters"]  # x G: one loss term per attribute type, each the mean over its valid steps
+            loss = loss + lg.shape[2] * F.cross_entropy(lg.reshape(-1, lg.shape[-1]), targets["filters"].reshape(-1),
+                                                        ignore_index=-1)
         pred = targets["predicate"][ctl["edge_graph"]]  # [E, T]: the predicate each edge's graph moves along
         w = (pred >= 0).float()
         if w.sum() > 0:

@@ -123,7 +123,10 @@ def evaluate_examples(model: Reasoner, examples: list[Example], cache: GraphCach
 
 def _bucketed_batches(train: list[Example], batch_size: int, rng: random.Random, pool: int = 16) -> list[list[Example]]:
     """``pool`` random batches regrouped by question length: padding, and so encoder time, halves."""
-    draw = sorted(rng.sample(train, batch_size * pool), key=lambda e: len(e.question))
+    # small training sets: draw with replacement rather than fail
+    n = batch_size * pool
+    sample = rng.sample(train, n) if n <= len(train) else rng.choices(train, k=n)
+    draw = sorted(sample, key=lambda e: len(e.question))
     batches = [draw[k: k + batch_size] for k in range(0, len(draw), batch_size)]
     rng.shuffle(batches)
     return batches
@@ -211,7 +214,7 @@ def train_reasoner(tc: TrainConfig, log=print) -> dict:
             ex = data["val"]["generated"]
             acc = evaluate_examples(model, ex[:2000], cache)["accuracy"]
             history.append({"iteration": done, "val_generated_2000": acc})
-            log(f"iteration {done}: validation accuracy (2,000 generated) {acc:.4f}")
+            log(f"iteration {done}: validation accuracy ({min(len(ex), 2000):,} generated) {acc:.4f}")
             model.train()
     bar.close()
     train_seconds = elapsed_before + time.time() - t0
