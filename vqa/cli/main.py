@@ -400,8 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="model mode: reasoner .safetensors")
     e.add_argument("--workers", type=int, help="model mode: processes answering batches in parallel (default: one per "
                                                "CPU core, at most one per batch)")
-    e.add_argument("--threads", type=int, default=1, help="model mode: torch threads per worker (default 1: on small "
-                                                          "batched models, processes scale better than threads)")
+    e.add_argument("--threads", type=int, default=1, help="model mode: torch threads per worker (default 1: this "
+                                                          "model's small matrix products do not split well across threads)")
     e.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     e.set_defaults(func=eval)
     esub = e.add_subparsers(dest="eval_step", metavar="merge", title="combining shards")

@@ -8,9 +8,9 @@ Long runs (see :mod:`vqa.eval.longrun`): questions, sorted by length, go in fixe
 ``<predictions_out>.partial`` so that ``resume`` continues a killed run, and ``shard=(i, n)`` runs
 every n-th chunk only. The final predictions are the same however the work was split.
 
-Chunks are answered by ``workers`` forked processes of ``threads`` torch threads each: on this
-2-core CPU two 1-thread processes answer about twice as many questions per second as one
-2-thread process, since the model's small matrix products do not split well across threads.
+Chunks are answered by ``workers`` forked processes of ``threads`` torch threads each. The model's
+small matrix products do not split well across threads; processes help as far as the CPU's cores
+are really separate (1.56x with two workers here when they were, none when the two vCPUs shared a core).
 """
 from __future__ import annotations
 
