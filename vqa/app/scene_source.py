@@ -145,23 +145,21 @@ class SceneSource:
                 self._cache.popitem(last=False)
         return SceneResult(graph, source, seconds, False)
 
-    def _build_photo(self, upload: Upload) -> tuple[SceneGraph, str]:
-        from ..graph.box_relations import detections_to_box_graph
+    def _detect(self, detector, upload: Upload) -> SceneGraph:
+        """Detect, then the graph builder that fits the detector (``graph_from_detections``)."""
+        from ..perception.image_graph import graph_from_detections
 
-        detector = self.photo_detector
         with self._detect_lock:
             detections = detector.detect(upload.image)
-        graph = detections_to_box_graph(detections, upload.name)
+        return graph_from_detections(detections, upload.name)
+
+    def _build_photo(self, upload: Upload) -> tuple[SceneGraph, str]:
+        graph = self._detect(self.photo_detector, upload)
         return graph, f"detector 'coco' ({len(graph.objects)} objects; photo graph with box relations)"
 
     def _build(self, upload: Upload) -> tuple[SceneGraph, str]:
         if self.detector is not None:
-            from ..graph.from_detections import detections_to_graph
-
-            with self._detect_lock:
-                detections = self.detector.detect(upload.image)
-            graph = detections_to_graph(detections)
-            graph.image_filename = graph.image_filename or upload.name
+            graph = self._detect(self.detector, upload)
             return graph, f"detector {DETECTOR!r} ({len(graph.objects)} objects)"
         gold = self.by_pixels.get(pixel_digest(upload.image))
         if gold is not None:
