@@ -203,7 +203,8 @@ def run_clevr_model(
             run.close()
         _JOB = None
 
-    records = [rec for _, rec in sorted((p, rec) for k, pos in chunks for p, rec in zip(pos, done[k]))]
+    by_position = {p: rec for k, pos in chunks for p, rec in zip(pos, done[k])}
+    records = [by_position[p] for p in sorted(by_position)]  # question order
     predictions = [rec["prediction"] for rec in records]
     attention = [rec["attention"] for rec in records] if attention_out else []
     if predictions_out:
