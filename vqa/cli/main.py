@@ -124,8 +124,8 @@ def eval(args) -> int:  # noqa: A001 - the subcommand is called eval
         run = run_clevr_model(args.questions, args.scenes, args.weights, predictions_out=args.predictions_out,
                               images_dir=images, detector_weights=args.detector_weights,
                               attention_out=args.attention_out, limit=args.limit, batch_size=args.batch_size,
-                              threads=args.threads, workers=args.workers, shard=shard, resume=args.resume, allow_missing=args.allow_missing,
-                              progress=not args.no_progress)
+                              threads=args.threads, workers=args.workers, shard=shard, resume=args.resume,
+                              allow_missing=args.allow_missing, progress=not args.no_progress)
     except KeyboardInterrupt:
         if args.predictions_out:
             print(f"vqa eval: finished batches are kept in {partial_path(args.predictions_out)}; "

@@ -106,7 +106,8 @@ def instruction_targets(examples: list[Example], vocab: GraphVocab, steps: int, 
     ``sources`` [B, T, 2] (0 = all objects, k = step k-1's set), ``move`` [B, T] (1 = the step moves
     along edges), ``predicate`` [B, T] (index in ``vocab.edge_types``), ``combine`` [B, T]
     (none/union/intersect), ``filters`` [B, T, G] (value index in its attribute group; the largest
-    group's size = "any value", the last slot of the reasoner's per-type filter logits). Steps after the program's last keep their selection: source = previous step.
+    group's size = "any value", the last slot of the reasoner's per-type filter logits). Steps after
+    the program's last keep their selection: source = previous step.
     """
     B, T = len(examples), steps
     groups = list(vocab.attributes.items())
