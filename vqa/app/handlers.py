@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from PIL import Image
@@ -76,6 +77,13 @@ class Answered:
     def steps(self) -> int:
         return int(self.explanation.word_attn.shape[0])
 
+    @cached_property
+    def display_graph(self) -> SceneGraph | None:
+        """The graph as drawings label it (``for_display``), made once for all the views."""
+        from ..graph.box_relations import for_display
+
+        return for_display(self.graph) if self.graph is not None else None
+
 
 def _check_question(question: str | None) -> str:
     q = (question or "").strip()
@@ -113,10 +121,10 @@ def ask(models: AppModels, image_path: str | Path | None, question: str | None,
 
 
 def _labels(graph: SceneGraph | None) -> list[str]:
+    """Object labels of a display graph (``Answered.display_graph``)."""
     from ..explain.figures import object_labels
-    from ..graph.box_relations import for_display
 
-    return object_labels(for_display(graph)) if graph is not None else []
+    return object_labels(graph) if graph is not None else []
 
 
 def api_result(a: Answered) -> dict:
@@ -131,7 +139,7 @@ def api_result(a: Answered) -> dict:
         "notes": ([p.message] if getattr(p, "message", "") else []) + [FLAG_NOTES[f] for f in p.flags if f in FLAG_NOTES],
         "image": a.image_name,
         "graph_source": a.graph_source,
-        "objects": _labels(a.graph),
+        "objects": _labels(a.display_graph),
         "timings_s": {k: round(v, 4) for k, v in a.timings.items()},
     }
 
@@ -158,9 +166,7 @@ def step_views(a: Answered, step: int) -> tuple[Image.Image, Image.Image | None]
     words = figure_to_image(draw_word_attention_step(e.tokens, e.word_attn[t], title=f"step {t + 1}: words read"))
     objects = None
     if a.graph is not None and a.graph.objects:
-        from ..graph.box_relations import for_display
-
-        objects = draw_object_attention(a.image, for_display(a.graph), e.node_attn[t].tolist(),
+        objects = draw_object_attention(a.image, a.display_graph, e.node_attn[t].tolist(),
                                         title=f"step {t + 1}: objects selected")
     return words, objects
 
@@ -176,10 +182,8 @@ def figure_views(a: Answered) -> dict[str, Image.Image | None]:
     from ..explain.figures import (draw_coattention, draw_object_attention, draw_objects, draw_scene_graph,
                                    draw_word_attention, figure_to_image)
 
-    from ..graph.box_relations import for_display
-
     t0 = time.perf_counter()
-    e, g = a.explanation, (for_display(a.graph) if a.graph is not None else None)
+    e, g = a.explanation, a.display_graph
     has_objects = g is not None and bool(g.objects)
     views: dict[str, Image.Image | None] = dict.fromkeys(
         ["objects", "final_attention", "word_attention", "coattention", "scene_graph", "step_words", "step_objects"])
