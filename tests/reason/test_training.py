@@ -2,6 +2,7 @@
 import json
 
 import pytest
+import torch
 
 from vqa.reason.config import ReasonerConfig
 from vqa.reason.training import TrainConfig, train_reasoner
@@ -33,3 +34,27 @@ def test_training_small_run_learns_above_chance_and_resumes(tmp_path):
         assert (tmp_path / "w" / ("r" + suffix)).is_file()
     card = (tmp_path / "w" / "r.md").read_text()
     assert "Validation" in card and "iterations" in card
+
+
+def test_loader_workers_collate_the_same_batches(tmp_path):
+    """Collating in worker processes changes when batches are made, not which."""
+    import torch.multiprocessing as mp
+
+    from vqa.reason.batching import GraphCache
+    from vqa.reason.training import _Collate, _draws, _prefetched, build_data
+
+    tc = _config(tmp_path, 12)
+    tc.scenes, tc.val_scenes, tc.batch_size = 40, 8, 16
+    data = build_data(tc)
+    cache = GraphCache(tc.model.vocab)
+    for k, g in data["graphs"].items():
+        cache.add(k, g)
+    collate = _Collate(cache, tc.model.steps)
+    serial = list(map(collate, _draws(data["train"], tc, 0)))
+    with mp.get_context("fork").Pool(2, initializer=torch.set_num_threads, initargs=(1,)) as pool:
+        parallel = list(_prefetched(pool, collate, _draws(data["train"], tc, 0), window=5))
+    assert len(serial) == len(parallel) == 12
+    for (ids, mask, graphs, targets), (ids2, mask2, graphs2, targets2) in zip(serial, parallel):
+        assert torch.equal(ids, ids2) and torch.equal(mask, mask2)
+        assert all(torch.equal(getattr(graphs, f), getattr(graphs2, f)) for f in ("x", "pos", "edge_index", "edge_attr"))
+        assert targets.keys() == targets2.keys() and all(torch.equal(targets[k], targets2[k]) for k in targets)

@@ -219,13 +219,15 @@ def train(args) -> int:
         model.encoder.dim = args.encoder_dim or args.dim
         model.encoder.layers, model.encoder.heads = args.encoder_layers, args.encoder_heads
         model.encoder.ffn = args.encoder_ffn or 2 * model.encoder.dim
+        model.encoder.kernel = args.encoder_kernel
         shared = args.shared
         if shared is None and Path("../shared/data/clevr/CLEVR_train_scenes.json").is_file():
             shared = "../shared/data/clevr"
         tc = TrainConfig(out=args.out, workdir=args.workdir, shared=shared or None, scenes=args.scenes,
                          val_scenes=args.val_scenes, iterations=args.iterations, batch_size=args.batch_size,
                          lr=args.lr, seed=args.seed, threads=args.threads, augment=args.augment,
-                         eval_every=args.eval_every, progress=not args.no_progress, model=model)
+                         eval_every=args.eval_every, progress=not args.no_progress, model=model, device=args.device,
+                         loader_workers=args.loader_workers)
         if args.fresh:
             import shutil
 
@@ -433,15 +435,20 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (default 2e-3)")
     r.add_argument("--augment", type=float, default=0.6, help="share of questions reworded per draw (default 0.6)")
     r.add_argument("--fusion", default="hybrid", choices=["early", "late", "hybrid"], help="fusion variant (default hybrid)")
-    r.add_argument("--encoder", default="small", choices=["small", "minilm"], help="question encoder (default small)")
-    r.add_argument("--encoder-dim", type=int, help="small encoder's width (default: --dim)")
-    r.add_argument("--encoder-layers", type=int, default=2, help="small encoder's Transformer layers (default 2)")
+    r.add_argument("--encoder", default="small", choices=["small", "conv", "minilm"],
+                   help="question encoder: small (Transformer), conv (gated convolutions) or minilm (default small)")
+    r.add_argument("--encoder-dim", type=int, help="small/conv encoder's width (default: --dim)")
+    r.add_argument("--encoder-layers", type=int, default=2, help="small/conv encoder's layers (default 2)")
     r.add_argument("--encoder-heads", type=int, default=4, help="small encoder's attention heads (default 4)")
     r.add_argument("--encoder-ffn", type=int, help="small encoder's feed-forward width (default 2 x its width)")
+    r.add_argument("--encoder-kernel", type=int, default=5, help="conv encoder's window in tokens (default 5)")
     r.add_argument("--steps", type=int, default=5, help="reasoning steps (default 5)")
     r.add_argument("--dim", type=int, default=128, help="hidden size (default 128)")
     r.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     r.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    r.add_argument("--device", default="cpu", help="torch device, e.g. cuda where a GPU is lent (default cpu)")
+    r.add_argument("--loader-workers", type=int, default=0,
+                   help="processes collating batches ahead; same batches, for a GPU that outruns collation (default 0)")
     r.add_argument("--eval-every", type=int, default=2000, help="validate every N steps (default 2000)")
     r.add_argument("--fresh", action="store_true", help="delete WORKDIR first instead of resuming")
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")

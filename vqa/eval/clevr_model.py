@@ -158,6 +158,8 @@ def run_clevr_model(
     cache = GraphCache(model.config.vocab)
     for g in scenes:
         cache.add(g.image_filename, g)
+    for key in {q["image_filename"] for q in questions}:
+        cache.data(key)  # tensors built once here, shared by the forked workers (not rebuilt in each)
     index = [q.get("question_index", k) for k, q in enumerate(questions)]
     texts, keys = [q["question"] for q in questions], [q["image_filename"] for q in questions]
     order = sorted(range(len(questions)), key=lambda p: len(texts[p]))  # a chunk pads to similar lengths

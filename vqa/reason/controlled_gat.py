@@ -38,7 +38,9 @@ class ControlledGATConv(nn.Module):
     Shapes:
         - input: selection :math:`(V,)`, edge_index :math:`(2, E)`, edge_attr :math:`(E, R)`,
           control per graph :math:`(B, D_c)`, edge_graph :math:`(E,)` (the graph of each edge),
-          nodes :math:`(V, D_h)` or None
+          nodes :math:`(V, D_h)` or None; optionally precomputed, edge_emb :math:`\mathbf{W}_e e_{ji}`
+          :math:`(E, H)` (a caller running several steps over the same edges computes it once) and
+          control_emb :math:`\mathbf{W}_c c` :math:`(B, H)`
         - output: selection :math:`(V,)`, edge attention :math:`(E,)`
     """
 
@@ -50,16 +52,22 @@ class ControlledGATConv(nn.Module):
         self.att = nn.Linear(hidden, 1)
 
     def edge_attention(self, edge_index: Tensor, edge_attr: Tensor, control: Tensor, edge_graph: Tensor,
-                       nodes: Tensor | None = None) -> Tensor:
-        # project the control once per graph, then spread it to that graph's edges
-        z = self.lin_edge(edge_attr) + self.lin_control(control)[edge_graph]
+                       nodes: Tensor | None = None, edge_emb: Tensor | None = None,
+                       control_emb: Tensor | None = None) -> Tensor:
+        if edge_emb is None:
+            edge_emb = self.lin_edge(edge_attr)
+        if control_emb is None:
+            control_emb = self.lin_control(control)
+        # the control is projected once per graph, then spread to that graph's edges
+        z = edge_emb + control_emb[edge_graph]
         if self.lin_nodes is not None and nodes is not None:
             z = z + self.lin_nodes(torch.cat([nodes[edge_index[0]], nodes[edge_index[1]]], -1))
         return torch.sigmoid(self.att(F.leaky_relu(z, 0.2))).squeeze(-1)
 
     def forward(self, selection: Tensor, edge_index: Tensor, edge_attr: Tensor, control: Tensor,
-                edge_graph: Tensor, nodes: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        alpha = self.edge_attention(edge_index, edge_attr, control, edge_graph, nodes)
+                edge_graph: Tensor, nodes: Tensor | None = None, edge_emb: Tensor | None = None,
+                control_emb: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        alpha = self.edge_attention(edge_index, edge_attr, control, edge_graph, nodes, edge_emb, control_emb)
         src, dst = edge_index
         out = selection.new_zeros(selection.shape[0]).index_add_(0, dst, alpha * selection[src])
         return out.clamp(max=1.0), alpha

@@ -25,11 +25,14 @@ def run_batches(model: Reasoner, questions: list[str], scenes: list[str], cache:
 
     bar = tqdm(total=len(order), unit="q", disable=not progress, desc="answering")
     model.eval()
+    device = next(model.parameters()).device
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
             idx = order[start: start + batch_size]
             ids, mask = tokenize([questions[i] for i in idx], model.config.encoder.max_tokens)
             graphs = collate_graphs([cache.data(scenes[i]) for i in idx])
+            if device.type != "cpu":
+                ids, mask, graphs = ids.to(device), mask.to(device), graphs.to(device)
             yield idx, model(ids, mask, graphs)
             bar.update(len(idx))
     bar.close()

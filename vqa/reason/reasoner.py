@@ -176,7 +176,15 @@ class Reasoner(nn.Module):
             out.loss = sum(out.losses.values())
         return out
 
-    def _filter(self, control, x_groups, nodes, word_attn, affinity) -> tuple[Tensor, Tensor | None]:
+    def _control_heads(self) -> tuple[list[nn.Linear], Tensor, Tensor]:
+        """The linear heads every step applies to its control, and their weights stacked: one
+        matrix product per step instead of five (a question's latency is mostly per-op overhead)."""
+        heads = [self.source, self.relate_gate, self.combine, self.relate.lin_control]
+        if self.config.filter == "factored":
+            heads.append(self.filter_values)
+        return heads, torch.cat([h.weight for h in heads]), torch.cat([h.bias for h in heads])
+
+    def _filter(self, control, x_groups, nodes, word_attn, affinity, value_logits=None) -> tuple[Tensor, Tensor | None]:
         """How much each object passes the step's filter, in [0, 1]: [B, N]; and (factored) the
         logits over each attribute type's values, padding, and "any" last: [B, G, S + 1]."""
         if self.config.filter == "mlp":
@@ -185,7 +193,9 @@ class Reasoner(nn.Module):
                 z = z + self.filter_coatt((word_attn[:, :, None] * affinity).sum(1)[..., None])
             return torch.sigmoid(self.filter_out(F.gelu(z))).squeeze(-1), None
         # factored: prod_k ( p_k(any) + sum_v p_k(v) x_{i,k,v} ), all types at once (padding gets p = 0)
-        logits = F.pad(self.filter_values(control), (0, 1), value=torch.finfo(control.dtype).min)[:, self.filter_index]
+        if value_logits is None:
+            value_logits = self.filter_values(control)
+        logits = F.pad(value_logits, (0, 1), value=torch.finfo(control.dtype).min)[:, self.filter_index]
         p = logits.softmax(-1)  # [B, G, S + 1]
         match = p[:, None, :, -1] + (x_groups * p[:, None, :, :-1]).sum(-1)  # [B, N, G]
         return match.prod(-1), logits
@@ -207,38 +217,46 @@ class Reasoner(nn.Module):
             nodes = nodes + self.early_fuse(torch.cat([nodes, q[:, None].expand(-1, N, -1)], -1))
             affinity = coattn = words.new_zeros(B, words.shape[1], N)
         neg = torch.finfo(words.dtype).min
-        uniform_words = wmask.float() / wmask.sum(1, keepdim=True).clamp_min(1)
-        sources = [nmask.to(nodes.dtype)]  # m_0: every object
+        if c.fusion != "hybrid":
+            uniform_words = wmask.float() / wmask.sum(1, keepdim=True).clamp_min(1)
+        pad_words = ~wmask
+        node_weight = nmask.to(nodes.dtype)
+        sources = [node_weight]  # m_0: every object
         control = self.control0.expand(B, D)
         word_attn, edge_attn, selected = [], [], []
         ctl = {"sources": [], "move": [], "combine": [], "filters": []}
         x_groups = self._attribute_groups(graphs.x) if c.filter == "factored" else None
+        edge_emb = self.relate.lin_edge(graphs.edge_attr)  # the edges are the same at every step
+        heads, head_w, head_b = self._control_heads()
+        head_sizes = [h.out_features for h in heads]
         for t in range(T):
             u = self.step_query[t](torch.cat([q, control], -1))
             if c.fusion == "hybrid":
-                a = self.word_score(u[:, None] * words).squeeze(-1).masked_fill(~wmask, neg).softmax(-1)
-                control = (a[..., None] * words).sum(1)
+                # w^T (u * h_l) + b as one batched product, without the [B, L, D] intermediate
+                score = (words @ (u * self.word_score.weight)[:, :, None]).squeeze(-1) + self.word_score.bias
+                a = score.masked_fill(pad_words, neg).softmax(-1)
+                control = (a[:, None] @ words).squeeze(1)
             else:
                 a, control = uniform_words, u
             word_attn.append(a)
+            source_logits, move, op_logits, control_emb, *value_logits = F.linear(control, head_w, head_b).split(head_sizes, -1)
             prev = torch.stack(sources, 1)  # [B, t+1, N]
-            logits = self.source(control).view(B, 2, T + 1)[:, :, : t + 1] + self.source_bias[t, :, : t + 1]
+            logits = source_logits.view(B, 2, T + 1)[:, :, : t + 1] + self.source_bias[t, :, : t + 1]
             beta = logits.softmax(-1)  # [B, 2, t+1]
             ctl["sources"].append(F.pad(logits, (0, T - t), value=neg))
             s, s2 = (beta @ prev).unbind(1)  # [B, N] each
-            related, alpha = self.relate(s.reshape(-1), graphs.edge_index, graphs.edge_attr, control, graphs.edge_graph)
+            related, alpha = self.relate(s.reshape(-1), graphs.edge_index, graphs.edge_attr, control, graphs.edge_graph,
+                                         edge_emb=edge_emb, control_emb=control_emb)
             edge_attn.append(alpha)
-            move = self.relate_gate(control)
             g = torch.sigmoid(move)
             base = g * related.view(B, N) + (1 - g) * s
-            op_logits = self.combine(control)
             op = op_logits.softmax(-1)
             ctl["move"].append(move.squeeze(-1))
             ctl["combine"].append(op_logits)
             combined = op[:, :1] * base + op[:, 1:2] * torch.maximum(base, s2) + op[:, 2:] * torch.minimum(base, s2)
-            keep, group_logits = self._filter(control, x_groups, nodes, a, affinity)
+            keep, group_logits = self._filter(control, x_groups, nodes, a, affinity, *value_logits)
             ctl["filters"].append(group_logits)
-            m = combined * keep * nmask
+            m = combined * keep * node_weight
             selected.append(m)
             sources.append(m if teacher is None else torch.where(teacher_valid[:, t, None], teacher[:, t], m))
         select = torch.stack(selected, 1)  # [B, T, N]
