@@ -170,7 +170,7 @@ class Reasoner(nn.Module):
             teacher = None  # training: sometimes start later steps from the true sets (faster, steadier learning)
             if targets is not None and self.training and float(torch.rand(())) < c.teacher_forcing:
                 teacher = (targets["steps"] * nmask[:, None, :], targets["step_valid"])
-            out = self._steps(words, wmask, q, nodes, nmask, graphs, teacher)
+            out = self._steps(words, wmask, q, nodes, nmask, graphs, teacher, keep_controls=targets is not None)
         if targets is not None:
             out.losses = self._losses(out, nmask, targets)
             out.loss = sum(out.losses.values())
@@ -205,7 +205,7 @@ class Reasoner(nn.Module):
         G = len(self.groups)
         return F.pad(x, (0, G + 1))[..., self.filter_index[:, :-1]]
 
-    def _steps(self, words, wmask, q, nodes, nmask, graphs, teacher=None) -> ReasonerOutput:
+    def _steps(self, words, wmask, q, nodes, nmask, graphs, teacher=None, keep_controls=True) -> ReasonerOutput:
         c = self.config
         if teacher is not None:
             teacher, teacher_valid = teacher
@@ -243,7 +243,10 @@ class Reasoner(nn.Module):
             prev = torch.stack(sources, 1)  # [B, t+1, N]
             logits = source_logits.view(B, 2, T + 1)[:, :, : t + 1] + self.source_bias[t, :, : t + 1]
             beta = logits.softmax(-1)  # [B, 2, t+1]
-            ctl["sources"].append(F.pad(logits, (0, T - t), value=neg))
+            if keep_controls:  # only the training losses read them; answering skips the bookkeeping
+                ctl["sources"].append(F.pad(logits, (0, T - t), value=neg))
+                ctl["move"].append(move.squeeze(-1))
+                ctl["combine"].append(op_logits)
             s, s2 = (beta @ prev).unbind(1)  # [B, N] each
             related, alpha = self.relate(s.reshape(-1), graphs.edge_index, graphs.edge_attr, control, graphs.edge_graph,
                                          edge_emb=edge_emb, control_emb=control_emb)
@@ -251,11 +254,10 @@ class Reasoner(nn.Module):
             g = torch.sigmoid(move)
             base = g * related.view(B, N) + (1 - g) * s
             op = op_logits.softmax(-1)
-            ctl["move"].append(move.squeeze(-1))
-            ctl["combine"].append(op_logits)
             combined = op[:, :1] * base + op[:, 1:2] * torch.maximum(base, s2) + op[:, 2:] * torch.minimum(base, s2)
             keep, group_logits = self._filter(control, x_groups, nodes, a, affinity, *value_logits)
-            ctl["filters"].append(group_logits)
+            if keep_controls:
+                ctl["filters"].append(group_logits)
             m = combined * keep * node_weight
             selected.append(m)
             sources.append(m if teacher is None else torch.where(teacher_valid[:, t, None], teacher[:, t], m))
@@ -274,10 +276,12 @@ class Reasoner(nn.Module):
         node_attn = select / select.sum(-1, keepdim=True).clamp_min(1e-6)
         type_logits = self.type_head(q)
         logits = self.head(feats) + type_logits.log_softmax(-1)[:, self.answer_type_index]
-        controls = {"sources": torch.stack(ctl["sources"], 1), "move": torch.stack(ctl["move"], 1),
-                    "combine": torch.stack(ctl["combine"], 1),
-                    "filters": torch.stack(ctl["filters"], 1) if ctl["filters"][0] is not None else None,
-                    "edge_graph": graphs.edge_graph, "edge_attr": graphs.edge_attr}
+        controls = None
+        if keep_controls:
+            controls = {"sources": torch.stack(ctl["sources"], 1), "move": torch.stack(ctl["move"], 1),
+                        "combine": torch.stack(ctl["combine"], 1),
+                        "filters": torch.stack(ctl["filters"], 1) if ctl["filters"][0] is not None else None,
+                        "edge_graph": graphs.edge_graph, "edge_attr": graphs.edge_attr}
         return ReasonerOutput(logits, type_logits, torch.stack(word_attn, 1), node_attn, select, coattn,
                               torch.stack(edge_attn), graphs.edge_index, psi, slot_logits, controls)
 
