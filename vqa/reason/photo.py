@@ -52,7 +52,7 @@ from .targets import program_instructions, program_steps
 
 __all__ = ["PHOTO_VOCAB", "PHOTO_ANSWERS", "PHOTO_ANSWER_TYPES", "PHOTO_WEIGHTS", "photo_answer_type",
            "photo_reasoner_config", "detector_like", "CachedMiniLM", "PhotoTrainConfig", "photo_example",
-           "build_photo_data", "train_photo_reasoner", "save_photo_reasoner", "load_photo_reasoner"]
+           "photo_split", "build_photo_data", "train_photo_reasoner", "save_photo_reasoner", "load_photo_reasoner"]
 
 PHOTO_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "photo-reasoner.safetensors"
 PHOTO_VOCAB = GraphVocab(attributes={"class": list(COCO_CLASSES), "color": list(COLOR_NAMES), "size": list(SIZE_VALUES)},
@@ -169,7 +169,8 @@ def photo_example(q, key: str, graph: SceneGraph) -> Example:
                    sets, (a, b), q.type, len(graph.objects), program_instructions(prog))
 
 
-def _scenes(n: int, qps: int, seed: int, prefix: str, noisy: float) -> tuple[dict[str, SceneGraph], list[Example]]:
+def photo_split(n: int, qps: int, seed: int, prefix: str, noisy: float) -> tuple[dict[str, SceneGraph], list[Example]]:
+    """``n`` engine scenes (a share ``noisy`` made ``detector_like``) keyed ``<prefix>_<k>``, and their examples."""
     from ..data.photo_engine import photo_questions, sample_photo_scene
 
     rng = random.Random(seed)
@@ -185,8 +186,8 @@ def _scenes(n: int, qps: int, seed: int, prefix: str, noisy: float) -> tuple[dic
 
 def build_photo_data(tc: PhotoTrainConfig) -> dict:
     """``{"graphs", "train", "val"}``: generated scenes and examples (validation: seed + 10,000)."""
-    graphs, train = _scenes(tc.scenes, tc.questions_per_scene, tc.seed, "PHOTO_TRAIN", tc.detector_like)
-    val_graphs, val = _scenes(tc.val_scenes, tc.questions_per_scene, tc.seed + 10_000, "PHOTO_VAL", tc.detector_like)
+    graphs, train = photo_split(tc.scenes, tc.questions_per_scene, tc.seed, "PHOTO_TRAIN", tc.detector_like)
+    val_graphs, val = photo_split(tc.val_scenes, tc.questions_per_scene, tc.seed + 10_000, "PHOTO_VAL", tc.detector_like)
     return {"graphs": {**graphs, **val_graphs}, "train": train, "val": val}
 
 

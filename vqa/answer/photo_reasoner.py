@@ -1,0 +1,78 @@
+"""Photo questions answered by the trained photo reasoner, with the rule-based answerer's honesty.
+
+``ReasonerPhotoAnswerer(question, graph) -> PhotoAnswer``, a drop-in for ``PhotoAnswerer``:
+
+1. The rule-based ``PhotoAnswerer`` reads the question first. Its refusals stand, because they are
+   about the graph and the vocabulary, not about reasoning: an object outside the 80 classes
+   (``out_of_vocabulary``), a presupposed object that was not detected (``not_found``), an empty
+   graph. Questions whose answer is not in the reasoner's vocabulary ("what is left of the bus?",
+   "what is in the picture?") stay with the rules too.
+2. Otherwise the reasoner answers (``vqa.reason.photo``): its softmax over ``PHOTO_ANSWERS``. The top
+   answer is given when its probability reaches the rule-based answerer's threshold for its type
+   (``binary_sure`` for yes/no and left/right, ``sure`` for counts, ``color_sure`` for colours);
+   otherwise "not sure" with the top guesses. Questions the rules cannot parse are answered this
+   way too (the point of a sentence encoder), under the same thresholds.
+
+The objects it rests on are those the last reasoning step selected (``node_select >= 0.5``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ..graph.scene_graph import SceneGraph
+from ..graph.tensors import collate_graphs, scene_to_pyg
+from .photo import ANSWERED, NOT_FOUND, NOT_SURE, OUT_OF_VOCABULARY, PhotoAnswer, PhotoAnswerer, PhotoAnswererConfig
+
+__all__ = ["ReasonerPhotoAnswerer"]
+
+_RULES_ONLY = ("list", "relate")  # answers outside the reasoner's vocabulary
+_TYPE_OF_ANSWER = {"bool": "yes_no", "count": "count", "color": "color", "side": "left_right"}
+
+
+class ReasonerPhotoAnswerer:
+    """Trained photo reasoner behind the rule-based answerer's refusals (module docstring).
+
+    Args:
+        weights: the photo reasoner (default ``weights/photo-reasoner.safetensors``), or a loaded ``Reasoner``.
+        config: thresholds (``PhotoAnswererConfig``), shared with the rules.
+    """
+
+    def __init__(self, weights=None, config: PhotoAnswererConfig | None = None):
+        from ..reason.photo import PHOTO_WEIGHTS, load_photo_reasoner
+
+        self.model = weights if isinstance(weights, torch.nn.Module) else load_photo_reasoner(weights or PHOTO_WEIGHTS)
+        self.config = config or PhotoAnswererConfig()
+        self.rules = PhotoAnswerer(self.config)
+
+    @classmethod
+    def available(cls, weights: str | Path | None = None) -> bool:
+        from ..reason.photo import PHOTO_WEIGHTS
+        from ..weights import weight_files
+
+        return all(f.is_file() for f in weight_files(weights or PHOTO_WEIGHTS))
+
+    def __call__(self, question: str, graph: SceneGraph) -> PhotoAnswer:
+        ruled = self.rules(question, graph)
+        if ruled.status in (OUT_OF_VOCABULARY, NOT_FOUND) or ruled.question_type in _RULES_ONLY or not graph.objects:
+            return ruled
+        from ..encode.encoder import tokenize
+
+        cfg = self.model.config
+        ids, mask = tokenize([question], cfg.encoder.max_tokens)
+        with torch.inference_mode():
+            out = self.model(ids, mask, collate_graphs([scene_to_pyg(graph, cfg.vocab)]))
+        probs = out.logits[0].softmax(-1)
+        top = probs.topk(min(5, len(cfg.answers)))
+        ranked = [(cfg.answers[i], float(p)) for p, i in zip(top.values, top.indices)]
+        best, p = ranked[0]
+        atype = cfg.answer_type_of[cfg.answers.index(best)]
+        qtype = ruled.question_type if ruled.question_type != "unsupported" else _TYPE_OF_ANSWER[atype]
+        objects = [int(i) for i in torch.nonzero(out.node_select[0, -1, : len(graph.objects)] >= 0.5).flatten()]
+        threshold = {"bool": self.config.binary_sure, "side": self.config.binary_sure,
+                     "count": self.config.sure}.get(atype, self.config.color_sure)
+        if p >= threshold:
+            return PhotoAnswer(question, qtype, best, f"{best} ({p:.0%})", ranked, ANSWERED, objects)
+        guesses = " or ".join(f"{a} ({b:.0%})" for a, b in ranked[:3] if b > 0)
+        return PhotoAnswer(question, qtype, "not sure", f"Not sure: maybe {guesses}.", ranked, NOT_SURE, objects)
