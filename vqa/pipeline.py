@@ -87,7 +87,11 @@ class GraphQA:
         self.model = load_reasoner(weights)
         self.config = self.model.config
         self._tensors: OrderedDict[int, tuple[SceneGraph, object]] = OrderedDict()
-        self.photo = photo or PhotoAnswerer()
+        if photo is None:
+            from .answer.photo_reasoner import default_photo_answerer
+
+            photo = default_photo_answerer()
+        self.photo = photo
 
     def explain(self, question: str, graph: SceneGraph | None, top_k: int = 5) -> Explanation:
         """Answer one question and keep its attention. ``graph=None`` means no image was given."""

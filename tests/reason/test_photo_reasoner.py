@@ -115,3 +115,28 @@ def test_photo_reasoner_learns_above_the_prior(tmp_path):
     tc = PhotoTrainConfig(out=str(tmp_path / "w" / "photo"), workdir=str(tmp_path / "run"), scenes=1500,
                           val_scenes=60, iterations=600, eval_every=10**9, progress=False)
     assert train_photo_reasoner(tc, log=lambda *a: None)["val_generated"]["accuracy"] > 0.6
+
+
+def test_photo_reasoner_hybrid_answers_with_rules_where_they_parse(trained):
+    from vqa.answer.photo_reasoner import ReasonerPhotoAnswerer
+
+    tc, _ = trained
+    hybrid, rules = ReasonerPhotoAnswerer(tc.out, rules_first=True), PhotoAnswerer()
+    rng = random.Random(7)
+    g = sample_photo_scene(rng, context="kitchen")
+    for q in photo_questions(g, rng):
+        assert hybrid(q.question, g).answer == rules(q.question, g).answer
+    odd = "Would you say there is a cup somewhere here?"
+    assert rules(odd, g).status == "unsupported"
+    got = hybrid(odd, g)
+    assert got.status in ("answered", "not_sure") and got.answers[0][0] in PHOTO_ANSWERS
+
+
+def test_photo_reasoner_default_answerer_falls_back_to_rules_without_weights(monkeypatch, tmp_path):
+    import vqa.reason.photo as photo
+    from vqa.answer.photo_reasoner import ReasonerPhotoAnswerer, default_photo_answerer
+
+    assert isinstance(default_photo_answerer("rules"), PhotoAnswerer)
+    monkeypatch.setattr(photo, "PHOTO_WEIGHTS", tmp_path / "missing.safetensors")
+    assert not ReasonerPhotoAnswerer.available()
+    assert isinstance(default_photo_answerer("hybrid"), PhotoAnswerer)

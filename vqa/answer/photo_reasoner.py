@@ -1,6 +1,9 @@
 """Photo questions answered by the trained photo reasoner, with the rule-based answerer's honesty.
 
-``ReasonerPhotoAnswerer(question, graph) -> PhotoAnswer``, a drop-in for ``PhotoAnswerer``:
+``ReasonerPhotoAnswerer(question, graph) -> PhotoAnswer``, a drop-in for ``PhotoAnswerer``, in one of
+two modes: ``rules_first=False`` (the reasoner answers whatever the rules do not refuse, below) or
+``rules_first=True`` (the rules answer every question they can parse, the reasoner only those they
+cannot: the *hybrid*).
 
 1. The rule-based ``PhotoAnswerer`` reads the question first. Its refusals stand, because they are
    about the graph and the vocabulary, not about reasoning: an object outside the 80 classes
@@ -23,9 +26,14 @@ import torch
 
 from ..graph.scene_graph import SceneGraph
 from ..graph.tensors import collate_graphs, scene_to_pyg
-from .photo import ANSWERED, NOT_FOUND, NOT_SURE, OUT_OF_VOCABULARY, PhotoAnswer, PhotoAnswerer, PhotoAnswererConfig
+from .photo import (ANSWERED, NOT_FOUND, NOT_SURE, OUT_OF_VOCABULARY, UNSUPPORTED, PhotoAnswer, PhotoAnswerer,
+                    PhotoAnswererConfig)
 
-__all__ = ["ReasonerPhotoAnswerer"]
+__all__ = ["ReasonerPhotoAnswerer", "DEFAULT_PHOTO_ANSWERER", "default_photo_answerer"]
+
+# What answers photos by default, chosen by measurement (docs/photos.md, "Rules, reasoner or both"):
+# "rules" (PhotoAnswerer), "reasoner" or "hybrid" (rules where they parse the question, else the reasoner).
+DEFAULT_PHOTO_ANSWERER = "hybrid"
 
 _RULES_ONLY = ("list", "relate")  # answers outside the reasoner's vocabulary
 _TYPE_OF_ANSWER = {"bool": "yes_no", "count": "count", "color": "color", "side": "left_right"}
@@ -37,14 +45,25 @@ class ReasonerPhotoAnswerer:
     Args:
         weights: the photo reasoner (default ``weights/photo-reasoner.safetensors``), or a loaded ``Reasoner``.
         config: thresholds (``PhotoAnswererConfig``), shared with the rules.
+        rules_first: the rules answer what they can parse; the reasoner only the rest (module docstring).
     """
 
-    def __init__(self, weights=None, config: PhotoAnswererConfig | None = None):
-        from ..reason.photo import PHOTO_WEIGHTS, load_photo_reasoner
-
-        self.model = weights if isinstance(weights, torch.nn.Module) else load_photo_reasoner(weights or PHOTO_WEIGHTS)
+    def __init__(self, weights=None, config: PhotoAnswererConfig | None = None, rules_first: bool = False):
+        self._model = weights if isinstance(weights, torch.nn.Module) else None
+        self._weights = weights
         self.config = config or PhotoAnswererConfig()
         self.rules = PhotoAnswerer(self.config)
+        self.rules_first = rules_first
+
+    @property
+    def model(self):
+        """The reasoner, loaded on first use (MiniLM included: about a second), so that building a
+        ``GraphQA`` that never sees a photo costs nothing."""
+        if self._model is None:
+            from ..reason.photo import PHOTO_WEIGHTS, load_photo_reasoner
+
+            self._model = load_photo_reasoner(self._weights or PHOTO_WEIGHTS)
+        return self._model
 
     @classmethod
     def available(cls, weights: str | Path | None = None) -> bool:
@@ -56,6 +75,8 @@ class ReasonerPhotoAnswerer:
     def __call__(self, question: str, graph: SceneGraph) -> PhotoAnswer:
         ruled = self.rules(question, graph)
         if ruled.status in (OUT_OF_VOCABULARY, NOT_FOUND) or ruled.question_type in _RULES_ONLY or not graph.objects:
+            return ruled
+        if self.rules_first and ruled.status != UNSUPPORTED:
             return ruled
         from ..encode.encoder import tokenize
 
@@ -76,3 +97,11 @@ class ReasonerPhotoAnswerer:
             return PhotoAnswer(question, qtype, best, f"{best} ({p:.0%})", ranked, ANSWERED, objects)
         guesses = " or ".join(f"{a} ({b:.0%})" for a, b in ranked[:3] if b > 0)
         return PhotoAnswer(question, qtype, "not sure", f"Not sure: maybe {guesses}.", ranked, NOT_SURE, objects)
+
+
+def default_photo_answerer(kind: str = DEFAULT_PHOTO_ANSWERER):
+    """The photo answerer ``GraphQA`` uses unless given one: ``kind`` (``DEFAULT_PHOTO_ANSWERER``), or the
+    rules when the photo reasoner's weights are not installed."""
+    if kind == "rules" or not ReasonerPhotoAnswerer.available():
+        return PhotoAnswerer()
+    return ReasonerPhotoAnswerer(rules_first=kind == "hybrid")
