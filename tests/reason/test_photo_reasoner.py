@@ -158,3 +158,16 @@ def test_photo_reasoner_default_answerer_falls_back_to_rules_without_weights(mon
     monkeypatch.setattr(photo, "PHOTO_WEIGHTS", tmp_path / "missing.safetensors")
     assert not ReasonerPhotoAnswerer.available()
     assert isinstance(default_photo_answerer("hybrid"), PhotoAnswerer)
+
+
+def test_photo_reasoner_cli_trains_and_rejects_bad_arguments(tmp_path, capsys):
+    from vqa.cli.main import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["train", "photo-reasoner", "--scenes", "many"])
+    assert e.value.code == 2
+    out = tmp_path / "w" / "p"
+    assert main(["train", "photo-reasoner", "--out", str(out), "--workdir", str(tmp_path / "run"), "--scenes", "30",
+                 "--val-scenes", "5", "--iterations", "3", "--no-progress"]) == 0
+    assert "val_generated:" in capsys.readouterr().out
+    assert (tmp_path / "w" / "p.safetensors").is_file() and (tmp_path / "w" / "p.md").is_file()
