@@ -111,10 +111,13 @@ def test_photo_reasoner_answerer_keeps_the_rules_refusals(trained):
 
 @pytest.mark.slow
 def test_photo_reasoner_learns_above_the_prior(tmp_path):
-    """600 steps on 1,500 scenes: well above the answer-type prior (about 50 % on yes/no, less elsewhere)."""
-    tc = PhotoTrainConfig(out=str(tmp_path / "w" / "photo"), workdir=str(tmp_path / "run"), scenes=1500,
-                          val_scenes=60, iterations=600, eval_every=10**9, progress=False)
-    assert train_photo_reasoner(tc, log=lambda *a: None)["val_generated"]["accuracy"] > 0.6
+    """300 steps on 600 scenes (about 80 s): well above the answer-type prior (about 50 % on yes/no and
+    left/right, less elsewhere). Measured 85 %: colour 98, count 100, exist 100, left/right 70, yes/no 79."""
+    tc = PhotoTrainConfig(out=str(tmp_path / "w" / "photo"), workdir=str(tmp_path / "run"), scenes=600,
+                          val_scenes=60, iterations=300, eval_every=10**9, progress=False)
+    report = train_photo_reasoner(tc, log=lambda *a: None)["val_generated"]
+    assert report["accuracy"] > 0.7, report
+    assert report["per_type"]["count"][0] > 0.6 and report["per_type"]["color"][0] > 0.6, report
 
 
 def test_photo_reasoner_hybrid_answers_with_rules_where_they_parse(trained):
