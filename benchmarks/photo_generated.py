@@ -87,10 +87,13 @@ def main(argv=None) -> int:
     for e in examples:
         counts[e.family] += 1
     for fam in sorted(counts):
-        print(f"| {fam} | {counts[fam]} | " + " | ".join(f"{table[fam][a] / counts[fam]:.1%}" for a in answerers) + " |")
-    print(f"| **all** | {len(examples)} | " + " | ".join(f"**{total[a] / len(examples):.2%}**" for a in answerers) + " |")
+        cells = " | ".join(f"{table[fam][a] / counts[fam]:.1%}" for a in answerers)
+        print(f"| {fam} | {counts[fam]} | {cells} |")
+    cells = " | ".join(f"**{total[a] / len(examples):.2%}**" for a in answerers)
+    print(f"| **all** | {len(examples)} | {cells} |")
     for a in answerers:
-        print(f"{a}: withheld (not sure / not found) {withheld[a]}, {seconds[a] / len(examples) * 1000:.1f} ms per question")
+        per_question = seconds[a] / len(examples) * 1000
+        print(f"{a}: withheld (not sure / not found) {withheld[a]}, {per_question:.1f} ms per question")
     return 0
 
 

