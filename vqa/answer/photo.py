@@ -273,7 +273,8 @@ class PhotoAnswerer:
                      rf"|^what (?:do|can) you see(?: in (?:the|this) {pic})?$|^what is there$", self._list),
             ("yes_no", r"^(?:are|is) there (?P<cmp>more|fewer|less) (?P<a>.+?) than (?P<b>.+?)$", self._compare_counts),
             ("count", r"^(?:how many|what number of) (?P<a>.+?)(?: are there| is there| are| is| can you see| do you see"
-                      r"| can be seen| do i see)?(?: in (?:the|this) \w+)?$", self._count),
+                      r"| can be seen| do i see| do you count| can you count| can be counted)?"
+                      r"(?: in (?:the|this) \w+)?$", self._count),
             ("color", r"^what color (?:is|are) (?P<a>.+)$|^what is the color of (?P<a2>.+)$", self._color),
             ("left_right", rf"^(?:is|are) (?P<a>.+?) (?:on )?(?:the )?left or (?:the )?right(?: side| hand side)?"
                            rf"(?: of (?P<b>.+))?$", self._which_side),
