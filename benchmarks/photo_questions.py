@@ -1,10 +1,12 @@
 """Accuracy of ``vqa ask`` on hand-written questions about real photos (``tests/data/photo_questions.json``).
 
     python benchmarks/photo_questions.py [--questions tests/data/photo_questions.json] [--json OUT]
+                                         [--answerer default|rules|reasoner]
 
 Each photo goes through the same path as ``vqa ask IMAGE``: the ``auto`` detector (which picks
 ``coco`` for every one of these photos), ``detections_to_box_graph``, then ``GraphQA``, which hands
-photo graphs to ``vqa.answer.photo.PhotoAnswerer``. The answers in the file were written by
+photo graphs to its photo answerer: the default one, or ``--answerer rules``
+(``vqa.answer.photo.PhotoAnswerer``) or ``reasoner`` (``vqa.answer.photo_reasoner``). The answers in the file were written by
 looking at each photo before the model was run.
 
 Scoring:
@@ -45,6 +47,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--questions", default=str(ROOT / "tests/data/photo_questions.json"))
     ap.add_argument("--json", help="write per-question results here")
+    ap.add_argument("--answerer", default="default", choices=["default", "rules", "reasoner"],
+                    help="photo answerer (default: the one GraphQA uses)")
     args = ap.parse_args(argv)
 
     import torch
@@ -55,7 +59,16 @@ def main(argv=None) -> int:
 
     questions = json.loads(Path(args.questions).read_text())["questions"]
     builder = ImageGraphBuilder("auto")
-    qa = GraphQA(threads=1)
+    photo = None
+    if args.answerer == "rules":
+        from vqa.answer.photo import PhotoAnswerer
+
+        photo = PhotoAnswerer()
+    elif args.answerer == "reasoner":
+        from vqa.answer.photo_reasoner import ReasonerPhotoAnswerer
+
+        photo = ReasonerPhotoAnswerer()
+    qa = GraphQA(threads=1, photo=photo)
     graphs, detect_ms, answer_ms, rows = {}, [], [], []
     for q in questions:
         path = resolve(q["image"])

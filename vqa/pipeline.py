@@ -3,8 +3,10 @@
 Two kinds of graph reach it. CLEVR graphs (gold, or from the ``clevr`` detector) go to the trained
 reasoner. Photo graphs (``detections_to_box_graph``, marked ``extra["relations"] == "boxes"``)
 never do: the reasoner's vocabulary is CLEVR's, so it would answer "cylinder" about a cat. They go
-to ``vqa.answer.photo.PhotoAnswerer``, which answers from what the graph contains or says why it
-cannot (out of vocabulary, not found, not sure), until a reasoner for photo graphs exists.
+to the photo answerer (``vqa.answer.photo_reasoner.default_photo_answerer``: the rules of
+``vqa.answer.photo.PhotoAnswerer`` where they parse the question, the trained photo reasoner for
+familiar rewordings), which answers from what the graph contains or says why it cannot (out of
+vocabulary, not found, not sure).
 """
 from __future__ import annotations
 
@@ -81,13 +83,17 @@ class GraphQA:
     """
 
     def __init__(self, weights: str | Path = DEFAULT_WEIGHTS, threads: int | None = None,
-                 photo: PhotoAnswerer | None = None):
+                 photo: PhotoAnswerer | None = None):  # or any (question, graph) -> PhotoAnswer
         if threads:
             torch.set_num_threads(threads)
         self.model = load_reasoner(weights)
         self.config = self.model.config
         self._tensors: OrderedDict[int, tuple[SceneGraph, object]] = OrderedDict()
-        self.photo = photo or PhotoAnswerer()
+        if photo is None:
+            from .answer.photo_reasoner import default_photo_answerer
+
+            photo = default_photo_answerer()
+        self.photo = photo
 
     def explain(self, question: str, graph: SceneGraph | None, top_k: int = 5) -> Explanation:
         """Answer one question and keep its attention. ``graph=None`` means no image was given."""

@@ -77,6 +77,7 @@ def test_photo_count_color_and_sides(street):
     assert a("Is the motorcycle bigger than the bench?", street).answer == "yes"
     assert a("Are there more people than motorcycles?", street).answer == "no"
     assert a("How many red objects are there?", street).answer == "1"
+    assert a("How many motorcycles do you count?", street).answer == "1"
 
 
 def test_photo_low_probability_says_not_sure():

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from vqa.perception.colors import COLOR_NAMES, PALETTE, box_color, color_distribution, name_pixels
+from vqa.perception.colors import (COLOR_NAMES, PALETTE, box_color, color_distribution, name_pixels, object_color,
+                                   skin_pixels)
 
 # CLEVR's own colours (clevr-dataset-gen's properties.json)
 CLEVR_RGB = {"gray": (87, 87, 87), "red": (173, 35, 35), "blue": (42, 75, 215), "green": (29, 105, 20),
@@ -98,3 +99,47 @@ def test_colors_box_color_reads_the_box_and_clips():
     assert sum(box_color(image, [50, 50, 50, 50]).values()) == pytest.approx(1.0)  # degenerate box: uniform
     big = np.full((1000, 1500, 3), PALETTE["purple"], dtype=np.uint8)
     assert _top(box_color(big, [0, 0, 1500, 1000])) == "purple"  # strided down, same answer
+
+
+def _thin_object(colour, background, size=(120, 160), box=(40, 30, 120, 90), seed=0) -> np.ndarray:
+    """A photo-like scene: a noisy ``background`` everywhere and, inside ``box``, a thin ring of ``colour``
+    covering about a quarter of the box (a motorcycle's frame, a person's outline): the box's pixels
+    are mostly background."""
+    rng = np.random.default_rng(seed)
+    img = np.asarray(background, dtype=np.float32) * rng.uniform(0.85, 1.15, (*size, 1))
+    x0, y0, x1, y1 = box
+    yy, xx = np.mgrid[: size[0], : size[1]]
+    u, v = (xx - (x0 + x1) / 2) / ((x1 - x0) / 2), (yy - (y0 + y1) / 2) / ((y1 - y0) / 2)
+    r = np.sqrt(u ** 2 + v ** 2)
+    ring = (r > 0.55) & (r < 0.8)
+    img[ring] = np.asarray(colour, dtype=np.float32) * rng.uniform(0.8, 1.0, (int(ring.sum()), 1))
+    return img.round().clip(0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("colour,background", [("red", "brown"), ("orange", "gray"), ("blue", "white"),
+                                               ("green", "black"), ("yellow", "blue")])
+def test_colors_object_color_separates_object_from_its_surroundings(colour, background):
+    image = _thin_object(PALETTE[colour], PALETTE[background])
+    box = [40, 30, 120, 90]
+    assert _top(box_color(image, box)) == background  # the box alone: the background wins
+    dist = object_color(image, box)
+    assert _top(dist) == colour
+    assert dist[colour] > 0.5
+    assert sum(dist.values()) == pytest.approx(1.0)
+
+
+def test_colors_object_color_box_filling_the_picture_uses_its_rim():
+    # nothing around the box: its outer tenth stands for the background
+    image = _thin_object(PALETTE["red"], PALETTE["gray"], size=(100, 100), box=(0, 0, 100, 100))
+    assert _top(object_color(image, [0, 0, 100, 100])) == "red"
+
+
+def test_colors_object_color_skin_does_not_vote_for_people():
+    image = np.full((100, 100, 3), PALETTE["white"], dtype=np.uint8)
+    image[15:65, 25:75] = (224, 172, 140)  # a large face, skin tone (named brown)
+    image[65:95, 30:70] = (30, 50, 160)  # a blue shirt
+    box = [25, 15, 75, 95]
+    assert _top(object_color(image, box)) == "brown"  # skin counted: the face wins
+    assert _top(object_color(image, box, skin=False)) == "blue"
+    assert skin_pixels(image)[30, 50] and not skin_pixels(image)[70, 50]
+    assert sum(object_color(image, [10, 10, 10, 40]).values()) == pytest.approx(1.0)  # degenerate box: uniform

@@ -1,9 +1,12 @@
-"""Honest answers about photo scene graphs: a rule-based interim answerer over the box graph.
+"""Honest answers about photo scene graphs: a rule-based answerer over the box graph.
+
+(The default photo answerer is the hybrid of ``vqa.answer.photo_reasoner``: these rules for every
+question they parse, the trained photo reasoner for familiar rewordings.)
 
 The CLEVR reasoner knows CLEVR's vocabulary only (cubes, spheres, cylinders); asked about a photo
-it would answer "cylinder" for a cat. Until a reasoner trained on COCO-vocabulary graphs exists,
-``PhotoAnswerer`` answers the questions it can parse from what the graph of the ``coco`` detector
-(``detections_to_box_graph``) contains, and says so when it cannot:
+it would answer "cylinder" for a cat. ``PhotoAnswerer`` answers the questions it can parse from
+what the graph of the ``coco`` detector (``detections_to_box_graph``) contains, and says so when it
+cannot:
 
 * **out of vocabulary**: the question's object is none of the detector's 80 COCO classes (after
   synonyms, ``vqa.answer.vocabulary``): "I can't see things like 'flag'; I can detect: ...";
@@ -270,7 +273,8 @@ class PhotoAnswerer:
                      rf"|^what (?:do|can) you see(?: in (?:the|this) {pic})?$|^what is there$", self._list),
             ("yes_no", r"^(?:are|is) there (?P<cmp>more|fewer|less) (?P<a>.+?) than (?P<b>.+?)$", self._compare_counts),
             ("count", r"^(?:how many|what number of) (?P<a>.+?)(?: are there| is there| are| is| can you see| do you see"
-                      r"| can be seen| do i see)?(?: in (?:the|this) \w+)?$", self._count),
+                      r"| can be seen| do i see| do you count| can you count| can be counted)?"
+                      r"(?: in (?:the|this) \w+)?$", self._count),
             ("color", r"^what color (?:is|are) (?P<a>.+)$|^what is the color of (?P<a2>.+)$", self._color),
             ("left_right", rf"^(?:is|are) (?P<a>.+?) (?:on )?(?:the )?left or (?:the )?right(?: side| hand side)?"
                            rf"(?: of (?P<b>.+))?$", self._which_side),

@@ -254,6 +254,16 @@ def train(args) -> int:
         print(f"held-out real images: recall {r['recall']:.4f}, precision {r['precision']:.4f}, "
               f"all attributes {r['all_attributes_accuracy']:.4f}, relations {r['relation_agreement']:.4f}")
         print(f"wrote {args.out}.safetensors, .json and .md")
+    elif args.what == "photo-reasoner":
+        from ..reason.photo import PhotoTrainConfig, train_photo_reasoner
+
+        tc = PhotoTrainConfig(out=args.out, workdir=args.workdir, scenes=args.scenes, val_scenes=args.val_scenes,
+                              iterations=args.iterations, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                              threads=args.threads, eval_every=args.eval_every, max_minutes=args.max_minutes,
+                              progress=not args.no_progress)
+        report = train_photo_reasoner(tc)
+        print(f"val_generated: {report['val_generated']['accuracy']:.4f} ({report['val_generated']['count']} questions)")
+        print(f"wrote {args.out}.safetensors, .json and .md in {report['total_seconds']} s")
     return 0
 
 
@@ -469,6 +479,23 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     d.add_argument("--fresh", action="store_true", help="delete WORKDIR first instead of resuming")
     d.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    pr = tsub.add_parser("photo-reasoner", help="train the reasoner for photo graphs on the photo question engine",
+                        description="Generates COCO-vocabulary scenes and questions (vqa/data/photo_engine.py), encodes "
+                                    "each distinct question once with the frozen MiniLM, trains the reasoner with step "
+                                    "supervision, validates on held-out generated scenes, writes OUT.safetensors/.json/.md.")
+    pr.add_argument("--out", default="weights/photo-reasoner", help="output stem (default weights/photo-reasoner)")
+    pr.add_argument("--workdir", default="runs/photo-reasoner", help="checkpoints and report (default runs/photo-reasoner)")
+    pr.add_argument("--scenes", type=int, default=5000, help="generated training scenes (default 5000)")
+    pr.add_argument("--val-scenes", type=int, default=400, help="generated validation scenes (default 400)")
+    pr.add_argument("--iterations", type=int, default=8000, help="optimiser steps (default 8000)")
+    pr.add_argument("--batch-size", type=int, default=128, help="questions per step (default 128)")
+    pr.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (default 2e-3)")
+    pr.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    pr.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    pr.add_argument("--eval-every", type=int, default=2000, help="validate every N steps (default 2000)")
+    pr.add_argument("--max-minutes", type=float, default=35.0,
+                   help="stop training after this many minutes, still writing weights and card (default 35)")
+    pr.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     t.set_defaults(func=train)
 
     g = sub.add_parser("graph", help="detect objects and write CLEVR scene graphs of images", epilog=EPILOG,

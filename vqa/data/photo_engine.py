@@ -17,7 +17,8 @@ Objects have score 1 and one-hot ``attribute_probs``, as gold graphs.
 
 **Questions** (``photo_questions``), each a ``PhotoQuestion`` with a CLEVR-style program
 (``scene``, ``filter_class``, ``filter_color``, ``unique``, ``relate``, ``count``, ``exist``,
-``query_color``, ``greater_than``, ``side``) and its answer:
+``query_color``, ``equal_color``, ``greater_than``, ``side``; a node reads the one before it unless it
+lists ``inputs``; ``vqa.data.photo_executor`` runs them) and its answer:
 
 ========== =====================================================================================
 type       templates (``{X}`` a class phrase, singular or plural, through ``SYNONYMS`` sometimes)
@@ -36,7 +37,7 @@ import random
 from dataclasses import dataclass, field
 
 from ..answer.vocabulary import SYNONYMS, plural
-from ..graph.box_relations import box_relations
+from ..graph.box_relations import BoxRelationConfig, box_relations
 from ..graph.scene_graph import SceneGraph, SceneObject
 
 __all__ = ["CONTEXTS", "PhotoQuestion", "sample_photo_scene", "photo_questions"]
@@ -67,6 +68,7 @@ _COLORS = {"person": ("black", "white", "blue", "red", "gray"), "car": ("red", "
            "dog": ("brown", "black", "white", "gray"), "banana": ("yellow", "green"), "apple": ("red", "green"),
            "horse": ("brown", "black", "white"), "cow": ("black", "white", "brown"), "sheep": ("white", "gray"),
            "potted plant": ("green",), "stop sign": ("red",), "fire hydrant": ("red", "yellow")}
+_BIGGER = BoxRelationConfig().bigger_ratio
 _DEFAULT_COLORS = ("black", "white", "gray", "red", "blue", "green", "brown", "yellow", "orange", "pink", "purple")
 
 
@@ -176,25 +178,27 @@ def photo_questions(graph: SceneGraph, rng: random.Random, n: int = 8, synonym_r
             if kind == "bigger":
                 ai = (oi.box[2] - oi.box[0]) * (oi.box[3] - oi.box[1])
                 aj = (oj.box[2] - oj.box[0]) * (oj.box[3] - oj.box[1])
-                if 1 / 1.25 < ai / max(aj, 1e-9) < 1.25:  # "about the same size": no question
+                if 1 / _BIGGER < ai / max(aj, 1e-9) < _BIGGER:  # only where the box rule says bigger or smaller
                     continue
+                # "is X bigger than Y": is X among the objects bigger than Y?
                 out.append(PhotoQuestion(f"Is the {wi} bigger than the {wj}?", "yes" if ai > aj else "no", "yes_no",
-                                         [{"type": "scene"}, {"type": "filter_class", "value": oi.name},
-                                          {"type": "unique"}, {"type": "scene"},
-                                          {"type": "filter_class", "value": oj.name}, {"type": "unique"},
-                                          {"type": "bigger", "inputs": [2, 5]}]))
+                                         [{"type": "scene"}, {"type": "filter_class", "value": oj.name},
+                                          {"type": "unique"}, {"type": "relate", "value": "bigger"},
+                                          {"type": "filter_class", "value": oi.name}, {"type": "exist"}]))
                 continue
             if (i, j) not in left and (j, i) not in left:  # about level: the box rule says neither
                 continue
             is_left = (i, j) in left
-            prog = [{"type": "scene"}, {"type": "filter_class", "value": oj.name}, {"type": "unique"},
-                    {"type": "relate", "value": "left"}, {"type": "filter_class", "value": oi.name}]
+            def prog(side):  # the X among the objects on ``side`` of the Y
+                return [{"type": "scene"}, {"type": "filter_class", "value": oj.name}, {"type": "unique"},
+                        {"type": "relate", "value": side}, {"type": "filter_class", "value": oi.name}]
+
             if kind == "left":
                 side = rng.choice(["left", "right"])
                 text = rng.choice([f"Is the {wi} {side} of the {wj}?", f"Is the {wi} to the {side} of the {wj}?"])
                 out.append(PhotoQuestion(text, "yes" if is_left == (side == "left") else "no", "left_right",
-                                         prog + [{"type": "exist"}]))
+                                         prog(side) + [{"type": "exist"}]))
             else:
                 out.append(PhotoQuestion(f"Is the {wi} on the left or right of the {wj}?",
-                                         "left" if is_left else "right", "left_right", prog + [{"type": "side"}]))
+                                         "left" if is_left else "right", "left_right", prog("left") + [{"type": "side"}]))
     return out

@@ -15,7 +15,8 @@ Each kept detection becomes a ``DetectedObject``:
 * ``attributes["class"]``: the classes the network scored for the same box (raw rows with
   IoU >= ``class_iou``), each at its best score, renormalised: ``p(c) = s_c / sum_c' s_c'``.
   A cup also scored as a bowl gets ``{"cup": 0.52, "bowl": 0.48}``.
-* ``attributes["color"]``: ``vqa.perception.colors.box_color`` of the box's pixels.
+* ``attributes["color"]``: ``vqa.perception.colors.object_color``: the box's pixels weighed against
+  its surroundings (figure/ground by colour contrast), skin tones left out for people.
 * ``attributes["size"]``: small / medium / large from the box's share of the image area
   ``a = area / (W H)``, soft in log-area: ``p(small) = sigmoid((ln t_s - ln a) / tau)``,
   ``p(large) = sigmoid((ln a - ln t_l) / tau)``, ``p(medium) = 1 - p(small) - p(large)``
@@ -42,7 +43,7 @@ import numpy as np
 
 from ..errors import ImageError, WeightsError
 from .base import DetectedObject, Detections, register_detector
-from .colors import box_color
+from .colors import box_color, object_color
 
 __all__ = ["COCO_LABELS", "COCO_CLASSES", "SIZE_VALUES", "CocoDetectorConfig", "CocoDetector", "coco_model_files",
            "size_distribution"]
@@ -88,6 +89,8 @@ class CocoDetectorConfig:
         size_small, size_large, size_tau: the soft small/medium/large rule (module docstring),
             as fractions of the image area and a temperature in natural-log area.
         color_max_side: colour is read from the box strided down to this many pixels per side.
+        color_surround: ring around the box that ``object_color`` compares its pixels with, as a
+            fraction of the box's size; 0 reads the box alone (``box_color``, centre-weighted).
         num_threads: OpenCV threads (``cv2.setNumThreads``, a process-wide setting) set when the
             detector is built; None leaves OpenCV's default. 1 suits this 2-core machine.
         labels: class id -> name (COCO's 90-id label map by default).
@@ -103,6 +106,7 @@ class CocoDetectorConfig:
     size_large: float = 0.25
     size_tau: float = 0.3
     color_max_side: int = 48
+    color_surround: float = 0.25
     num_threads: int | None = 1
     labels: dict[int, str] = field(default_factory=lambda: dict(COCO_LABELS))
 
@@ -258,11 +262,17 @@ class CocoDetector:
             objects.append(DetectedObject(
                 box=box, name=cfg.labels[int(ids[r])], score=float(scores[r]),
                 attributes={"class": classes,
-                            "color": box_color(rgb, box, max_side=cfg.color_max_side),
+                            "color": self._color(rgb, box, cfg.labels[int(ids[r])]),
                             "size": size_distribution(box, w, h, cfg.size_small, cfg.size_large, cfg.size_tau)},
                 pixel=[round((box[0] + box[2]) / 2, 2), round((box[1] + box[3]) / 2, 2),
                        round(1.0 - box[3] / max(h, 1), 4)]))
         return objects
+
+    def _color(self, rgb: np.ndarray, box, name: str) -> dict[str, float]:
+        cfg = self.config
+        if cfg.color_surround <= 0:
+            return box_color(rgb, box, max_side=cfg.color_max_side)
+        return object_color(rgb, box, max_side=cfg.color_max_side, surround=cfg.color_surround, skin=name != "person")
 
 
 def _as_rgb_array(image) -> np.ndarray:

@@ -39,12 +39,30 @@ robust to the background a box always includes:
 
 ``p = (1 - eps) * votes / sum(votes) + eps / 12`` with ``eps = 0.01``, so every name keeps a little
 probability and the distribution sums to 1.
+
+An object's colour in a photo (``object_color``) separates the object from its background first,
+by contrast with the box's surroundings (the colour-histogram object model of distractor-aware
+tracking, Possegger et al., CVPR 2015). With ``b(x)`` the pixel's bin in an RGB histogram of
+``bins^3`` cells, ``H_O`` the centre-weighted histogram inside the box and ``H_S`` the histogram of
+its surround (a ring ``surround`` times the box's size around it, clipped to the image, plus the
+box's own outer tenth, which is mostly background and is all there is when the box fills the
+picture), both normalised,
+
+    P(object | x) = H_O(b(x)) / (H_O(b(x)) + H_S(b(x)))
+
+and each pixel inside the box votes for its name with ``w * P(object | x)`` (``w`` the centre
+weight and the achromatic factor above). A red motorcycle in a grey garage: the garage's greys and
+browns are as common around the box as in it, so they get ``P ~ 1/2`` or less, while the red,
+found only inside, gets ``P ~ 1``. For people (``skin=False``) skin-tone pixels do not vote: "what
+colour is the man?" asks about clothes. Skin is the classic YCrCb box ``133 <= Cr <= 173``,
+``77 <= Cb <= 127`` (Chai & Ngan, 1999).
 """
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["COLOR_NAMES", "PALETTE", "name_pixels", "color_distribution", "box_color"]
+__all__ = ["COLOR_NAMES", "PALETTE", "name_pixels", "color_distribution", "box_color", "object_color",
+           "skin_pixels"]
 
 COLOR_NAMES = ("black", "white", "gray", "red", "orange", "yellow", "green", "cyan", "blue", "purple",
                "pink", "brown")
@@ -125,7 +143,12 @@ def color_distribution(pixels: np.ndarray, sigma: float = 0.25, achromatic_weigh
     v = (np.arange(hh, dtype=np.float32) + 0.5) / hh - 0.5
     u = (np.arange(ww, dtype=np.float32) + 0.5) / ww - 0.5
     weight = np.exp(-(v[:, None] ** 2 + u[None, :] ** 2) / (2 * sigma ** 2))
-    names = name_pixels(a)
+    return _vote(name_pixels(a), weight, achromatic_weight, eps)
+
+
+def _vote(names: np.ndarray, weight: np.ndarray, achromatic_weight: float, eps: float) -> dict[str, float]:
+    """Weighted vote of pixel names (achromatic ones scaled) -> ``{name: p}`` with ``eps`` spread evenly."""
+    k = len(COLOR_NAMES)
     weight = weight * np.where(_ACHROMATIC[names], achromatic_weight, 1.0)
     votes = np.bincount(names.ravel(), weights=weight.ravel(), minlength=k)
     total = votes.sum()
@@ -151,3 +174,55 @@ def box_color(image: np.ndarray, box, max_side: int = 48, **kwargs) -> dict[str,
         sy, sx = max(1, -(-crop.shape[0] // max_side)), max(1, -(-crop.shape[1] // max_side))
         crop = crop[sy // 2::sy, sx // 2::sx]
     return color_distribution(crop, **kwargs)
+
+
+def skin_pixels(rgb: np.ndarray) -> np.ndarray:
+    """``[H, W]`` bool: skin-tone pixels of a uint8 RGB image (YCrCb box of Chai & Ngan, 1999)."""
+    import cv2
+
+    ycc = cv2.cvtColor(np.ascontiguousarray(rgb, dtype=np.uint8), cv2.COLOR_RGB2YCrCb)
+    cr, cb = ycc[..., 1], ycc[..., 2]
+    return (cr >= 133) & (cr <= 173) & (cb >= 77) & (cb <= 127)
+
+
+def object_color(image: np.ndarray, box, max_side: int = 48, surround: float = 0.25, bins: int = 8,
+                 skin: bool = True, sigma: float = 0.25, achromatic_weight: float = 0.5,
+                 eps: float = 0.01) -> dict[str, float]:
+    """Colour-name distribution of the object in ``box``, weighed against its surroundings (module docstring).
+
+    Args:
+        image: ``[H, W, 3]`` uint8 RGB image.
+        box: ``[x0, y0, x1, y1]`` in pixels (xyxy).
+        max_side: the box is strided down to about this many pixels per side (the surround with it).
+        surround: width of the ring around the box, as a fraction of the box's width / height.
+        bins: histogram cells per RGB channel.
+        skin: False drops skin-tone pixels from the vote (people: their clothes' colour).
+        sigma, achromatic_weight, eps: as in ``color_distribution``.
+
+    Returns:
+        ``{name: p}`` over ``COLOR_NAMES``, summing to 1 (uniform for an empty box).
+    """
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = (float(c) for c in box)
+    bw, bh = x1 - x0, y1 - y0
+    if bw < 1 or bh < 1:
+        return {n: 1.0 / len(COLOR_NAMES) for n in COLOR_NAMES}
+    sx0, sy0 = max(int(x0 - surround * bw), 0), max(int(y0 - surround * bh), 0)
+    sx1, sy1 = min(int(np.ceil(x1 + surround * bw)), w), min(int(np.ceil(y1 + surround * bh)), h)
+    step = max(1, int(round(max(bw, bh) / max_side)))
+    region = image[sy0:sy1:step, sx0:sx1:step]
+    yy, xx = np.mgrid[sy0:sy1:step, sx0:sx1:step].astype(np.float32)
+    u, v = (xx + 0.5 * step - x0) / bw, (yy + 0.5 * step - y0) / bh  # position in the box, [0, 1] inside
+    inside = (u >= 0) & (u <= 1) & (v >= 0) & (v <= 1)
+    rim = inside & ((u < 0.1) | (u > 0.9) | (v < 0.1) | (v > 0.9))
+    centre = np.exp(-((u - 0.5) ** 2 + (v - 0.5) ** 2) / (2 * sigma ** 2)) * inside
+    if not skin:
+        centre = centre * ~skin_pixels(region)
+    q = region.astype(np.int64) // (256 // bins)
+    cell = (q[..., 0] * bins + q[..., 1]) * bins + q[..., 2]
+    h_obj = np.bincount(cell.ravel(), weights=centre.ravel(), minlength=bins ** 3)
+    h_sur = np.bincount(cell[~inside | rim], minlength=bins ** 3).astype(np.float64)
+    h_obj, h_sur = h_obj / max(h_obj.sum(), 1e-12), h_sur / max(h_sur.sum(), 1e-12)
+    p_object = h_obj / np.maximum(h_obj + h_sur, 1e-12)
+    names = name_pixels(region)
+    return _vote(names[inside], (centre * p_object[cell])[inside], achromatic_weight, eps)

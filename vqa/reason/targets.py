@@ -40,7 +40,9 @@ def program_steps(program: list[dict], outputs: list) -> tuple[list[list[int]], 
 # Predicate each relating step moves along. Messages flow from the source object X (edge src) to
 # a candidate j (edge dst), and an edge src->dst carries "src is <pred> of dst"; "j is left of X"
 # is "X is right of j", so ``relate[left]`` reads the ``right`` edges (CLEVR's rule is symmetric).
-_FLOW_PREDICATE = {"left": "right", "right": "left", "front": "behind", "behind": "front"}
+_FLOW_PREDICATE = {"left": "right", "right": "left", "front": "behind", "behind": "front",
+                   # photo graphs' box predicates (vqa.graph.box_relations), converse pairs likewise
+                   "above": "below", "below": "above", "bigger": "smaller", "smaller": "bigger"}
 
 
 def program_instructions(program: list[dict]) -> list[dict]:
