@@ -445,8 +445,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (default 2e-3)")
     r.add_argument("--augment", type=float, default=0.6, help="share of questions reworded per draw (default 0.6)")
     r.add_argument("--fusion", default="hybrid", choices=["early", "late", "hybrid"], help="fusion variant (default hybrid)")
-    r.add_argument("--encoder", default="small", choices=["small", "conv", "minilm"],
-                   help="question encoder: small (Transformer), conv (gated convolutions) or minilm (default small)")
+    r.add_argument("--encoder", default="conv", choices=["conv", "small", "minilm"],
+                   help="question encoder: conv (gated convolutions), small (Transformer) or minilm (default conv)")
     r.add_argument("--encoder-dim", type=int, help="small/conv encoder's width (default: --dim)")
     r.add_argument("--encoder-layers", type=int, default=2, help="small/conv encoder's layers (default 2)")
     r.add_argument("--encoder-heads", type=int, default=4, help="small encoder's attention heads (default 4)")
