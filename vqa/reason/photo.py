@@ -221,7 +221,7 @@ def train_photo_reasoner(tc: PhotoTrainConfig, log=print) -> dict:
     from safetensors.torch import save_file
     from tqdm.auto import tqdm
 
-    from .training import _bucketed_batches, _lr
+    from .training import _bucketed_batches, _lr, optimizer_step
 
     torch.set_num_threads(tc.threads)
     torch.manual_seed(tc.seed)
@@ -251,14 +251,7 @@ def train_photo_reasoner(tc: PhotoTrainConfig, log=print) -> dict:
     for it in bar:
         if not queue:
             queue = _bucketed_batches(data["train"], tc.batch_size, rng)
-        ids, mask, graphs, targets = collate(queue.pop(), cache, cfg.steps)
-        for g in opt.param_groups:
-            g["lr"] = _lr(it, tc)
-        out = model(ids, mask, graphs, targets)
-        opt.zero_grad(set_to_none=True)
-        out.loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        out = optimizer_step(model, opt, params, collate(queue.pop(), cache, cfg.steps), _lr(it, tc))
         done = it + 1
         if it % 50 == 0:
             bar.set_postfix({k: f"{v.item():.3f}" for k, v in out.losses.items()})

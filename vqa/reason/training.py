@@ -165,6 +165,19 @@ class _Collate:
         return collate(batch, self.cache, self.steps, texts)
 
 
+def optimizer_step(model: Reasoner, opt, params: list, batch: tuple, lr: float):
+    """One optimiser step on ``batch`` = (ids, mask, graphs, targets), gradients clipped to norm 1.
+    Returns the model output, which carries the losses."""
+    for g in opt.param_groups:
+        g["lr"] = lr
+    out = model(*batch)
+    opt.zero_grad(set_to_none=True)
+    out.loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    return out
+
+
 def _lr(it: int, tc: TrainConfig) -> float:
     if it < tc.warmup:
         return tc.lr * (it + 1) / tc.warmup
@@ -231,13 +244,7 @@ def train_reasoner(tc: TrainConfig, log=print) -> dict:
         if tc.device != "cpu":
             ids, mask, graphs = ids.to(tc.device), mask.to(tc.device), graphs.to(tc.device)
             targets = {k: v.to(tc.device) for k, v in targets.items()}
-        for g in opt.param_groups:
-            g["lr"] = _lr(it, tc)
-        out = model(ids, mask, graphs, targets)
-        opt.zero_grad(set_to_none=True)
-        out.loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        out = optimizer_step(model, opt, params, (ids, mask, graphs, targets), _lr(it, tc))
         if it % 50 == 0:
             bar.set_postfix({k: f"{v.item():.3f}" for k, v in out.losses.items()})
         done = it + 1
