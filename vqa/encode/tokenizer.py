@@ -40,6 +40,8 @@ def load_tokenizer():
 # other non-space character on its own (all of them are punctuation to BERT).
 _ASCII_WORDS = re.compile(r"[a-z0-9]+|[^a-z0-9\s]")
 _PRINTABLE = re.compile(r"[ -~\t\n\r]*")
+
+
 class _Pieces(dict):
     """word -> its WordPiece ids, computed by the tokenizer on first use."""
 

@@ -240,34 +240,36 @@ def train_reasoner(tc: TrainConfig, log=print) -> dict:
         batches = _prefetched(pool, _Collate(cache, cfg.steps), draws)
     else:
         batches = map(_Collate(cache, cfg.steps), draws)
-    for it, (ids, mask, graphs, targets) in zip(bar, batches):
-        if tc.device != "cpu":
-            ids, mask, graphs = ids.to(tc.device), mask.to(tc.device), graphs.to(tc.device)
-            targets = {k: v.to(tc.device) for k, v in targets.items()}
-        out = optimizer_step(model, opt, params, (ids, mask, graphs, targets), _lr(it, tc))
-        if it % 50 == 0:
-            bar.set_postfix({k: f"{v.item():.3f}" for k, v in out.losses.items()})
-        done = it + 1
-        if done % tc.checkpoint_every == 0 or done == tc.iterations:
-            tensors = {f"model.{k}": v.detach().cpu().clone() for k, v in model.state_dict().items()}
-            for i, p in enumerate(params):
-                st = opt.state.get(p)
-                if st:
-                    tensors[f"opt.{i}.exp_avg"] = st["exp_avg"].cpu()
-                    tensors[f"opt.{i}.exp_avg_sq"] = st["exp_avg_sq"].cpu()
-            work.mkdir(parents=True, exist_ok=True)
-            save_file(tensors, str(ckpt) + ".tmp")
-            Path(str(ckpt) + ".tmp").replace(ckpt)
-            state_file.write_text(json.dumps({"iteration": done, "train_seconds": elapsed_before + time.time() - t0}))
-        if done % tc.eval_every == 0 and done < tc.iterations:
-            ex = data["val"]["generated"]
-            acc = evaluate_examples(model, ex[:2000], cache)["accuracy"]
-            history.append({"iteration": done, "val_generated_2000": acc})
-            log(f"iteration {done}: validation accuracy ({min(len(ex), 2000):,} generated) {acc:.4f}")
-            model.train()
+    try:
+        for it, (ids, mask, graphs, targets) in zip(bar, batches):
+            if tc.device != "cpu":
+                ids, mask, graphs = ids.to(tc.device), mask.to(tc.device), graphs.to(tc.device)
+                targets = {k: v.to(tc.device) for k, v in targets.items()}
+            out = optimizer_step(model, opt, params, (ids, mask, graphs, targets), _lr(it, tc))
+            if it % 50 == 0:
+                bar.set_postfix({k: f"{v.item():.3f}" for k, v in out.losses.items()})
+            done = it + 1
+            if done % tc.checkpoint_every == 0 or done == tc.iterations:
+                tensors = {f"model.{k}": v.detach().cpu().clone() for k, v in model.state_dict().items()}
+                for i, p in enumerate(params):
+                    st = opt.state.get(p)
+                    if st:
+                        tensors[f"opt.{i}.exp_avg"] = st["exp_avg"].cpu()
+                        tensors[f"opt.{i}.exp_avg_sq"] = st["exp_avg_sq"].cpu()
+                work.mkdir(parents=True, exist_ok=True)
+                save_file(tensors, str(ckpt) + ".tmp")
+                Path(str(ckpt) + ".tmp").replace(ckpt)
+                state_file.write_text(json.dumps({"iteration": done, "train_seconds": elapsed_before + time.time() - t0}))
+            if done % tc.eval_every == 0 and done < tc.iterations:
+                ex = data["val"]["generated"]
+                acc = evaluate_examples(model, ex[:2000], cache)["accuracy"]
+                history.append({"iteration": done, "val_generated_2000": acc})
+                log(f"iteration {done}: validation accuracy ({min(len(ex), 2000):,} generated) {acc:.4f}")
+                model.train()
+    finally:  # also on Ctrl-C or an error: no loader process outlives the run
+        if pool is not None:
+            pool.terminate()
     bar.close()
-    if pool is not None:
-        pool.terminate()
     train_seconds = elapsed_before + time.time() - t0
     model.eval().cpu()
     report = {"train_examples": len(train), "iterations": tc.iterations, "batch_size": tc.batch_size,
