@@ -57,3 +57,11 @@ def test_eval_table_follows_new_weights():
 def test_unknown_encoder_kind_is_rejected():
     with pytest.raises(ValueError, match="unknown encoder kind"):
         QuestionEncoder(EncoderConfig(kind="lstm"))
+
+
+def test_token_counts_are_the_padded_lengths():
+    from vqa.encode.encoder import token_counts
+
+    qs = ["How many cubes?", "Is the big shiny ball left of the tiny matte blocks?", "Wie viele Würfel?"]
+    _, mask = tokenize(qs)
+    assert token_counts(qs) == mask.sum(1).tolist()

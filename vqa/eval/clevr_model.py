@@ -3,7 +3,7 @@
 Gold graphs come from a scenes file; predicted ones from the images, through the detector
 (``predicted_scenes``), so the two modes differ only in where the graphs come from.
 
-Long runs (see :mod:`vqa.eval.longrun`): questions, sorted by length, go in fixed chunks of
+Long runs (see :mod:`vqa.eval.longrun`): questions, sorted by token count, go in fixed chunks of
 ``batch_size``; with an output file every finished chunk is appended to
 ``<predictions_out>.partial`` so that ``resume`` continues a killed run, and ``shard=(i, n)`` runs
 every n-th chunk only. The final predictions are the same however the work was split.
@@ -25,6 +25,7 @@ from pathlib import Path
 
 import torch
 
+from ..encode.encoder import token_counts
 from ..errors import DataError
 from ..graph.io import load_clevr_scenes, load_json
 from ..weights import weight_files
@@ -162,14 +163,15 @@ def run_clevr_model(
         cache.data(key)  # tensors built once here, shared by the forked workers (not rebuilt in each)
     index = [q.get("question_index", k) for k, q in enumerate(questions)]
     texts, keys = [q["question"] for q in questions], [q["image_filename"] for q in questions]
-    order = sorted(range(len(questions)), key=lambda p: len(texts[p]))  # a chunk pads to similar lengths
+    lengths = token_counts(texts)
+    order = sorted(range(len(questions)), key=lengths.__getitem__)  # a chunk pads to similar lengths
     chunks = shard_chunks(len(questions), batch_size, shard, order)
 
     run = None
     if predictions_out:
         header = {"benchmark": "clevr", "questions": file_digest(questions_path), "scenes": source,
                   "weights": file_digest(weight_files(weights)[0]), "count": len(questions),
-                  "batch_size": batch_size, "chunks": "by-length", "shard": f"{shard[0]}/{shard[1]}",
+                  "batch_size": batch_size, "chunks": "by-token-count", "shard": f"{shard[0]}/{shard[1]}",
                   "attention": bool(attention_out)}
         run = PartialRun.open(partial_path(predictions_out), header, resume)
     done = run.done if run else {}

@@ -1,6 +1,6 @@
 """Long model-mode runs: fixed chunks of questions, shards of chunks, and a resumable partial file.
 
-The questions (after ``--limit``), ordered by length, are cut into chunks of ``batch_size``; chunk
+The questions (after ``--limit``), ordered by token count, are cut into chunks of ``batch_size``; chunk
 ``k`` belongs to shard ``k % n + 1`` of ``n``. A chunk is always run as one batch of the same questions,
 whether the run is whole, sharded or resumed, so every question sees the same padding and batch
 and gets bit-identical outputs: a resumed run and merged shards reproduce a single run exactly.

@@ -44,5 +44,7 @@ class CoAttention(nn.Module):
         objects = objects + self.v(o2w.transpose(1, 2) @ words)
         lengths = word_mask.sum(1, keepdim=True).clamp_min(1)
         # padded token rows must not count: answers would depend on the batch's longest question
-        question = pooled + self.u(((w2o * word_mask[:, :, None]) @ objects).sum(1) / lengths)
+        # sum_l (P_l @ O) = (sum_l P_l) @ O: one [B, N] row per question instead of [B, L, D]
+        attended = (w2o * word_mask[:, :, None]).sum(1, keepdim=True) @ objects  # [B, 1, D]
+        question = pooled + self.u(attended.squeeze(1) / lengths)
         return objects, question, a, w2o

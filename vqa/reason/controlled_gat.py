@@ -40,7 +40,8 @@ class ControlledGATConv(nn.Module):
           control per graph :math:`(B, D_c)`, edge_graph :math:`(E,)` (the graph of each edge),
           nodes :math:`(V, D_h)` or None; optionally precomputed, edge_emb :math:`\mathbf{W}_e e_{ji}`
           :math:`(E, H)` (a caller running several steps over the same edges computes it once) and
-          control_emb :math:`\mathbf{W}_c c` :math:`(B, H)`
+          control_emb :math:`\mathbf{W}_c c` :math:`(B, H)`; distinct, from :meth:`distinct_edges`
+          (then edge_emb is per distinct pair)
         - output: selection :math:`(V,)`, edge attention :math:`(E,)`
     """
 
@@ -51,6 +52,23 @@ class ControlledGATConv(nn.Module):
         self.lin_nodes = nn.Linear(2 * node_dim, hidden, bias=False) if node_dim else None
         self.att = nn.Linear(hidden, 1)
 
+    @staticmethod
+    def distinct_edges(edge_attr: Tensor, edge_graph: Tensor) -> tuple[Tensor, Tensor, Tensor] | None:
+        """The distinct (graph, predicates) pairs of multi-hot edges: ``attr [U, R]``, ``graph [U]``
+        and ``inverse [E]`` (each edge's pair), or None when ``edge_attr`` is not 0/1.
+
+        Without node terms an edge's attention depends only on its predicates and its graph's
+        control; CLEVR graphs have about 1.8 edges per distinct pair, so scoring the pairs and
+        spreading them back does that much less of the layer's work, with the same result.
+        """
+        R = edge_attr.shape[1]
+        if R > 40 or not bool(((edge_attr == 0) | (edge_attr == 1)).all()):
+            return None
+        code = edge_attr.long() @ (1 << torch.arange(R, device=edge_attr.device))
+        key, inverse = torch.unique(edge_graph.long() * (1 << R) + code, return_inverse=True)
+        first = torch.empty_like(key).scatter_(0, inverse, torch.arange(len(inverse), device=key.device))
+        return edge_attr[first], key >> R, inverse
+
     def edge_attention(self, edge_index: Tensor, edge_attr: Tensor, control: Tensor, edge_graph: Tensor,
                        nodes: Tensor | None = None, edge_emb: Tensor | None = None,
                        control_emb: Tensor | None = None) -> Tensor:
@@ -59,15 +77,20 @@ class ControlledGATConv(nn.Module):
         if control_emb is None:
             control_emb = self.lin_control(control)
         # the control is projected once per graph, then spread to that graph's edges
-        z = edge_emb + control_emb[edge_graph]
+        z = edge_emb + control_emb.index_select(0, edge_graph)
         if self.lin_nodes is not None and nodes is not None:
             z = z + self.lin_nodes(torch.cat([nodes[edge_index[0]], nodes[edge_index[1]]], -1))
         return torch.sigmoid(self.att(F.leaky_relu(z, 0.2))).squeeze(-1)
 
     def forward(self, selection: Tensor, edge_index: Tensor, edge_attr: Tensor, control: Tensor,
                 edge_graph: Tensor, nodes: Tensor | None = None, edge_emb: Tensor | None = None,
-                control_emb: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        alpha = self.edge_attention(edge_index, edge_attr, control, edge_graph, nodes, edge_emb, control_emb)
+                control_emb: Tensor | None = None, distinct: tuple[Tensor, Tensor, Tensor] | None = None
+                ) -> tuple[Tensor, Tensor]:
+        if distinct is not None and (nodes is None or self.lin_nodes is None):
+            attr, graph, inverse = distinct  # edge_emb, when given, is per distinct pair
+            alpha = self.edge_attention(edge_index, attr, control, graph, None, edge_emb, control_emb)[inverse]
+        else:
+            alpha = self.edge_attention(edge_index, edge_attr, control, edge_graph, nodes, edge_emb, control_emb)
         src, dst = edge_index
         out = selection.new_zeros(selection.shape[0]).index_add_(0, dst, alpha * selection[src])
         return out.clamp(max=1.0), alpha

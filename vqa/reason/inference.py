@@ -5,7 +5,7 @@ from typing import Iterator
 
 import torch
 
-from ..encode.encoder import tokenize
+from ..encode.encoder import token_counts, tokenize
 from ..graph.tensors import collate_graphs
 from .batching import GraphCache
 from .reasoner import Reasoner, ReasonerOutput
@@ -17,10 +17,11 @@ def run_batches(model: Reasoner, questions: list[str], scenes: list[str], cache:
                 batch_size: int = 1024, progress: bool = False) -> Iterator[tuple[list[int], ReasonerOutput]]:
     """Yield (positions in the input, model output) per batch.
 
-    Questions are sorted by length first, so a batch pads to similar lengths (CLEVR questions
+    Questions are sorted by token count first, so a batch pads to similar lengths (CLEVR questions
     run from 4 to 45 tokens; padding to the longest would double the encoder's work).
     """
-    order = sorted(range(len(questions)), key=lambda i: len(questions[i]))
+    lengths = token_counts(questions)
+    order = sorted(range(len(questions)), key=lengths.__getitem__)
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(order), unit="q", disable=not progress, desc="answering")

@@ -217,7 +217,9 @@ class Reasoner(nn.Module):
             nodes = nodes + self.early_fuse(torch.cat([nodes, q[:, None].expand(-1, N, -1)], -1))
             affinity = coattn = words.new_zeros(B, words.shape[1], N)
         neg = torch.finfo(words.dtype).min
-        if c.fusion != "hybrid":
+        if c.fusion == "hybrid":
+            words_t = words.transpose(1, 2).contiguous()  # [B, D, L]: a row-vector product per step is 3x faster on it
+        else:
             uniform_words = wmask.float() / wmask.sum(1, keepdim=True).clamp_min(1)
         pad_words = ~wmask
         node_weight = nmask.to(nodes.dtype)
@@ -226,14 +228,16 @@ class Reasoner(nn.Module):
         word_attn, edge_attn, selected = [], [], []
         ctl = {"sources": [], "move": [], "combine": [], "filters": []}
         x_groups = self._attribute_groups(graphs.x) if c.filter == "factored" else None
-        edge_emb = self.relate.lin_edge(graphs.edge_attr)  # the edges are the same at every step
+        # the edges are the same at every step: find their distinct kinds and project them once
+        distinct = self.relate.distinct_edges(graphs.edge_attr, graphs.edge_graph)
+        edge_emb = self.relate.lin_edge(graphs.edge_attr if distinct is None else distinct[0])
         heads, head_w, head_b = self._control_heads()
         head_sizes = [h.out_features for h in heads]
         for t in range(T):
             u = self.step_query[t](torch.cat([q, control], -1))
             if c.fusion == "hybrid":
                 # w^T (u * h_l) + b as one batched product, without the [B, L, D] intermediate
-                score = (words @ (u * self.word_score.weight)[:, :, None]).squeeze(-1) + self.word_score.bias
+                score = ((u * self.word_score.weight)[:, None] @ words_t).squeeze(1) + self.word_score.bias
                 a = score.masked_fill(pad_words, neg).softmax(-1)
                 control = (a[:, None] @ words).squeeze(1)
             else:
@@ -249,7 +253,7 @@ class Reasoner(nn.Module):
                 ctl["combine"].append(op_logits)
             s, s2 = (beta @ prev).unbind(1)  # [B, N] each
             related, alpha = self.relate(s.reshape(-1), graphs.edge_index, graphs.edge_attr, control, graphs.edge_graph,
-                                         edge_emb=edge_emb, control_emb=control_emb)
+                                         edge_emb=edge_emb, control_emb=control_emb, distinct=distinct)
             edge_attn.append(alpha)
             g = torch.sigmoid(move)
             base = g * related.view(B, N) + (1 - g) * s
