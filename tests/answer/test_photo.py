@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from vqa.answer.photo import (ANSWERED, NOT_FOUND, NOT_SURE, OUT_OF_VOCABULARY, UNSUPPORTED, PhotoAnswerer,
-                              is_photo_graph, poisson_binomial)
+                              is_photo_graph, poisson_binomial, question_classes)
 from vqa.answer.vocabulary import ANY, object_class, plural
 from vqa.graph.box_relations import detections_to_box_graph
 from vqa.perception.base import DetectedObject, Detections
@@ -110,3 +110,18 @@ def test_photo_poisson_binomial_sums_to_one():
 
 def test_photo_graph_is_recognised(street):
     assert is_photo_graph(street) and not is_photo_graph(None)
+
+
+def test_photo_question_classes_name_what_a_closer_look_would_seek():
+    assert question_classes("Is there a spoon?") == ["spoon"]
+    assert question_classes("Is the cup on the left or right of the spoon?") == ["cup", "spoon"]
+    assert question_classes("What is the colour of the kitty?") == ["cat"]
+    assert question_classes("What is left of the bench?") == ["bench"]
+    assert question_classes("Are there more people than motorcycles?") == ["person", "motorcycle"]
+    assert question_classes("Is there a red car next to the bus?") == ["car", "bus"]
+    # the graph cannot change these answers: no class, a generic noun, or a word outside the vocabulary
+    for q in ("What is in the picture?", "How many objects are there?", "Is there a flag?",
+              "Is the flag on the left of the person?", "Is she wearing glasses?", "What is the weather like?"):
+        assert question_classes(q) == [], q
+    # questions the rules cannot parse (the photo reasoner may answer them): every class they name
+    assert question_classes("Can you spot a cell phone in this photo?") == ["cell phone"]

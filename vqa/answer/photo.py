@@ -71,10 +71,11 @@ from dataclasses import dataclass, field
 from ..graph.box_relations import is_photo_graph  # noqa: F401  re-exported
 from ..graph.scene_graph import SceneGraph
 from ..perception.coco_detector import COCO_CLASSES
-from .vocabulary import ANY, COLOR_WORDS, object_class
+from .vocabulary import ANY, COLOR_WORDS, NOT_CLASSES, object_class, surface_forms
 
 __all__ = ["PhotoAnswererConfig", "PhotoAnswer", "PhotoAnswerer", "Phrase", "is_photo_graph", "poisson_binomial",
-           "ANSWERED", "NOT_SURE", "OUT_OF_VOCABULARY", "NOT_FOUND", "UNSUPPORTED", "QUESTION_FORMS"]
+           "question_classes", "ANSWERED", "NOT_SURE", "OUT_OF_VOCABULARY", "NOT_FOUND", "UNSUPPORTED",
+           "QUESTION_FORMS"]
 
 ANSWERED, NOT_SURE, OUT_OF_VOCABULARY, NOT_FOUND, UNSUPPORTED = (
     "answered", "not_sure", "out_of_vocabulary", "not_found", "unsupported")
@@ -250,18 +251,27 @@ class PhotoAnswerer:
         return poisson_binomial([q for q in self.weights(phrase, graph) if q > 0] + [self.config.miss])
 
     # ------------------------------------------------------------------ the answer
-    def __call__(self, question: str, graph: SceneGraph) -> PhotoAnswer:
+    def parse(self, question: str):
+        """``(question type, match, {"a": Phrase, "b": Phrase}, handler)`` of the first form that
+        matches the question, or None when none does."""
         q = _normalise(question)
         for qtype, pattern, handler in self._forms():
             m = re.match(pattern, q)
             if m:
                 phrases = {k: parse_phrase(v) for k, v in m.groupdict().items() if v and k in ("a", "b")
                            and not re.fullmatch(rf"(?:the |this )?{_PICTURE}", v)}  # "of the picture": no object
-                for p in phrases.values():
-                    bad = p.unknown()
-                    if bad is not None:
-                        return self._out_of_vocabulary(question, qtype, bad)
-                return handler(question, qtype, m, phrases, graph)
+                return qtype, m, phrases, handler
+        return None
+
+    def __call__(self, question: str, graph: SceneGraph) -> PhotoAnswer:
+        parsed = self.parse(question)
+        if parsed is not None:
+            qtype, m, phrases, handler = parsed
+            for p in phrases.values():
+                bad = p.unknown()
+                if bad is not None:
+                    return self._out_of_vocabulary(question, qtype, bad)
+            return handler(question, qtype, m, phrases, graph)
         return PhotoAnswer(question, "unsupported", "unknown",
                            "I can't answer that kind of question about a photo yet. I can answer questions like: "
                            + " ".join(QUESTION_FORMS), [("unknown", 0.0)], UNSUPPORTED)
@@ -457,3 +467,41 @@ class PhotoAnswerer:
         p = min(o.score for o in graph.objects)
         return PhotoAnswer(question, qtype, answer, f"I see: {answer}.", [(answer, p)], ANSWERED,
                            list(range(len(graph.objects))))
+
+
+_FORMS = surface_forms()
+
+
+def question_classes(question: str) -> list[str]:
+    """The COCO classes whose presence in the graph can change the answer to ``question``, in order.
+
+    For a question the rules parse: the classes of its phrases and their anchors ("Is the cup left of
+    the spoon?" -> cup, spoon); none when one of them is outside the vocabulary (the answer is then
+    "I can't see things like ...", whatever the graph holds) or the phrase is generic ("objects").
+    For one they cannot parse (the photo reasoner may answer it): every class named by a run of one
+    to three words ("Can you spot a spoon?" -> spoon), ``NOT_CLASSES`` excepted. ``ImageGraphBuilder``
+    takes a closer look at a photo for those of them its graph lacks.
+    """
+    parsed = PhotoAnswerer().parse(question)
+    if parsed is not None:
+        _, m, phrases, _ = parsed
+        phrases, out = list(phrases.values()), []
+        if m.groupdict().get("a2"):  # "what is the colour of the X"
+            phrases.append(parse_phrase(m.group("a2")))
+        while phrases:
+            p = phrases.pop(0)
+            if p.cls is None:
+                return []
+            if p.cls != ANY and p.cls not in out:
+                out.append(p.cls)
+            if p.anchor is not None:
+                phrases.append(p.anchor)
+        return out
+    words, out = _normalise(question).split(), []
+    for i in range(len(words)):
+        for n in (3, 2, 1):
+            form = " ".join(words[i:i + n])
+            if len(words[i:i + n]) == n and form in _FORMS and form not in NOT_CLASSES and _FORMS[form] not in out:
+                out.append(_FORMS[form])
+                break
+    return out
