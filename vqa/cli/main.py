@@ -27,12 +27,13 @@ def ask(args) -> int:
         scenes = load_clevr_scenes(args.scene)
         graph = _pick_scene(scenes, args.image_filename or (Path(args.image).name if args.image else None), args.scene)
     elif args.image:  # from pixels: detector (auto: clevr for renders, coco for photos) -> scene graph
+        from ..answer.photo import question_classes
         from ..perception.image_graph import ImageGraphBuilder
 
         t0 = time.perf_counter()
-        builder = ImageGraphBuilder(args.detector, weights=args.detector_weights)
+        builder = ImageGraphBuilder(args.detector, weights=args.detector_weights, closer_look=not args.no_closer_look)
         timings["load_models"] = (time.perf_counter() - t0) * 1000
-        graph, steps = builder(args.image)
+        graph, steps = builder(args.image, look_for=question_classes(args.question))
         timings.update(steps)
     qa = GraphQA(args.weights, threads=args.threads)
     t0 = time.perf_counter()
@@ -64,6 +65,10 @@ def ask(args) -> int:
             objects = ", ".join(o.name for o in graph.objects) or "none"
             print(f"note: photo scene graph ({graph.extra.get('detector', 'coco')} detector; objects: {objects}); "
                   "answered from the graph, not by the CLEVR reasoner")
+            look = graph.extra.get("closer_look")
+            if look:
+                print(f"note: closer look for {', '.join(look['classes'])} (the detector again over "
+                      f"{look['tiles']} tiles, {timings.get('closer_look', 0):.0f} ms): found {look['found']}")
             return 0
         for a, prob in p.answers:
             print(f"{a:>12s}  {prob:6.1%}")
@@ -377,6 +382,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "for photos, chosen per image by vqa.perception.auto.choose_detector). Photo graphs are "
                         "answered from what they contain (existence, counts, colours, left/right of the 80 COCO "
                         "classes), never by the CLEVR reasoner; other questions get an honest 'unknown'")
+    a.add_argument("--no-closer-look", action="store_true",
+                   help="photos: answer from the first detector pass only. By default, a question about a COCO class "
+                        "the photo's graph lacks ('Is there a spoon?') runs the detector again over 2 x 2 overlapping "
+                        "tiles for that class (about 0.5 s); what it finds is added to the graph (marked closer_look; "
+                        "--json: timings_ms.closer_look and scene_graph.closer_look)")
     a.add_argument("--detector-weights", help="CLEVR detector .safetensors (default weights/clevr-detector.safetensors)")
     a.add_argument("--draw", metavar="PNG", help="save IMAGE with its scene graph's objects drawn on it here")
     a.set_defaults(func=ask)
