@@ -4,7 +4,8 @@ Nothing here knows about Gradio; ``blocks.py`` wires these to the page, and test
 directly. User mistakes raise ``VqaError`` subclasses (the page shows them as ``gr.Error``).
 
 Flow of one question: ``ask`` reads the upload (``uploads.read_upload``), gets its scene graph
-(``SceneSource``: detector or shipped example, cached per image), runs ``GraphQA.explain`` and
+(``SceneSource``: detector or shipped example, cached per image; a photo gets a closer look when
+the question names a class its graph lacks), runs ``GraphQA.explain`` and
 returns an ``Answered``; ``api_result`` turns it into plain data, ``answer_views``,
 ``figure_views`` and ``step_views`` into what the page shows.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from ..answer.photo import question_classes
 from ..answer.prediction import EMPTY_GRAPH, NO_IMAGE
 from ..errors import QuestionError
 from ..graph.scene_graph import SceneGraph
@@ -25,7 +27,7 @@ from .scene_source import SceneSource
 from .uploads import read_upload
 
 __all__ = ["AppModels", "Answered", "MAX_QUESTION_CHARS", "ask", "api_result", "answer_views", "figure_views",
-           "step_views", "timings_table"]
+           "step_views", "timings_table", "closer_look_note"]
 
 MAX_QUESTION_CHARS = 500  # CLEVR's longest questions are ~200 characters; the encoder keeps 64 tokens
 
@@ -85,6 +87,17 @@ class Answered:
         return for_display(self.graph) if self.graph is not None else None
 
 
+def closer_look_note(graph: SceneGraph | None) -> str:
+    """What a closer look at a photo did (``vqa.perception.closer_look``), or "" when none was taken."""
+    look = (graph.extra.get("closer_look") if graph is not None else None) or {}
+    if not look:
+        return ""
+    classes = ", ".join(f"'{c}'" for c in look["classes"])
+    found = f"found {look['found']}, added to the scene graph" if look["found"] else "found none"
+    return (f"The first look found no {classes}, so the detector looked again over {look['tiles']} overlapping "
+            f"tiles of the photo for it and {found}.")
+
+
 def _check_question(question: str | None) -> str:
     q = (question or "").strip()
     if not q:
@@ -111,8 +124,10 @@ def ask(models: AppModels, image_path: str | Path | None, question: str | None,
         t0 = time.perf_counter()
         upload = read_upload(image_path)
         timings["read image"] = time.perf_counter() - t0
-        scene = models.scenes.graph(upload, detector)
+        scene = models.scenes.graph(upload, detector, look_for=question_classes(q))
         timings["scene graph (cached)" if scene.cached else "scene graph"] = scene.seconds
+        if scene.closer_look is not None:
+            timings["closer look"] = scene.closer_look
         image, graph, name, source = upload.image, scene.graph, upload.name, scene.source
     t0 = time.perf_counter()
     explanation = models.qa.explain(q, graph, top_k=5)
@@ -130,13 +145,15 @@ def _labels(graph: SceneGraph | None) -> list[str]:
 def api_result(a: Answered) -> dict:
     """Plain data for API clients: answers with probabilities, flags and where the graph came from."""
     p = a.explanation.prediction
+    look = closer_look_note(a.graph)
     return {
         "question": a.question,
         "answer": p.answer,
         "answer_type": p.answer_type,
         "answers": [{"answer": ans, "probability": round(prob, 6)} for ans, prob in p.answers],
         "flags": list(p.flags),
-        "notes": ([p.message] if getattr(p, "message", "") else []) + [FLAG_NOTES[f] for f in p.flags if f in FLAG_NOTES],
+        "notes": ([p.message] if getattr(p, "message", "") else []) + [FLAG_NOTES[f] for f in p.flags if f in FLAG_NOTES]
+                 + ([look] if look else []),
         "image": a.image_name,
         "graph_source": a.graph_source,
         "objects": _labels(a.display_graph),
@@ -152,6 +169,7 @@ def answer_views(a: Answered) -> tuple[dict[str, float], str]:
     else:
         lines = [f"**Answer: {p.answer}** ({p.answers[0][1]:.0%} sure; answer type: {p.answer_type})"]
     lines += [f"**Note:** {FLAG_NOTES[f]}" for f in p.flags if f in FLAG_NOTES]
+    lines += [f"**Note:** {n}" for n in [closer_look_note(a.graph)] if n]
     n = len(a.graph.objects) if a.graph is not None else 0
     lines.append(f"Scene graph: {a.graph_source}; {n} objects, {a.steps} reasoning steps.")
     return {ans: prob for ans, prob in p.answers}, "\n\n".join(lines)

@@ -5,7 +5,9 @@ picks ``clevr`` for CLEVR-like renders and ``coco`` for photos (``vqa.perception
 ``"clevr"`` and ``"coco"`` force one.
 
 * ``coco`` (photos): the packaged SSD-MobileNet-v2 (``photo_detector``, built on first use), then
-  ``detections_to_box_graph``; the pipeline answers such graphs with the photo answerer.
+  ``detections_to_box_graph``; the pipeline answers such graphs with the photo answerer. As in
+  ``vqa ask``, ``graph(..., look_for=classes)`` takes a closer look (``vqa.perception.closer_look``)
+  when the question names a class the photo's graph lacks.
 * ``clevr``: with the ``"clevr"`` detector installed, ``detect`` then ``detections_to_graph``.
   Without one, the app still works on the shipped example images: an upload whose pixels (or
   file name) match an example gets that example's gold CLEVR scene graph, and any other image
@@ -45,6 +47,7 @@ class SceneResult:
     source: str  # e.g. "detector 'clevr'" or "gold annotation of CLEVR_train_000005.png"
     seconds: float  # time spent building the graph (0 on a cache hit)
     cached: bool
+    closer_look: float | None = None  # seconds of the closer look at a photo; None when none was needed
 
 
 class SceneSource:
@@ -58,13 +61,15 @@ class SceneSource:
         photo_detector: the ``coco`` detector, or a zero-argument factory building it on first use
             (None: photos cannot be read, and ``"coco"``/``"auto"`` fall back to the CLEVR path).
         default_choice: the choice used when ``graph`` is given none (``SceneSource.default``: auto).
+        closer_look: take closer looks at photos for the classes ``graph``'s ``look_for`` names.
     """
 
     def __init__(self, detector=None, examples: list[SceneGraph] | None = None, example_dir: Path = EXAMPLES_DIR,
-                 cache_size: int = 256, photo_detector=None, default_choice: str = DETECTOR):
+                 cache_size: int = 256, photo_detector=None, default_choice: str = DETECTOR, closer_look: bool = True):
         self.detector = detector
         self._photo = photo_detector
         self.default_choice = default_choice
+        self.closer_look = closer_look
         self.by_name: dict[str, SceneGraph] = {g.image_filename: g for g in examples or [] if g.image_filename}
         self.by_pixels: dict[str, SceneGraph] = {}
         for name, g in self.by_name.items():
@@ -128,38 +133,53 @@ class SceneSource:
         return ("no CLEVR detector is installed, so CLEVR renders are answered only for the shipped example images, "
                 "using their annotated (gold) scene graphs" + photos)
 
-    def graph(self, upload: Upload, choice: str | None = None) -> SceneResult:
+    def graph(self, upload: Upload, choice: str | None = None, look_for=()) -> SceneResult:
+        """The scene graph of ``upload``; ``look_for``: COCO classes the question names (a photo
+        lacking some of them gets a closer look, ``SceneResult.closer_look``)."""
         name = self.resolve(upload.image, choice)
         key = f"{name}:{upload.digest}"
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
-                return SceneResult(hit[0], hit[1], 0.0, True)
-        t0 = time.perf_counter()
-        graph, source = self._build_photo(upload) if name == "coco" else self._build(upload)
-        seconds = time.perf_counter() - t0
-        with self._lock:
-            self._cache[key] = (graph, source)
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-        return SceneResult(graph, source, seconds, False)
+        cached, seconds = hit is not None, 0.0
+        if hit is None:
+            t0 = time.perf_counter()
+            hit = self._build_photo(upload) if name == "coco" else (*self._build(upload), None)
+            seconds = time.perf_counter() - t0
+            with self._lock:
+                self._cache[key] = hit
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        graph, source, looks = hit
+        result = SceneResult(graph, source, seconds, cached)
+        coco = self.photo_detector if looks is not None and self.closer_look and looks.missing(look_for) else None
+        if hasattr(coco, "detect_in_tiles"):
+            with self._detect_lock:
+                result.graph, ms = looks.graph_for(coco, look_for, upload.image)
+            result.closer_look = ms / 1000
+        return result
 
-    def _detect(self, detector, upload: Upload) -> SceneGraph:
-        """Detect, then the graph builder that fits the detector (``graph_from_detections``)."""
+    def _detect(self, detector, upload: Upload):
+        """Detect, then the graph builder that fits the detector (``graph_from_detections``):
+        ``(graph, detections)``."""
         from ..perception.image_graph import graph_from_detections
 
         with self._detect_lock:
             detections = detector.detect(upload.image)
-        return graph_from_detections(detections, upload.name)
+        return graph_from_detections(detections, upload.name), detections
 
-    def _build_photo(self, upload: Upload) -> tuple[SceneGraph, str]:
-        graph = self._detect(self.photo_detector, upload)
-        return graph, f"detector 'coco' ({len(graph.objects)} objects; photo graph with box relations)"
+    def _build_photo(self, upload: Upload):
+        """``(graph, source, PhotoLooks)``: the first pass, kept for closer looks."""
+        from ..perception.closer_look import PhotoLooks
+
+        graph, detections = self._detect(self.photo_detector, upload)
+        source = f"detector 'coco' ({len(graph.objects)} objects; photo graph with box relations)"
+        return graph, source, PhotoLooks(detections, graph)
 
     def _build(self, upload: Upload) -> tuple[SceneGraph, str]:
         if self.detector is not None:
-            graph = self._detect(self.detector, upload)
+            graph, _ = self._detect(self.detector, upload)
             return graph, f"detector {DETECTOR!r} ({len(graph.objects)} objects)"
         gold = self.by_pixels.get(pixel_digest(upload.image))
         if gold is not None:
