@@ -165,3 +165,23 @@ def test_closer_look_not_taken_for_classes_in_the_graph(coffee):
     runs = det.tiles_run
     g, t = off(path, look_for=["spoon"])
     assert "spoon" not in [o.name for o in g.objects] and "closer_look" not in t and det.tiles_run == runs
+
+
+def test_closer_look_in_the_app_scene_source(coffee):
+    """The app's path (``SceneSource``) takes the same closer look as ``vqa ask`` and says so."""
+    from vqa.app.handlers import closer_look_note
+    from vqa.app.scene_source import SceneSource
+    from vqa.app.uploads import read_upload
+
+    det, _, path = coffee
+    source = SceneSource(None, [], photo_detector=det, default_choice="coco")
+    upload = read_upload(path)
+    first = source.graph(upload, look_for=["cup"])
+    assert first.closer_look is None and "spoon" not in [o.name for o in first.graph.objects]
+    assert closer_look_note(first.graph) == ""
+    looked = source.graph(upload, look_for=["spoon"])
+    assert looked.cached and looked.closer_look > 0
+    assert [o.name for o in looked.graph.objects if o.extra.get("closer_look")] == ["spoon"]
+    assert "looked again over 4 overlapping tiles" in closer_look_note(looked.graph)
+    off = SceneSource(None, [], photo_detector=det, default_choice="coco", closer_look=False)
+    assert off.graph(upload, look_for=["spoon"]).closer_look is None
