@@ -1,13 +1,16 @@
 """Accuracy of ``vqa ask`` on hand-written questions about real photos (``tests/data/photo_questions.json``).
 
     python benchmarks/photo_questions.py [--questions tests/data/photo_questions.json] [--json OUT]
-                                         [--answerer default|rules|reasoner]
+                                         [--answerer default|rules|reasoner] [--no-closer-look] [--probe]
 
 Each photo goes through the same path as ``vqa ask IMAGE``: the ``auto`` detector (which picks
 ``coco`` for every one of these photos), ``detections_to_box_graph``, then ``GraphQA``, which hands
 photo graphs to its photo answerer: the default one, or ``--answerer rules``
-(``vqa.answer.photo.PhotoAnswerer``) or ``reasoner`` (``vqa.answer.photo_reasoner``). The answers in the file were written by
-looking at each photo before the model was run.
+(``vqa.answer.photo.PhotoAnswerer``) or ``reasoner`` (``vqa.answer.photo_reasoner``). As in ``vqa ask``, a
+question naming a class the photo's graph lacks gets a closer look (``vqa.perception.closer_look``:
+the detector again over 2 x 2 tiles, for that class only); ``--no-closer-look`` answers every
+question from the first pass. The answers in the file were written by looking at each photo before
+the model was run.
 
 Scoring:
 
@@ -15,10 +18,14 @@ Scoring:
   answer equals the written one. "not sure" and "unknown" count as wrong (honest, but no answer).
 * not-covered questions (a flag, a rocket, the sky): the right behaviour is to decline, so an
   answer whose status is ``out_of_vocabulary`` or ``unsupported`` counts as honest; any other
-  answer is a made-up one.
+  answer is a made-up one (``score``).
 
 Prints accuracy per question type (covered), the honesty rate (not covered), abstentions,
-every miss, and the median time per question (detection once per photo, then answering).
+every miss, the closer looks taken (what they found, which answers they changed) and the median
+time per photo (first pass) and per question (closer look, when one is taken, plus answering),
+for the questions with and without a closer look. ``--probe`` also asks each photo about every
+one of the 80 classes its first pass lacks and lists what a closer look would add (the tiles'
+rows are computed once per photo): the closer look's answer to "Is there a X?" for all X.
 """
 from __future__ import annotations
 
@@ -43,22 +50,33 @@ def resolve(image: dict) -> Path:
     return Path(spec.origin).parent / image["path"]
 
 
+def score(q: dict, p) -> bool:
+    """A covered question needs the written answer; a not-covered one an honest decline."""
+    if q["covered"]:
+        return p.answer == q["answer"]
+    return getattr(p, "status", "reasoner") in ("out_of_vocabulary", "unsupported")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--questions", default=str(ROOT / "tests/data/photo_questions.json"))
     ap.add_argument("--json", help="write per-question results here")
     ap.add_argument("--answerer", default="default", choices=["default", "rules", "reasoner"],
                     help="photo answerer (default: the one GraphQA uses)")
+    ap.add_argument("--no-closer-look", action="store_true", help="first-pass graphs only (no tiles)")
+    ap.add_argument("--probe", action="store_true",
+                    help="also list what a closer look adds to each photo for every class its first pass lacks")
     args = ap.parse_args(argv)
 
     import torch
 
     torch.set_num_threads(1)
+    from vqa.answer.photo import question_classes
     from vqa.perception.image_graph import ImageGraphBuilder
     from vqa.pipeline import GraphQA
 
     questions = json.loads(Path(args.questions).read_text())["questions"]
-    builder = ImageGraphBuilder("auto")
+    builder = ImageGraphBuilder("auto", closer_look=not args.no_closer_look)
     photo = None
     if args.answerer == "rules":
         from vqa.answer.photo import PhotoAnswerer
@@ -69,24 +87,27 @@ def main(argv=None) -> int:
 
         photo = ReasonerPhotoAnswerer()
     qa = GraphQA(threads=1, photo=photo)
-    graphs, detect_ms, answer_ms, rows = {}, [], [], []
+    graphs, detect_ms, rows, tiled = {}, [], [], set()
     for q in questions:
         path = resolve(q["image"])
-        if path not in graphs:
+        if path not in graphs:  # the first pass, once per photo
             t0 = time.perf_counter()
             graphs[path], _ = builder(path)
             detect_ms.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
-        p = qa.ask(q["question"], graphs[path])
-        answer_ms.append((time.perf_counter() - t0) * 1000)
-        status = getattr(p, "status", "reasoner")
-        if q["covered"]:
-            correct = p.answer == q["answer"]
-        else:
-            correct = status in ("out_of_vocabulary", "unsupported")
-        rows.append({**q, "predicted": p.answer, "status": status, "message": getattr(p, "message", ""),
-                     "correct": correct, "detector": graphs[path].extra.get("detector"),
-                     "objects": [o.name for o in graphs[path].objects]})
+        graph, timings = builder(path, look_for=question_classes(q["question"]))
+        p = qa.ask(q["question"], graph)
+        ms = (time.perf_counter() - t0) * 1000
+        look = graph.extra.get("closer_look")
+        if look:  # the builder keeps the tiles' rows per photo: only its first closer look runs the network
+            first = qa.ask(q["question"], graphs[path])
+            look = {**look, "ms": timings["closer_look"], "network": path not in tiled,
+                    "first_pass_answer": first.answer, "first_pass_correct": score(q, first)}
+            tiled.add(path)
+        rows.append({**q, "predicted": p.answer, "status": getattr(p, "status", "reasoner"),
+                     "message": getattr(p, "message", ""), "correct": score(q, p),
+                     "detector": graph.extra.get("detector"), "objects": [o.name for o in graph.objects],
+                     "ms": ms, "closer_look": look})
 
     by_type = defaultdict(lambda: [0, 0])
     abstained = 0
@@ -114,8 +135,37 @@ def main(argv=None) -> int:
             name = Path(r["image"]["path"]).name
             print(f"- {name}: \"{r['question']}\" expected {r['answer']!r}{'' if r['covered'] else ' (not covered)'}, "
                   f"got {r['predicted']!r} [{r['status']}] (objects: {', '.join(r['objects']) or 'none'})")
-    print(f"\nper photo: graph (decode + detect + relations) median {statistics.median(detect_ms):.0f} ms; "
-          f"per question: answer median {statistics.median(answer_ms):.2f} ms")
+    looked = [r for r in rows if r["closer_look"]]
+    print(f"\ncloser looks: {len(looked)} questions named a class missing from the first pass "
+          f"({sum(r['closer_look']['network'] for r in looked)} ran the network over the tiles, the others "
+          "reused the photo's tile rows)")
+    for r in looked:
+        lk, name = r["closer_look"], Path(r["image"]["path"]).name
+        was = "" if lk["first_pass_answer"] == r["predicted"] else f"; first pass: {lk['first_pass_answer']!r}"
+        print(f"- {name}: \"{r['question']}\" looked for {', '.join(lk['classes'])}: found {lk['found']} "
+              f"({lk['ms']:.0f} ms){was}; {'right' if r['correct'] else 'wrong'}")
+    changed = [r for r in looked if r["closer_look"]["first_pass_answer"] != r["predicted"]]
+    fixed = sum(r["correct"] and not r["closer_look"]["first_pass_correct"] for r in changed)
+    broken = sum(not r["correct"] and r["closer_look"]["first_pass_correct"] for r in changed)
+    print(f"answers changed by a closer look: {len(changed)}: {fixed} wrong -> right, {broken} right -> wrong, "
+          f"{len(changed) - fixed - broken} wrong -> wrong")
+    ms = {"network": [r["ms"] for r in looked if r["closer_look"]["network"]],
+          "tile rows reused": [r["ms"] for r in looked if not r["closer_look"]["network"]],
+          "no closer look": [r["ms"] for r in rows if not r["closer_look"]]}
+    print(f"\nper photo: graph (decode + detect + relations) median {statistics.median(detect_ms):.0f} ms")
+    print("per question (cached graph, closer look when taken, answer): " + "; ".join(
+        f"{k} median {statistics.median(v):.1f} ms (n={len(v)})" for k, v in ms.items() if v))
+    if args.probe:
+        from vqa.perception.coco_detector import COCO_CLASSES
+
+        print("\nprobe: a closer look for each class missing from each photo's first pass")
+        for path, first in graphs.items():
+            added = []
+            for cls in COCO_CLASSES:
+                g, _ = builder(path, look_for=[cls])
+                added += [f"{o.name} {o.score:.2f}" for o in g.objects if o.extra.get("closer_look")]
+            missing = len(set(COCO_CLASSES) - {o.name for o in first.objects})
+            print(f"- {path.name}: {missing} classes looked for, found: {', '.join(added) or 'nothing'}")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
     return 0
