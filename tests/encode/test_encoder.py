@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from vqa.encode.encoder import EncoderConfig, QuestionEncoder, tokenize
+from vqa.errors import QuestionError
 from vqa.encode.tokenizer import encode_ids, load_tokenizer
 
 TRICKY = ["How many cubes are there?", "  what's the COLOUR of the big ball?? ", "Is there a__big\tcube?!",
@@ -59,9 +60,14 @@ def test_unknown_encoder_kind_is_rejected():
         QuestionEncoder(EncoderConfig(kind="lstm"))
 
 
-def test_token_counts_are_the_padded_lengths():
-    from vqa.encode.encoder import token_counts
+def test_token_rows_pad_to_tokenize():
+    from vqa.encode.encoder import pad_token_rows, token_rows
 
     qs = ["How many cubes?", "Is the big shiny ball left of the tiny matte blocks?", "Wie viele Würfel?"]
-    _, mask = tokenize(qs)
-    assert token_counts(qs) == mask.sum(1).tolist()
+    rows = token_rows(qs)
+    ids, mask = tokenize(qs)
+    assert [len(r) for r in rows] == mask.sum(1).tolist()
+    ids2, mask2 = pad_token_rows(rows)
+    assert torch.equal(ids, ids2) and torch.equal(mask, mask2)
+    with pytest.raises(QuestionError, match="limit is 5"):
+        pad_token_rows(rows, max_tokens=5)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from ..encode.encoder import token_counts
+from ..encode.encoder import token_rows
 from ..errors import DataError
 from ..graph.io import load_clevr_scenes, load_json
 from ..weights import weight_files
@@ -163,8 +163,8 @@ def run_clevr_model(
         cache.data(key)  # tensors built once here, shared by the forked workers (not rebuilt in each)
     index = [q.get("question_index", k) for k, q in enumerate(questions)]
     texts, keys = [q["question"] for q in questions], [q["image_filename"] for q in questions]
-    lengths = token_counts(texts)
-    order = sorted(range(len(questions)), key=lengths.__getitem__)  # a chunk pads to similar lengths
+    rows = token_rows(texts)  # once, before the workers fork
+    order = sorted(range(len(questions)), key=lambda p: len(rows[p]))  # a chunk pads to similar lengths
     chunks = shard_chunks(len(questions), batch_size, shard, order)
 
     run = None
@@ -179,7 +179,7 @@ def run_clevr_model(
     todo = [(k, pos) for k, pos in chunks if k not in done]
 
     global _JOB
-    _JOB = _Job(model, cache, texts, keys, index, bool(attention_out))
+    _JOB = _Job(model, cache, texts, rows, keys, index, bool(attention_out))
     workers = min(workers or _cpu_count(), len(todo))
     pool = None
     if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
@@ -236,6 +236,7 @@ class _Job:
     model: object
     cache: object
     texts: list[str]
+    rows: list[list[int]]  # token ids per question
     keys: list[str]
     index: list
     attention: bool
@@ -255,20 +256,20 @@ def _start_worker(threads: int) -> None:
 
 def _answer_chunk(item: tuple[int, list[int]]) -> tuple[int, list[dict]]:
     """Answer one chunk as one batch: (chunk number, one record per position, in chunk order)."""
-    from ..encode.encoder import token_strings, tokenize
+    from ..encode.encoder import pad_token_rows, token_strings
     from ..reason.inference import run_batches
 
     k, pos = item
     job = _JOB
     model, texts, keys, index = job.model, job.texts, job.keys, job.index
     records: list[dict] = [{} for _ in pos]
+    rows = [job.rows[p] for p in pos]
     # One batch per chunk, whatever batch_size run_batches would pick: the outputs depend on it.
-    for rows, out in run_batches(model, [texts[p] for p in pos], [keys[p] for p in pos], job.cache, len(pos)):
+    for batch, out in run_batches(model, [texts[p] for p in pos], [keys[p] for p in pos], job.cache, len(pos), rows=rows):
         answers = out.logits.argmax(-1).tolist()
         if job.attention:
-            ids, mask = tokenize([texts[pos[r]] for r in rows], model.config.encoder.max_tokens)
-            toks = token_strings(ids, mask)
-        for b, r in enumerate(rows):
+            toks = token_strings(*pad_token_rows([rows[r] for r in batch], model.config.encoder.max_tokens))
+        for b, r in enumerate(batch):
             p = pos[r]
             records[r] = {"prediction": {"question_index": index[p], "image_filename": keys[p],
                                          "answer": model.config.answers[answers[b]]}}

@@ -35,8 +35,8 @@ class CoAttention(nn.Module):
         self.u = nn.Linear(dim, dim)
 
     def forward(self, words: Tensor, word_mask: Tensor, objects: Tensor, object_mask: Tensor, pooled: Tensor):
-        # (W_q w)^T (W_k o) = w^T (W_q^T W_k o): projecting the N objects twice is cheaper than the L words
-        keys = self.k(objects) @ self.q.weight  # [B, N, D]
+        # (W_q w)^T (W_k o) = w^T (W_q^T W_k) o: the objects go through one D x D product, not the L words
+        keys = objects @ (self.k.weight.t() @ self.q.weight)  # [B, N, D]
         a = words @ keys.transpose(1, 2) / math.sqrt(words.shape[-1])  # [B, L, N]
         neg = torch.finfo(a.dtype).min
         w2o = a.masked_fill(~object_mask[:, None, :], neg).softmax(-1) * object_mask[:, None, :]

@@ -5,7 +5,7 @@ from typing import Iterator
 
 import torch
 
-from ..encode.encoder import token_counts, tokenize
+from ..encode.encoder import pad_token_rows, token_rows
 from ..graph.tensors import collate_graphs
 from .batching import GraphCache
 from .reasoner import Reasoner, ReasonerOutput
@@ -14,14 +14,17 @@ __all__ = ["run_batches"]
 
 
 def run_batches(model: Reasoner, questions: list[str], scenes: list[str], cache: GraphCache,
-                batch_size: int = 1024, progress: bool = False) -> Iterator[tuple[list[int], ReasonerOutput]]:
+                batch_size: int = 1024, progress: bool = False, rows: list[list[int]] | None = None
+                ) -> Iterator[tuple[list[int], ReasonerOutput]]:
     """Yield (positions in the input, model output) per batch.
 
     Questions are sorted by token count first, so a batch pads to similar lengths (CLEVR questions
-    run from 4 to 45 tokens; padding to the longest would double the encoder's work).
+    run from 4 to 45 tokens; padding to the longest would double the encoder's work). ``rows``: the
+    questions' :func:`~vqa.encode.encoder.token_rows`, when the caller has them already.
     """
-    lengths = token_counts(questions)
-    order = sorted(range(len(questions)), key=lengths.__getitem__)
+    if rows is None:
+        rows = token_rows(questions)
+    order = sorted(range(len(questions)), key=lambda i: len(rows[i]))
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(order), unit="q", disable=not progress, desc="answering")
@@ -30,7 +33,8 @@ def run_batches(model: Reasoner, questions: list[str], scenes: list[str], cache:
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
             idx = order[start: start + batch_size]
-            ids, mask = tokenize([questions[i] for i in idx], model.config.encoder.max_tokens)
+            ids, mask = pad_token_rows([rows[i] for i in idx], model.config.encoder.max_tokens,
+                                       [questions[i] for i in idx])
             graphs = collate_graphs([cache.data(scenes[i]) for i in idx])
             if device.type != "cpu":
                 ids, mask, graphs = ids.to(device), mask.to(device), graphs.to(device)
