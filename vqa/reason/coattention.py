@@ -35,8 +35,12 @@ class CoAttention(nn.Module):
         self.u = nn.Linear(dim, dim)
 
     def forward(self, words: Tensor, word_mask: Tensor, objects: Tensor, object_mask: Tensor, pooled: Tensor):
-        # (W_q w)^T (W_k o) = w^T (W_q^T W_k) o: the objects go through one D x D product, not the L words
-        keys = objects @ (self.k.weight.t() @ self.q.weight)  # [B, N, D]
+        # (W_q w)^T (W_k o) = w^T (W_q^T W_k o): the N objects are projected rather than the L words;
+        # a batch multiplies W_k^T W_q first (one product per object), one question skips that D^3 step
+        if objects.shape[0] * objects.shape[1] > objects.shape[2]:
+            keys = objects @ (self.k.weight.t() @ self.q.weight)  # [B, N, D]
+        else:
+            keys = self.k(objects) @ self.q.weight
         a = words @ keys.transpose(1, 2) / math.sqrt(words.shape[-1])  # [B, L, N]
         neg = torch.finfo(a.dtype).min
         w2o = a.masked_fill(~object_mask[:, None, :], neg).softmax(-1) * object_mask[:, None, :]

@@ -228,8 +228,10 @@ class Reasoner(nn.Module):
         word_attn, edge_attn, selected = [], [], []
         ctl = {"sources": [], "move": [], "combine": [], "filters": []}
         x_groups = self._attribute_groups(graphs.x) if c.filter == "factored" else None
-        # the edges are the same at every step: find their distinct kinds and project them once
-        distinct = self.relate.distinct_edges(graphs.edge_attr, graphs.edge_graph)
+        # the edges are the same at every step: project them once; a batch (not one question, where
+        # the extra operations cost more than they save) scores each distinct kind of edge once
+        many = graphs.edge_attr.shape[0] >= 4096
+        distinct = self.relate.distinct_edges(graphs.edge_attr, graphs.edge_graph) if many else None
         edge_emb = self.relate.lin_edge(graphs.edge_attr if distinct is None else distinct[0])
         heads, head_w, head_b = self._control_heads()
         head_sizes = [h.out_features for h in heads]
