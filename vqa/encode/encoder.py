@@ -181,10 +181,17 @@ class QuestionEncoder(nn.Module):
         """``adapter(embed(ids))``; in eval mode a lookup in the precomputed table."""
         if self.training or torch.is_grad_enabled():
             return self.adapter(self.embed(ids))
+        return F.embedding(ids, self.token_table())
+
+    def token_table(self) -> Tensor | None:
+        """``adapter(embed.weight)`` for eval mode, built on first use (None for the MiniLM encoder)."""
+        if self.config.kind == "minilm":
+            return None
         w = self.adapter.weight
         if self._table is None or self._table.device != w.device or self._table.dtype != w.dtype:
-            self._table = self.adapter(self.embed.weight)
-        return F.embedding(ids, self._table)
+            with torch.no_grad():
+                self._table = self.adapter(self.embed.weight)
+        return self._table
 
     def forward(self, ids: Tensor, mask: Tensor) -> QuestionEncoding:
         c = self.config

@@ -164,10 +164,7 @@ def run_clevr_model(
     index = [q.get("question_index", k) for k, q in enumerate(questions)]
     texts, keys = [q["question"] for q in questions], [q["image_filename"] for q in questions]
     rows = token_rows(texts)  # once, before the workers fork
-    if questions:  # one question here builds the model's lazy inference state (its token table) once for all workers
-        from ..reason.inference import run_batches
-
-        next(run_batches(model, texts[:1], keys[:1], cache, rows=rows[:1]))
+    model.eval().encoder.token_table()  # built once here for all the workers
     order = sorted(range(len(questions)), key=lambda p: len(rows[p]))  # a chunk pads to similar lengths
     chunks = shard_chunks(len(questions), batch_size, shard, order)
 
