@@ -164,7 +164,7 @@ def run_clevr_model(
     index = [q.get("question_index", k) for k, q in enumerate(questions)]
     texts, keys = [q["question"] for q in questions], [q["image_filename"] for q in questions]
     rows = token_rows(texts)  # once, before the workers fork
-    model.eval().encoder.token_table()  # built once here for all the workers
+    _warm_up(model, cache, rows[0], keys[0])  # once here for all the workers
     order = sorted(range(len(questions)), key=lambda p: len(rows[p]))  # a chunk pads to similar lengths
     chunks = shard_chunks(len(questions), batch_size, shard, order)
 
@@ -178,6 +178,9 @@ def run_clevr_model(
     done = run.done if run else {}
     resumed = sum(len(done[k]) for k, _ in chunks if k in done)
     todo = [(k, pos) for k, pos in chunks if k not in done]
+    # the costliest chunks (questions x padded length) first, so that no worker is left with a long
+    # one at the end while the other idles (it was: 0.2 s of a 1.9 s run); results are keyed by chunk
+    todo.sort(key=lambda c: -len(c[1]) * max(len(rows[p]) for p in c[1]))
 
     global _JOB
     _JOB = _Job(model, cache, texts, rows, keys, index, bool(attention_out))
@@ -244,6 +247,17 @@ class _Job:
 
 
 _JOB: _Job | None = None
+
+
+def _warm_up(model, cache, row: list[int], key: str) -> None:
+    """One question through the model: it builds the encoder's token table and the CPU libraries'
+    first-call state, which forked workers then share (each worker's first batch was about 0.08 s slower)."""
+    from ..encode.encoder import pad_token_rows
+    from ..graph.tensors import collate_graphs
+
+    model.eval()
+    with torch.inference_mode():
+        model(*pad_token_rows([row], model.config.encoder.max_tokens), collate_graphs([cache.data(key)]))
 
 
 def _cpu_count() -> int:
