@@ -106,6 +106,7 @@ def test_run_clevr_model_worker_failure_stops_the_run_and_keeps_finished_chunks(
 
 def test_run_clevr_model_limit_and_no_answers(run, tmp_path, tiny_weights, clevr_dir, clevr_questions):
     assert run(limit=5).metrics["count"] == 5
+    assert run(limit=0).predictions == []  # nothing to answer: no warm-up question either
     qs = [{k: v for k, v in q.items() if k not in ("answer", "program")} for q in clevr_questions[:3]]
     (tmp_path / "q.json").write_text(json.dumps({"questions": qs}))
     r = run_clevr_model(tmp_path / "q.json", clevr_dir / "CLEVR_train_scenes.json", tiny_weights, threads=1, progress=False)

@@ -44,7 +44,7 @@ def shard_chunks(count: int, batch_size: int, shard: tuple[int, int] = (1, 1),
     """(chunk number, question positions) of the chunks that shard (i, n) runs, in order.
 
     Chunks cut ``order`` (default: the positions 0..count-1) into runs of ``batch_size``; `vqa eval`
-    passes the positions sorted by question length, so a chunk pads to similar lengths.
+    passes the positions sorted by token count, so a chunk pads to similar lengths.
     """
     if batch_size < 1:
         raise DataError(f"--batch-size must be at least 1, got {batch_size}")
