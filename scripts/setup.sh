@@ -30,7 +30,10 @@ if ! $PY -c "import detectron2" 2>/dev/null; then
     $PY -m pip install -q --no-build-isolation "git+https://github.com/facebookresearch/detectron2.git@02b5c4e"
   fi
 fi
-if ! $PY -c "import vqa, pytest, nbclient" 2>/dev/null || [ pyproject.toml -nt .setup-stamp ]; then
+# from another folder, so that `import vqa` cannot find this checkout through the working directory:
+# an install of some other checkout (a stale editable one) must be replaced, or subprocess tests fail
+if ! (cd / && $PY -c "import vqa, pytest, nbclient, sys; sys.exit(not vqa.__file__.startswith(sys.argv[1]))" "$PWD/") 2>/dev/null \
+   || [ pyproject.toml -nt .setup-stamp ]; then
   $PY -m pip install -q -e ".[dev]"
   touch .setup-stamp
 fi
