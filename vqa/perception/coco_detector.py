@@ -249,16 +249,8 @@ class CocoDetector:
 
         cfg = self.config
         h, w = rgb.shape[:2]
-        ids = rows[:, 1].astype(np.int64)
-        known = np.array([int(i) in cfg.labels for i in ids], dtype=bool)
-        rows, ids = rows[known], ids[known]
-        boxes = rows[:, 3:7] * np.array([w, h, w, h], dtype=np.float32)
-        boxes[:, 0::2] = boxes[:, 0::2].clip(0, w)
-        boxes[:, 1::2] = boxes[:, 1::2].clip(0, h)
-        scores = rows[:, 2]
-        ok = ((scores >= cfg.score_threshold) & (boxes[:, 2] - boxes[:, 0] >= cfg.min_box_side)
-              & (boxes[:, 3] - boxes[:, 1] >= cfg.min_box_side))
-        cand = np.nonzero(ok)[0]
+        ids, scores, boxes = self._pixel_rows(rows, w, h)
+        cand = np.nonzero(self._passes(scores, boxes))[0]
         if len(cand) == 0:
             return []
         keep = nms(torch.as_tensor(boxes[cand]), torch.as_tensor(scores[cand]), cfg.nms_threshold).numpy()
@@ -266,6 +258,22 @@ class CocoDetector:
         classes = self._class_distributions(boxes[kept], boxes, ids, scores)
         return [self._object(rgb, boxes[r], cfg.labels[int(ids[r])], float(scores[r]), c)
                 for r, c in zip(kept, classes)]
+
+    def _pixel_rows(self, rows: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Network rows of known classes -> class ids, scores and xyxy boxes in pixels, clipped to the image."""
+        ids = rows[:, 1].astype(np.int64)
+        known = np.array([int(i) in self.config.labels for i in ids], dtype=bool)
+        rows, ids = rows[known], ids[known]
+        boxes = rows[:, 3:7] * np.array([w, h, w, h], dtype=np.float32)
+        boxes[:, 0::2] = boxes[:, 0::2].clip(0, w)
+        boxes[:, 1::2] = boxes[:, 1::2].clip(0, h)
+        return ids, rows[:, 2], boxes
+
+    def _passes(self, scores: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        """Rows scored at least the threshold whose boxes are at least ``min_box_side`` each way."""
+        cfg = self.config
+        return ((scores >= cfg.score_threshold) & (boxes[:, 2] - boxes[:, 0] >= cfg.min_box_side)
+                & (boxes[:, 3] - boxes[:, 1] >= cfg.min_box_side))
 
     def _class_distributions(self, kept: np.ndarray, boxes: np.ndarray, ids: np.ndarray,
                              scores: np.ndarray) -> list[dict[str, float]]:
@@ -313,38 +321,27 @@ class CocoDetector:
 
         The objects get colour, size and class distributions exactly as ``detect``'s.
         """
-        import torch
-        from torchvision.ops import box_iou
-
         cfg = self.config
         rgb = _as_rgb_array(image)
         h, w = rgb.shape[:2]
         if tile_rows is None:
             tile_rows = self.raw_tiles(rgb)
-        wanted = {i for i, n in cfg.labels.items() if n in set(classes)}
-        parts, cut = [], []
-        scale = np.array([w, h, w, h], dtype=np.float32)
-        for tile, rows in tile_rows:
-            rows = rows[np.array([int(i) in cfg.labels for i in rows[:, 1]], dtype=bool)]
-            boxes = rows[:, 3:7] * scale
-            parts.append(np.concatenate([rows[:, :3], boxes], axis=1))
-            cut.append(cut_by_tile(boxes, tile, w, h, cfg.closer_look_edge))
-        if not parts:
+        if not tile_rows:
             return [], tile_rows
-        rows, cut = np.concatenate(parts), np.concatenate(cut)
-        rows[:, [3, 5]] = rows[:, [3, 5]].clip(0, w)
-        rows[:, [4, 6]] = rows[:, [4, 6]].clip(0, h)
-        ids, scores, boxes = rows[:, 1].astype(np.int64), rows[:, 2], rows[:, 3:7]
-        ok = (np.array([int(i) in wanted for i in ids], dtype=bool) & ~cut & (scores >= cfg.score_threshold)
-              & (boxes[:, 2] - boxes[:, 0] >= cfg.min_box_side) & (boxes[:, 3] - boxes[:, 1] >= cfg.min_box_side))
+        wanted = {i for i, n in cfg.labels.items() if n in set(classes)}
+        # clipping to the image first does not change which boxes reach an inner tile side
+        parts = [self._pixel_rows(rows, w, h) for _, rows in tile_rows]
+        cut = np.concatenate([cut_by_tile(b, tile, w, h, cfg.closer_look_edge)
+                              for (tile, _), (_, _, b) in zip(tile_rows, parts)])
+        ids, scores, boxes = (np.concatenate(x) for x in zip(*parts))
+        ok = np.array([int(i) in wanted for i in ids], dtype=bool) & ~cut & self._passes(scores, boxes)
         cand = np.nonzero(ok)[0]
         if len(cand) == 0:
             return [], tile_rows
         kept = cand[merge_tiles(boxes[cand], scores[cand], ids[cand], cfg.closer_look_iou)]
         if len(existing):
-            first = torch.as_tensor([o.box for o in existing], dtype=torch.float32)
-            seen = box_iou(torch.as_tensor(boxes[kept]), first)
-            kept = kept[(seen < cfg.nms_threshold).all(dim=1).numpy()]
+            seen = _iou_matrix(boxes[kept], np.array([o.box for o in existing], dtype=np.float32))
+            kept = kept[(seen < cfg.nms_threshold).all(axis=1)]
         kept = kept[: max(cfg.max_detections - len(existing), 0)]
         classes_of = self._class_distributions(boxes[kept], boxes, ids, scores)
         return [self._object(rgb, boxes[r], cfg.labels[int(ids[r])], float(scores[r]), c)
