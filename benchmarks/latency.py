@@ -47,7 +47,7 @@ def main() -> None:
     names = sorted(by_image)[: args.images + 1]
 
     builder = ImageGraphBuilder("clevr", weights=args.detector_weights)
-    qa = GraphQA(args.weights, threads=args.threads)
+    qa = GraphQA(args.weights, threads=args.threads, trace=True)
     rows, second = [], []
     for k, name in enumerate(names):
         t0 = time.perf_counter()

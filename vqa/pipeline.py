@@ -21,6 +21,7 @@ from .answer.prediction import EMPTY_GRAPH, NO_IMAGE, Prediction, top_answers
 from .encode.encoder import token_strings, tokenize
 from .graph.scene_graph import SceneGraph
 from .graph.tensors import collate_graphs, scene_to_pyg
+from .reason.inference import TracedReasoner
 from .reason.io import DEFAULT_WEIGHTS, load_reasoner
 from .reason.reasoner import ReasonerOutput
 
@@ -79,15 +80,19 @@ class GraphQA:
     """Answers questions about scene graphs with a trained reasoner (loaded once).
 
     A graph's tensors are cached by identity for the next questions, so treat a graph as read-only
-    once asked about (edit a copy: ``copy.deepcopy(graph)``).
+    once asked about (edit a copy: ``copy.deepcopy(graph)``). ``trace=True`` answers through a
+    ``TracedReasoner`` (same answers, about half the latency per question, 0.5 s to set up): for
+    anything that asks more than one question, like the app.
     """
 
     def __init__(self, weights: str | Path = DEFAULT_WEIGHTS, threads: int | None = None,
-                 photo: PhotoAnswerer | None = None):  # or any (question, graph) -> PhotoAnswer
+                 photo: PhotoAnswerer | None = None,  # or any (question, graph) -> PhotoAnswer
+                 trace: bool = False):
         if threads:
             torch.set_num_threads(threads)
         self.model = load_reasoner(weights)
         self.config = self.model.config
+        self.traced = TracedReasoner(self.model) if trace else None
         self._tensors: OrderedDict[int, tuple[SceneGraph, object]] = OrderedDict()
         if photo is None:
             from .answer.photo_reasoner import default_photo_answerer
@@ -107,8 +112,10 @@ class GraphQA:
             flags.append(EMPTY_GRAPH)
         ids, mask = tokenize([question], self.config.encoder.max_tokens)
         batch = collate_graphs([self._graph_tensors(graph)])
-        with torch.inference_mode():
-            out = self.model(ids, mask, batch)
+        out = self.traced(ids, mask, batch) if self.traced is not None else None
+        if out is None:
+            with torch.inference_mode():
+                out = self.model(ids, mask, batch)
         return self._explanation(question, out, ids, mask, len(graph.objects), flags, top_k)
 
     def _graph_tensors(self, graph: SceneGraph):

@@ -1,6 +1,7 @@
 """Ground-plane geometry: the shipped homographies and camera refit from the training scenes,
 and relations from annotated pixel centres agree with CLEVR's annotation."""
 import numpy as np
+import pytest
 
 from vqa.data.splits import is_validation
 from vqa.graph.relations import clevr_relations
@@ -48,3 +49,31 @@ def test_geometry_ground_error_is_small(clevr_scenes):
     err = [np.linalg.norm(pixel_to_ground(np.array([o.pixel[:2]]), [o.attributes["size"]])[0] - o.position[:2])
            for g in val for o in g.objects]
     assert np.median(err) < 0.25
+
+
+def test_solid_overlap_nms_drops_an_object_found_twice_and_keeps_legal_neighbours():
+    from vqa.perception.geometry import footprint_radius, solid_overlap_nms
+
+    assert footprint_radius("large", "cube") == pytest.approx(0.7 / np.sqrt(2))
+    assert footprint_radius("small", "sphere") == 0.35
+    # a small sphere seen twice, 0.45 apart (one detection on its visible part): the weaker goes
+    ground = np.array([[0.0, 0.0], [0.45, 0.0], [3.0, 0.0]])
+    keep = solid_overlap_nms(ground, ["small"] * 3, ["sphere"] * 3, np.array([0.6, 0.9, 0.99]))
+    assert sorted(keep.tolist()) == [1, 2]
+    # the closest CLEVR allows: centres r_i + r_j + 0.25 apart, for every size and shape pair
+    for a, b in [("small", "small"), ("large", "large"), ("large", "small")]:
+        for sa, sb in [("cube", "cube"), ("sphere", "cylinder"), ("cube", "sphere")]:
+            d = footprint_radius(a, sa) + footprint_radius(b, sb) + 0.25
+            keep = solid_overlap_nms(np.array([[0.0, 0.0], [0.0, d]]), [a, b], [sa, sb], np.array([0.9, 0.8]))
+            assert len(keep) == 2, (a, b, sa, sb)
+    assert solid_overlap_nms(np.zeros((0, 2)), [], [], np.zeros(0)).tolist() == []
+
+
+def test_solid_overlap_nms_keeps_every_annotated_object_of_the_training_scenes(clevr_scenes):
+    from vqa.perception.geometry import solid_overlap_nms
+
+    for g in _train(clevr_scenes):
+        sizes = [o.attributes["size"] for o in g.objects]
+        ground = pixel_to_ground(np.array([o.pixel[:2] for o in g.objects]), sizes)
+        keep = solid_overlap_nms(ground, sizes, [o.attributes["shape"] for o in g.objects], np.ones(len(sizes)))
+        assert len(keep) == len(sizes), g.image_filename

@@ -58,8 +58,9 @@ class AppModels:
         """Load the reasoner (default: the shipped weights) and the detector or example fallback.
 
         ``threads=1``: requests run side by side (the queue's concurrency limit), each on one core.
+        The reasoner is traced (``GraphQA(trace=True)``): a page asks many questions.
         """
-        qa = GraphQA(weights, threads=threads) if weights else GraphQA(threads=threads)
+        qa = GraphQA(weights, threads=threads, trace=True) if weights else GraphQA(threads=threads, trace=True)
         return cls(qa, SceneSource.default())
 
 

@@ -164,13 +164,13 @@ class ExplainResult:
 
 # ----------------------------------------------------------------------------- entry points
 def load_qa(weights: str | Path | None = None, threads: int | None = None):
-    """A ``GraphQA`` for ``weights`` (default: the shipped reasoner), loaded once per path."""
+    """A ``GraphQA`` for ``weights`` (default: the shipped reasoner), loaded and traced once per path."""
     from ..pipeline import GraphQA
     from ..reason.io import DEFAULT_WEIGHTS
 
     key = str(Path(weights or DEFAULT_WEIGHTS).resolve())
     if key not in _QA_CACHE:
-        _QA_CACHE[key] = GraphQA(key, threads=threads)
+        _QA_CACHE[key] = GraphQA(key, threads=threads, trace=True)
     return _QA_CACHE[key]
 
 

@@ -25,8 +25,9 @@ def clevr_classes() -> list[dict[str, str]]:
 
 @dataclass
 class ClevrDetectorConfig:
-    """A Faster R-CNN (detectron2) whose box head classifies the 96 CLEVR classes and also
-    regresses each object's projected 3-D centre (``pixel_coords``) relative to its proposal box.
+    """A Faster R-CNN (detectron2) with one class-agnostic "object" class whose ROI head also
+    predicts the four attributes and regresses each object's projected 3-D centre
+    (``pixel_coords``) relative to its proposal box.
 
     Attributes:
         backbone: ``"ClevrNet-FPN"`` (``vqa.perception.backbone``, about 6x cheaper) or ``"R-18-FPN"``
@@ -39,6 +40,9 @@ class ClevrDetectorConfig:
         min_size, max_size: input resize (CLEVR images are 480 x 320: no resize).
         score_threshold: keep detections whose foreground probability is at least this.
         nms_threshold: class-agnostic NMS IoU.
+        solid_nms: after NMS, also drop a detection whose object would intersect a higher-scoring
+            one's in 3-D (``geometry.solid_overlap_nms``): a partly hidden object can be found twice,
+            as its visible part and as its whole box, with an IoU under ``nms_threshold``.
         max_detections: at most this many objects per image (CLEVR has 3 to 10).
         anchor_sizes: one size per FPN level P2..P6, pixels.
         classes: the combined class list (attribute dicts), index = detectron2 class id.
@@ -57,6 +61,7 @@ class ClevrDetectorConfig:
     max_size: int = 480
     score_threshold: float = 0.5
     nms_threshold: float = 0.5
+    solid_nms: bool = True
     max_detections: int = 20
     anchor_sizes: list[int] = field(default_factory=lambda: [16, 32, 64, 128, 256])
     rpn_post_nms_train: int = 300

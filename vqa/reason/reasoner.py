@@ -14,7 +14,11 @@ from .coattention import CoAttention
 from .config import ReasonerConfig
 from .controlled_gat import ControlledGATConv
 
-__all__ = ["Reasoner", "ReasonerOutput"]
+__all__ = ["Reasoner", "ReasonerOutput", "DISTINCT_EDGES_FROM"]
+
+# a batch with at least this many edges scores each distinct (graph, predicates) pair once
+# (``ControlledGATConv.distinct_edges``); below it the extra operations cost more than they save
+DISTINCT_EDGES_FROM = 4096
 
 
 @dataclass
@@ -228,9 +232,9 @@ class Reasoner(nn.Module):
         word_attn, edge_attn, selected = [], [], []
         ctl = {"sources": [], "move": [], "combine": [], "filters": []}
         x_groups = self._attribute_groups(graphs.x) if c.filter == "factored" else None
-        # the edges are the same at every step: project them once; a batch (not one question, where
-        # the extra operations cost more than they save) scores each distinct kind of edge once
-        many = graphs.edge_attr.shape[0] >= 4096
+        # the edges are the same at every step: project them once; a batch scores each distinct kind
+        # of edge once
+        many = graphs.edge_attr.shape[0] >= DISTINCT_EDGES_FROM
         distinct = self.relate.distinct_edges(graphs.edge_attr, graphs.edge_graph) if many else None
         edge_emb = self.relate.lin_edge(graphs.edge_attr if distinct is None else distinct[0])
         heads, head_w, head_b = self._control_heads()
