@@ -40,3 +40,15 @@ def test_renderer_writes_image_and_matching_ground_truth(tmp_path, clevr_dir):
     before = (tmp_path / "images" / s["image_filename"]).stat().st_mtime
     render_scenes(rc, progress=False)
     assert (tmp_path / "images" / s["image_filename"]).stat().st_mtime == before
+
+
+def test_renderer_says_when_blender_cannot_denoise(tmp_path, clevr_dir):
+    from vqa.errors import DataError
+
+    fake = tmp_path / "blender"  # fails as Debian's blender does when asked to denoise
+    fake.write_text("#!/bin/sh\necho 'RuntimeError: Error: Build without OpenImageDenoiser'\nexit 1\n")
+    fake.chmod(0o755)
+    rc = RenderConfig(out_dir=str(tmp_path / "out"), assets=str(clevr_dir / "blender_assets"), num_images=1,
+                      workers=1, denoise=True, blender=str(fake))
+    with pytest.raises(DataError, match="--denoise needs a Blender built with OpenImageDenoise"):
+        render_scenes(rc, progress=False)

@@ -533,7 +533,8 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--prefix", default="RENDER", help="file name prefix (default RENDER)")
     n.add_argument("--assets", default="../shared/data/clevr/blender_assets", help="CLEVR Blender assets folder")
     n.add_argument("--samples", type=int, default=32, help="Cycles samples per pixel (default 32)")
-    n.add_argument("--denoise", action="store_true", help="Cycles denoising (smoother, closer to CLEVR's 512 samples)")
+    n.add_argument("--denoise", action="store_true", help="Cycles denoising (smoother, closer to CLEVR's 512 samples); needs a Blender "
+                   "built with OpenImageDenoise, which Debian's is not")
     n.add_argument("--min-objects", type=int, default=3, help="(default 3)")
     n.add_argument("--max-objects", type=int, default=10, help="(default 10)")
     n.add_argument("--width", type=int, default=480, help="(default 480)")

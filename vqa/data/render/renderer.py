@@ -36,7 +36,8 @@ class RenderConfig:
         assets: the official CLEVR Blender assets folder.
         num_images, start_idx: render indices ``start_idx .. start_idx + num_images - 1``.
         samples: Cycles samples per pixel (CLEVR used 512; 32 renders in ~3 s here).
-        denoise: Cycles' OpenImageDenoise, which makes few-sample renders as smooth as CLEVR's.
+        denoise: Cycles' OpenImageDenoise, which makes few-sample renders as smooth as CLEVR's
+            (Debian's blender is built without it: the run stops with a message).
         workers: parallel Blender processes; threads: Cycles threads each (0 = Blender decides).
     """
 
@@ -151,6 +152,9 @@ def render_scenes(rc: RenderConfig, progress: bool = True) -> Path:
     failed = [w for w, p in enumerate(procs) if p.returncode != 0]
     if failed:
         tail = (out / f"blender{failed[0]}.log").read_text().strip().splitlines()[-3:]
+        if any("OpenImageDenoise" in line for line in tail):  # Debian's blender is built without it
+            raise DataError("--denoise needs a Blender built with OpenImageDenoise, and this one is not; "
+                            "render without --denoise (raise --samples for smoother images)")
         raise DataError(f"blender failed ({len(failed)} of {len(procs)} workers); see {out}/blender{failed[0]}.log: "
                         + " | ".join(tail))
     scenes = _merge(rc, names)
