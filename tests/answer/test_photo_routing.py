@@ -74,3 +74,26 @@ def test_routing_cli_ask_photo(capsys, tiny_weights):
     out = json.loads(capsys.readouterr().out)
     assert rc == 0 and out["answers"][0]["answer"] == "yes" and out["detector"] == "coco"
     assert out["status"] == "answered" and "photo_graph" in out["flags"]
+
+
+def test_builder_detects_with_its_own_thread_count_and_restores_the_process_setting(tmp_path):
+    import torch
+    from PIL import Image
+
+    seen = []
+
+    class Counting(Fake):
+        def detect(self, image):
+            seen.append(torch.get_num_threads())
+            return super().detect(image)
+
+    path = tmp_path / "p.png"
+    Image.new("RGB", (300, 200), (200, 10, 10)).save(path)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        ImageGraphBuilder(Counting("coco"), detect_threads=2, cache_size=0)(path)
+        ImageGraphBuilder(Counting("coco"), cache_size=0)(path)
+        assert seen == [2, 1] and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

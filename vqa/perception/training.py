@@ -382,7 +382,8 @@ scratch here on CPU) whose ROI head predicts one "object" class with a class-agn
 four attributes and the object's projected 3-D centre (CLEVR's `pixel_coords`); then a second
 stage that reads the four attributes again from a full-resolution crop of each detected box
 (the ROI head's 7 x 7 view confused cubes with cylinders). Depth (`pixel[2]`) and ground
-positions come from the fixed CLEVR camera geometry (`vqa/perception/geometry.py`). Rebuild with
+positions come from the fixed CLEVR camera geometry (`vqa/perception/geometry.py`). After NMS,
+{"a detection whose object would intersect a better-scoring one's in 3-D is dropped (`solid_nms`: the same object found twice)" if tc.model.solid_nms else "no 3-D overlap test (`solid_nms` off)"}. Rebuild with
 `vqa train detector` (config: `clevr-detector.json`).
 
 ## Training
