@@ -23,6 +23,7 @@ from ..answer.prediction import EMPTY_GRAPH, NO_IMAGE
 from ..errors import QuestionError
 from ..graph.scene_graph import SceneGraph
 from ..pipeline import Explanation, GraphQA
+from ..reason.io import DEFAULT_WEIGHTS
 from .scene_source import SceneSource
 from .uploads import read_upload
 
@@ -60,7 +61,7 @@ class AppModels:
         ``threads=1``: requests run side by side (the queue's concurrency limit), each on one core.
         The reasoner is traced (``GraphQA(trace=True)``): a page asks many questions.
         """
-        qa = GraphQA(weights, threads=threads, trace=True) if weights else GraphQA(threads=threads, trace=True)
+        qa = GraphQA(weights or DEFAULT_WEIGHTS, threads=threads, trace=True)
         return cls(qa, SceneSource.default())
 
 

@@ -340,7 +340,7 @@ def attention(args) -> int:
     graph = None
     if args.scene:
         graph = _pick_scene(load_clevr_scenes(args.scene), args.image_filename or Path(args.image).name, args.scene)
-    result = explain(args.question, args.image, graph, qa=load_qa(args.weights, threads=args.threads),
+    result = explain(args.question, args.image, graph, qa=load_qa(args.weights, threads=args.threads, trace=False),
                      detector=args.detector, detector_weights=args.detector_weights, top_k=args.top_k)
     written = result.save(args.out)
     for a, prob in result.answers:

@@ -27,7 +27,7 @@ __all__ = ["ExplainResult", "explain", "load_qa", "graph_from_image", "ATTENTION
 ATTENTION_FILES = ("overlay_step{t}.png", "words_step{t}.png", "words.png", "coattention.png", "graph.png",
                    "objects.png", "attention.json")
 
-_QA_CACHE: dict[str, object] = {}
+_QA_CACHE: dict[tuple[str, bool], object] = {}
 _BUILDERS: dict[tuple, object] = {}
 
 
@@ -163,15 +163,18 @@ class ExplainResult:
 
 
 # ----------------------------------------------------------------------------- entry points
-def load_qa(weights: str | Path | None = None, threads: int | None = None):
-    """A ``GraphQA`` for ``weights`` (default: the shipped reasoner), loaded and traced once per path."""
+def load_qa(weights: str | Path | None = None, threads: int | None = None, trace: bool = True):
+    """A ``GraphQA`` for ``weights`` (default: the shipped reasoner), loaded once per path.
+
+    ``trace``: answer through the traced reasoner (0.5 s to set up, then about half the time per
+    question): right for a notebook's many questions, not for a one-off command."""
     from ..pipeline import GraphQA
     from ..reason.io import DEFAULT_WEIGHTS
 
-    key = str(Path(weights or DEFAULT_WEIGHTS).resolve())
-    if key not in _QA_CACHE:
-        _QA_CACHE[key] = GraphQA(key, threads=threads, trace=True)
-    return _QA_CACHE[key]
+    path = str(Path(weights or DEFAULT_WEIGHTS).resolve())
+    if (path, trace) not in _QA_CACHE:
+        _QA_CACHE[path, trace] = GraphQA(path, threads=threads, trace=trace)
+    return _QA_CACHE[path, trace]
 
 
 def _open_image(image) -> Image.Image:
