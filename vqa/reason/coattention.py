@@ -34,10 +34,16 @@ class CoAttention(nn.Module):
         self.v = nn.Linear(dim, dim)
         self.u = nn.Linear(dim, dim)
 
+    @staticmethod
+    def keys_product_first(batch: int, objects: int, dim: int) -> bool:
+        """Whether ``forward`` multiplies ``W_k^T W_q`` before the objects: when there are more
+        objects in the batch than the width (``TracedReasoner`` needs to know which way it goes)."""
+        return batch * objects > dim
+
     def forward(self, words: Tensor, word_mask: Tensor, objects: Tensor, object_mask: Tensor, pooled: Tensor):
         # (W_q w)^T (W_k o) = w^T (W_q^T W_k o): the N objects are projected rather than the L words;
         # a batch multiplies W_k^T W_q first (one product per object), one question skips that D^3 step
-        if objects.shape[0] * objects.shape[1] > objects.shape[2]:
+        if self.keys_product_first(objects.shape[0], objects.shape[1], objects.shape[2]):
             keys = objects @ (self.k.weight.t() @ self.q.weight)  # [B, N, D]
         else:
             keys = self.k(objects) @ self.q.weight

@@ -12,6 +12,7 @@ from ..encode.encoder import pad_token_rows, token_rows, tokenize
 from ..graph.scene_graph import Relation, SceneGraph, SceneObject
 from ..graph.tensors import GraphBatch, collate_graphs, scene_to_pyg
 from .batching import GraphCache
+from .coattention import CoAttention
 from .reasoner import DISTINCT_EDGES_FROM, Reasoner, ReasonerOutput
 
 __all__ = ["run_batches", "TracedReasoner"]
@@ -70,7 +71,9 @@ class TracedReasoner:
         return (ids, mask) + tuple(getattr(graphs, f.name) for f in fields(GraphBatch))
 
     def accepts(self, ids: torch.Tensor, graphs: GraphBatch) -> bool:
-        return (ids.shape[0] == 1 and graphs.x.shape[1] <= self.model.config.dim
+        # the branches the example took: one question, objects projected before W_q, every edge scored
+        return (ids.shape[0] == 1
+                and not CoAttention.keys_product_first(1, graphs.x.shape[1], self.model.config.dim)
                 and graphs.edge_attr.shape[0] < DISTINCT_EDGES_FROM)
 
     def __call__(self, ids: torch.Tensor, mask: torch.Tensor, graphs: GraphBatch) -> ReasonerOutput | None:
