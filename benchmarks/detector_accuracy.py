@@ -5,9 +5,10 @@ A predicted object matches an annotated one when its centre lies within 10 px of
 ``pixel_coords``. Prints recall, precision, attribute accuracy of matched objects, and the
 agreement of left/right/front/behind between the predicted and the annotated graph over matched
 pairs; then answers every shared question of those images from the predicted graph (and, for
-comparison, from the gold graph) with the shipped reasoner.
+comparison, from the gold graph) with the shipped reasoner. ``--renders DIR`` also scores the images
+of a ``vqa render`` folder (``scenes.json``), e.g. fresh renders the detector never trained on.
 
-    python benchmarks/detector_accuracy.py [--detector-weights W] [--weights REASONER] [--no-qa] [--json OUT]
+    python benchmarks/detector_accuracy.py [--detector-weights W] [--weights REASONER] [--no-qa] [--renders DIR] [--json OUT]
 """
 from __future__ import annotations
 
@@ -39,6 +40,17 @@ def qa_accuracy(weights: str, questions: list[dict], graphs: dict) -> float:
     return right / max(len(questions), 1)
 
 
+def print_figures(title: str, fig: dict) -> None:
+    print(f"{title}: {fig['images']} ({fig['gold_objects']} objects), "
+          f"{fig['detect_seconds_per_image'] * 1000:.0f} ms per image")
+    print(f"  recall     {fig['recall']:.2%}  ({fig['matched']}/{fig['gold_objects']}, centre within 10 px)")
+    print(f"  precision  {fig['precision']:.2%}  ({fig['matched']}/{fig['predicted_objects']})")
+    print(f"  all 4 attributes right  {fig['all_attributes_accuracy']:.2%} of matched objects")
+    for a, v in fig["attribute_accuracy"].items():
+        print(f"    {a:9s} {v:.2%}")
+    print(f"  relations agree  {fig['relation_agreement']:.2%} of {fig['relation_pairs']} (pair, predicate) among matched objects")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clevr", default=str(ROOT.parent / "shared" / "data" / "clevr"))
@@ -46,6 +58,7 @@ def main() -> None:
     ap.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="reasoner weights for the end-to-end figure")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-qa", action="store_true", help="skip the end-to-end question answering")
+    ap.add_argument("--renders", help="also score this `vqa render` folder (scenes.json + images/)")
     ap.add_argument("--json", help="also write the figures here")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -59,14 +72,7 @@ def main() -> None:
     seconds = time.perf_counter() - t0
     fig = score_graphs([pred[n] for n in names], [gold[n] for n in names])
     fig["detect_seconds_per_image"] = seconds / max(len(names), 1)
-    print(f"held-out real CLEVR images: {fig['images']} ({fig['gold_objects']} objects), "
-          f"{fig['detect_seconds_per_image'] * 1000:.0f} ms per image")
-    print(f"  recall     {fig['recall']:.2%}  ({fig['matched']}/{fig['gold_objects']}, centre within 10 px)")
-    print(f"  precision  {fig['precision']:.2%}  ({fig['matched']}/{fig['predicted_objects']})")
-    print(f"  all 4 attributes right  {fig['all_attributes_accuracy']:.2%} of matched objects")
-    for a, v in fig["attribute_accuracy"].items():
-        print(f"    {a:9s} {v:.2%}")
-    print(f"  relations agree  {fig['relation_agreement']:.2%} of {fig['relation_pairs']} (pair, predicate) among matched objects")
+    print_figures("held-out real CLEVR images", fig)
     if not args.no_qa and Path(args.weights).is_file():
         qs = [q for q in json.loads((clevr / "CLEVR_train_questions.json").read_text())["questions"] if q["image_filename"] in gold]
         fig["qa_questions"] = len(qs)
@@ -74,6 +80,18 @@ def main() -> None:
         fig["qa_accuracy_gold_graphs"] = qa_accuracy(args.weights, qs, gold)
         print(f"  answers from pixels  {fig['qa_accuracy_predicted_graphs']:.2%} of {len(qs)} shared questions "
               f"(gold graphs: {fig['qa_accuracy_gold_graphs']:.2%})")
+    if args.renders:
+        from vqa.graph.io import scene_from_clevr
+
+        folder = Path(args.renders)
+        scenes = [scene_from_clevr(s) for s in json.loads((folder / "scenes.json").read_text())["scenes"]]
+        t0 = time.perf_counter()
+        rpred = [detections_to_graph(det.detect(load_image(folder / "images" / g.image_filename)), g.image_filename)
+                 for g in scenes]
+        fig["renders"] = score_graphs(rpred, scenes)
+        fig["renders"]["detect_seconds_per_image"] = (time.perf_counter() - t0) / max(len(scenes), 1)
+        # relations: the renders jitter the camera per image, the detector assumes CLEVR's mean camera
+        print_figures(f"renders in {folder}", fig["renders"])
     if args.json:
         Path(args.json).write_text(json.dumps(fig, indent=2) + "\n")
 

@@ -149,3 +149,41 @@ def test_crop_head_trains_on_real_crops_and_resumes(untrained, tmp_path, clevr_d
     assert any(not torch.equal(before[k], after[k]) for k in before if after[k].is_floating_point())
     # a finished stage is loaded, not trained again
     assert train_crop_head(untrained.model, tc, [], tmp_path, log=lambda *_: None) == info
+
+
+def test_crop_centre_head_offsets_are_in_units_of_the_crop():
+    from vqa.perception.attributes import CropCentreHead, square_boxes
+
+    torch.manual_seed(0)
+    head = CropCentreHead(crop=32).eval()
+    image = torch.randint(0, 255, (3, 64, 96), dtype=torch.uint8)
+    boxes = torch.tensor([[10.0, 20.0, 50.0, 40.0], [60.0, 5.0, 90.0, 60.0]])
+    assert head.predict(image, boxes).shape == (2, 2) and head.predict(image, boxes[:0]).shape == (0, 2)
+    # a zero offset is the crop's (= the box's) centre; an offset of (0.25, -0.5) moves it by that
+    # share of the square crop's side (60 px for the first box: its longest side 40 x 1.5)
+    torch.nn.init.zeros_(head.out[-1].weight)
+    torch.nn.init.zeros_(head.out[-1].bias)
+    sq = square_boxes(boxes, head.margin)
+    torch.testing.assert_close(head.predict(image, boxes), (sq[:, :2] + sq[:, 2:]) / 2)
+    head.out[-1].bias.data = torch.tensor([0.25, -0.5])
+    moved = head.predict(image, boxes) - (sq[:, :2] + sq[:, 2:]) / 2
+    torch.testing.assert_close(moved, torch.tensor([0.25, -0.5]) * (sq[:, 2:] - sq[:, :2]))
+
+
+def test_crop_centre_head_trains_with_the_attribute_head(tmp_path, clevr_dir):
+    from vqa.perception.clevr_data import render_records
+    from vqa.perception.training import DetectorTrainConfig, train_crop_head
+
+    det = ClevrDetector.from_config(ClevrDetectorConfig(crop_centre_weight=0.5, score_threshold=0.0, max_detections=3))
+    assert hasattr(det.model, "crop_centre")
+    records, _ = render_records(clevr_dir.parent / "clevr_renders" / "scenes.json")
+    tc = DetectorTrainConfig(crop_epochs=1, crop_batch=16, progress=False, model=det.config)
+    before = {k: v.clone() for k, v in det.model.crop_centre.state_dict().items()}
+    info = train_crop_head(det.model, tc, records[:3], tmp_path, log=lambda *_: None)
+    assert info["centre_head"] and info["final_loss"] > 0
+    after = det.model.crop_centre.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before if after[k].is_floating_point())
+    # both heads are in the saved stage, and a detection's centre now blends the crop centre in
+    det.model.eval()
+    o = det.detect(Image.open(records[0]["file_name"]).convert("RGB")).objects
+    assert 1 <= len(o) <= 3 and all(len(x.pixel) == 3 for x in o)  # (the 3-D overlap test may drop some)

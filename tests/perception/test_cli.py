@@ -29,6 +29,15 @@ def test_cli_graph_missing_detector_weights_exits_2(tmp_path, clevr_dir):
     assert r.returncode == 2 and "vqa train detector" in r.stderr
 
 
+@pytest.mark.parametrize("flag", ["--renders", "--crop-renders"])
+def test_cli_train_detector_rejects_a_folder_without_scenes_json(tmp_path, clevr_dir, flag):
+    (tmp_path / "half-rendered" / "images").mkdir(parents=True)
+    r = run("train", "detector", "--shared", str(clevr_dir.parent), "--workdir", str(tmp_path / "w"),
+            flag, str(tmp_path / "half-rendered"), cwd=tmp_path)
+    assert r.returncode == 2 and "no scenes.json" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "w").exists()  # refused before any work
+
+
 needs_weights = pytest.mark.skipif(not (DEFAULT_DETECTOR_WEIGHTS.is_file() and DEFAULT_WEIGHTS.is_file()),
                                    reason="shipped detector and reasoner weights not trained yet")
 

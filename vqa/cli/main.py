@@ -247,14 +247,20 @@ def train(args) -> int:
 
         if not Path(args.shared, "clevr_renders", "scenes.json").is_file():
             raise DataError(f"training data not found: {args.shared}/clevr_renders/scenes.json; pass --shared DIR")
+        for folder in args.renders + args.crop_renders:
+            if not Path(folder, "scenes.json").is_file():
+                raise DataError(f"{folder} has no scenes.json: pass folders written by `vqa render` "
+                                "(an interrupted render writes it when run again with the same options)")
         if args.fresh:
             import shutil
 
             shutil.rmtree(args.workdir, ignore_errors=True)
         tc = DetectorTrainConfig(out=args.out, workdir=args.workdir, shared=args.shared, renders=args.renders,
-                                 iterations=args.iterations, batch_size=args.batch_size, lr=args.lr,
-                                 threads=args.threads, seed=args.seed, crop_epochs=args.crop_epochs,
-                                 progress=not args.no_progress)
+                                 crop_renders=args.crop_renders, iterations=args.iterations,
+                                 batch_size=args.batch_size, lr=args.lr, threads=args.threads, seed=args.seed,
+                                 crop_epochs=args.crop_epochs, progress=not args.no_progress)
+        if args.crop_centre_weight is not None:
+            tc.model.crop_centre_weight = args.crop_centre_weight
         r = train_detector(tc)["held_out_real"]
         print(f"held-out real images: recall {r['recall']:.4f}, precision {r['precision']:.4f}, "
               f"all attributes {r['all_attributes_accuracy']:.4f}, relations {r['relation_agreement']:.4f}")
@@ -480,11 +486,16 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--workdir", default="runs/detector", help="checkpoints (default runs/detector)")
     d.add_argument("--shared", default="../shared/data", help="folder with clevr/ and clevr_renders/ (default ../shared/data)")
     d.add_argument("--renders", nargs="*", default=[], help="extra folders written by `vqa render`")
-    d.add_argument("--iterations", type=int, default=4000, help="optimiser steps (default 4000)")
+    d.add_argument("--iterations", type=int, default=6000, help="optimiser steps (default 6000)")
     d.add_argument("--batch-size", type=int, default=2, help="images per step (default 2)")
     d.add_argument("--lr", type=float, default=1e-3, help="peak AdamW learning rate (default 1e-3)")
-    d.add_argument("--crop-epochs", type=int, default=30,
-                   help="epochs of the second-stage crop attribute head, trained after the detector (default 30)")
+    d.add_argument("--crop-renders", nargs="*", default=[],
+                   help="extra `vqa render` folders for the second stage (crop heads) only")
+    d.add_argument("--crop-epochs", type=int, default=20,
+                   help="epochs of the second-stage crop heads, trained after the detector (default 20)")
+    d.add_argument("--crop-centre-weight", type=float, default=None,
+                   help="train a crop centre head too and give its centre this weight against the ROI head's "
+                        "(0: none; default 1: the crop centre alone)")
     d.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     d.add_argument("--fresh", action="store_true", help="delete WORKDIR first instead of resuming")

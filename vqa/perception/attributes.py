@@ -24,7 +24,7 @@ from torchvision.ops import roi_align
 from .backbone import _conv, _Residual
 from .config import CLEVR_ATTRIBUTE_VALUES
 
-__all__ = ["CropAttributeHead", "square_boxes", "crop_objects", "box_geometry"]
+__all__ = ["CropAttributeHead", "CropCentreHead", "square_boxes", "crop_objects", "box_geometry", "mirror_geometry"]
 
 
 def square_boxes(boxes: torch.Tensor, margin: float) -> torch.Tensor:
@@ -54,6 +54,33 @@ def box_geometry(boxes: torch.Tensor, height: int, width: int) -> torch.Tensor:
     return torch.cat([b, b[:, 2:] - b[:, :2]], dim=1)
 
 
+def _trunk(widths) -> list[nn.Module]:
+    """A stride-1 stem on the 4 crop channels, then per width a stride-2 conv and a residual block."""
+    layers, cin = [_conv(4, widths[0])], widths[0]
+    for c in widths:
+        layers += [_conv(cin, c, 2), _Residual(c)]
+        cin = c
+    return layers
+
+
+def _normalise(crops: torch.Tensor, mean: float, std: float) -> torch.Tensor:
+    """RGB to zero mean, unit spread; the box channel to -1 / +1."""
+    return torch.cat([(crops[:, :3] - mean) / std, crops[:, 3:] * 2 - 1], dim=1)
+
+
+def mirror_geometry(geo: torch.Tensor) -> torch.Tensor:
+    """``box_geometry`` of the same boxes in the horizontally mirrored image."""
+    return geo[:, [2, 1, 0, 3, 4, 5]] * geo.new_tensor([-1, 1, -1, 1, 1, 1]) + geo.new_tensor([1, 0, 1, 0, 0, 0])
+
+
+def _crops_and_mirrors(head: nn.Module, image: torch.Tensor, boxes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``[2N, 4, crop, crop]`` crops of ``image`` (uint8 ``[3, H, W]``) then their mirrors, and their geometry."""
+    h, w = image.shape[-2:]
+    crops = crop_objects(image[None].float(), boxes.float(), boxes.new_zeros(len(boxes)), head.crop, head.margin)
+    geo = box_geometry(boxes.float(), h, w)
+    return torch.cat([crops, crops.flip(-1)]), torch.cat([geo, mirror_geometry(geo)])
+
+
 class CropAttributeHead(nn.Module):
     """Attribute logits from object crops plus box geometry (see the module docstring).
 
@@ -69,19 +96,14 @@ class CropAttributeHead(nn.Module):
         super().__init__()
         self.crop, self.margin = crop, margin
         self.pixel_mean, self.pixel_std = pixel_mean, pixel_std
-        layers, cin = [_conv(4, widths[0])], widths[0]
-        for c in widths:
-            layers += [_conv(cin, c, 2), _Residual(c)]
-            cin = c
-        self.cnn = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.cnn = nn.Sequential(*_trunk(widths), nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.geo = nn.Sequential(nn.Linear(6, 32), nn.ReLU())
-        self.joint = nn.Sequential(nn.Linear(cin + 32, fc_dim), nn.ReLU())
+        self.joint = nn.Sequential(nn.Linear(widths[-1] + 32, fc_dim), nn.ReLU())
         self.heads = nn.ModuleDict({a: nn.Linear(fc_dim, len(v)) for a, v in CLEVR_ATTRIBUTE_VALUES.items()})
 
     def forward(self, crops: torch.Tensor, geometry: torch.Tensor) -> dict[str, torch.Tensor]:
         """``crops [N, 4, crop, crop]`` (``crop_objects``), ``geometry [N, 6]`` -> {attribute: logits ``[N, V]``}."""
-        x = torch.cat([(crops[:, :3] - self.pixel_mean) / self.pixel_std, crops[:, 3:] * 2 - 1], dim=1)
-        h = self.cnn(x)
+        h = self.cnn(_normalise(crops, self.pixel_mean, self.pixel_std))
         z = self.joint(torch.cat([h, self.geo(geometry)], dim=1))
         return {a: head(z) for a, head in self.heads.items()}
 
@@ -90,9 +112,45 @@ class CropAttributeHead(nn.Module):
         """Attribute probabilities for ``boxes [N, 4]`` in ``image`` (uint8 ``[3, H, W]``)."""
         if len(boxes) == 0:
             return {a: boxes.new_zeros(0, len(v)) for a, v in CLEVR_ATTRIBUTE_VALUES.items()}
+        both = self(*_crops_and_mirrors(self, image, boxes))
+        return {a: l.softmax(dim=1).view(2, len(boxes), -1).mean(0) for a, l in both.items()}
+
+
+class CropCentreHead(nn.Module):
+    """Each object's projected 3-D centre (CLEVR's ``pixel_coords``) read again from its crop.
+
+    The ROI head regresses the centre from a 7 x 7 pooling, and a partly hidden object's centre is
+    not its visible box's. Here, with s = ``square(b, margin)`` of side |s|:
+
+        c = centre(s) + |s| * W [flatten(CNN(x)); MLP(g)]
+
+    The CNN keeps a 7 x 7 map (no global pooling: position is the answer) and has its own weights,
+    since a centre output on the attribute trunk cost attribute accuracy (measured). No mirrored
+    second reading: on fresh renders it moved the mean centre error only from 0.87 to 0.83 px, for
+    6 ms more per image.
+    """
+
+    def __init__(self, crop: int = 56, margin: float = 0.2, widths=(16, 32, 64), fc_dim: int = 128,
+                 pixel_mean: float = 103.5, pixel_std: float = 40.0):
+        super().__init__()
+        self.crop, self.margin = crop, margin
+        self.pixel_mean, self.pixel_std = pixel_mean, pixel_std
+        self.cnn = nn.Sequential(*_trunk(widths), nn.AdaptiveAvgPool2d(7), nn.Flatten())
+        self.geo = nn.Sequential(nn.Linear(6, 32), nn.ReLU())
+        self.out = nn.Sequential(nn.Linear(widths[-1] * 49 + 32, fc_dim), nn.ReLU(), nn.Linear(fc_dim, 2))
+
+    def forward(self, crops: torch.Tensor, geometry: torch.Tensor) -> torch.Tensor:
+        """``crops [N, 4, crop, crop]``, ``geometry [N, 6]`` -> centre offsets ``[N, 2]`` in units of the crop's side."""
+        h = self.cnn(_normalise(crops, self.pixel_mean, self.pixel_std))
+        return self.out(torch.cat([h, self.geo(geometry)], dim=1))
+
+    @torch.no_grad()
+    def predict(self, image: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
+        """Centres ``[N, 2]`` (pixels) of the objects in ``boxes [N, 4]`` of ``image`` (uint8 ``[3, H, W]``)."""
+        if len(boxes) == 0:
+            return boxes.new_zeros(0, 2)
         h, w = image.shape[-2:]
         crops = crop_objects(image[None].float(), boxes.float(), boxes.new_zeros(len(boxes)), self.crop, self.margin)
-        geo = box_geometry(boxes.float(), h, w)
-        mirrored = geo[:, [2, 1, 0, 3, 4, 5]] * geo.new_tensor([-1, 1, -1, 1, 1, 1]) + geo.new_tensor([1, 0, 1, 0, 0, 0])
-        both = self(torch.cat([crops, crops.flip(-1)]), torch.cat([geo, mirrored]))
-        return {a: l.softmax(dim=1).view(2, len(boxes), -1).mean(0) for a, l in both.items()}
+        offset = self(crops, box_geometry(boxes.float(), h, w))
+        squares = square_boxes(boxes.float(), self.margin)
+        return (squares[:, :2] + squares[:, 2:]) / 2 + offset * (squares[:, 2:] - squares[:, :2])

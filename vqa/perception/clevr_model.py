@@ -8,7 +8,8 @@ the same box features plus an embedding of the proposal's normalised box ``g``:
     c = c_prop + (dx, dy) * (w_prop, h_prop)  the projected 3-D centre (CLEVR's ``pixel_coords``)
 
 With ``config.crop_size`` set, ``model.crop_head`` (``vqa.perception.attributes``) reads the
-attributes again from each detected box's full-resolution crop and replaces the ROI head's.
+attributes again from each detected box's full-resolution crop and replaces the ROI head's; with
+``config.crop_centre_weight`` also set, ``model.crop_centre`` reads the centre again from the same crop.
 Factorised attribute heads share what they learn across the 96 combinations (few examples per
 combination here); the centre head exists because the centre of a partly hidden object is not the
 centre of its visible box. Shapes: R proposals, F = ``fc_dim``, G = ``geo_dim``.
@@ -177,6 +178,11 @@ def build_clevr_model(config: ClevrDetectorConfig) -> nn.Module:
 
         model.crop_head = CropAttributeHead(config.crop_size, config.crop_margin,
                                             pixel_mean=config.pixel_mean[0], pixel_std=config.pixel_std[0])
+    if config.crop_size and config.crop_centre_weight:
+        from .attributes import CropCentreHead
+
+        model.crop_centre = CropCentreHead(config.crop_size, config.crop_margin,
+                                           pixel_mean=config.pixel_mean[0], pixel_std=config.pixel_std[0])
     return model
 
 
@@ -194,4 +200,7 @@ def predict(model, config: ClevrDetectorConfig, batched_inputs: list[dict]) -> l
     if hasattr(model, "crop_head"):  # second stage: attributes from full-resolution crops
         for out, x in zip(outs, batched_inputs):
             out["attrs"] = model.crop_head.predict(x["image"], out["boxes"])
+            if hasattr(model, "crop_centre"):
+                w = config.crop_centre_weight
+                out["centres"] = w * model.crop_centre.predict(x["image"], out["boxes"]) + (1 - w) * out["centres"]
     return outs

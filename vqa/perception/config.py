@@ -50,6 +50,8 @@ class ClevrDetectorConfig:
         crop_size: side of the object crops the second-stage ``CropAttributeHead`` reads its
             attributes from (0: attributes from the ROI head alone).
         crop_margin: context around each box in a crop (fraction of the box's longest side).
+        crop_centre_weight: with a second-stage ``CropCentreHead``, each object's centre is
+            ``w * crop centre + (1 - w) * ROI head centre`` (0: no such head).
     """
 
     backbone: str = "ClevrNet-FPN"
@@ -72,6 +74,7 @@ class ClevrDetectorConfig:
     pixel_std: list[float] = field(default_factory=lambda: [40.0, 40.0, 40.0])
     crop_size: int = 56
     crop_margin: float = 0.2
+    crop_centre_weight: float = 0.0  # configs written before the centre head have none
 
     @property
     def num_classes(self) -> int:

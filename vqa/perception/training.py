@@ -23,6 +23,9 @@ from torch.nn import functional as F
 from .clevr_data import BoxModel, real_records, render_records
 from .config import ClevrDetectorConfig
 
+# modules trained after the detector, on its frozen boxes (``train_crop_head``)
+SECOND_STAGE = ("crop_head", "crop_centre")
+
 __all__ = ["DetectorTrainConfig", "ClevrMapper", "train_detector", "evaluate_on_records"]
 
 
@@ -32,7 +35,10 @@ class DetectorTrainConfig:
     workdir: str = "runs/detector"
     shared: str = "../shared/data"
     renders: list[str] = field(default_factory=list)  # extra `vqa render` folders (scenes.json + images/)
-    iterations: int = 4000
+    # extra render folders for the crop head only: it is where more examples pay (shape errors), and
+    # its stage is 20x cheaper than the detector's
+    crop_renders: list[str] = field(default_factory=list)
+    iterations: int = 6000
     batch_size: int = 2
     lr: float = 1e-3
     weight_decay: float = 1e-4
@@ -41,11 +47,12 @@ class DetectorTrainConfig:
     threads: int = 2
     seed: int = 0
     checkpoint_every: int = 200
-    crop_epochs: int = 30  # second stage (CropAttributeHead), trained after the detector
+    crop_epochs: int = 20  # second stage (CropAttributeHead), trained after the detector
     crop_lr: float = 2e-3
     crop_batch: int = 128
+    crop_ema: float = 0.99  # the crop head keeps an exponential moving average of its weights (0: off)
     progress: bool = True
-    model: ClevrDetectorConfig = field(default_factory=ClevrDetectorConfig)
+    model: ClevrDetectorConfig = field(default_factory=lambda: ClevrDetectorConfig(crop_centre_weight=1.0))
 
 
 class ClevrMapper:
@@ -140,10 +147,10 @@ def _load_checkpoint(model, optimizer, workdir: Path) -> tuple[int, dict]:
 
     meta = json.loads((workdir / "checkpoint.json").read_text())
     tensors = load_file(str(workdir / "checkpoint.safetensors"))
-    # the crop head trains after the detector and is not in detector checkpoints
+    # the second stage trains after the detector and is not in detector checkpoints
     missing, unexpected = model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")},
                                                 strict=False)
-    if unexpected or any(not k.startswith("crop_head.") for k in missing):
+    if unexpected or any(not k.startswith(SECOND_STAGE) for k in missing):
         raise RuntimeError(f"checkpoint in {workdir} does not fit the model: {(missing + unexpected)[:3]}")
     state: dict[int, dict] = {}
     for k, v in tensors.items():
@@ -194,7 +201,7 @@ def train_detector(tc: DetectorTrainConfig, log=print) -> dict:
 
     model = build_clevr_model(tc.model)
     model.train()
-    detector_params = [p for n, p in model.named_parameters() if not n.startswith("crop_head.")]
+    detector_params = [p for n, p in model.named_parameters() if not n.startswith(SECOND_STAGE)]
     optimizer = torch.optim.AdamW(detector_params, lr=tc.lr, weight_decay=tc.weight_decay)
     start_iter, meta = 0, {}
     if (workdir / "checkpoint.json").is_file():
@@ -241,7 +248,9 @@ def train_detector(tc: DetectorTrainConfig, log=print) -> dict:
     meta = json.loads((workdir / "checkpoint.json").read_text())
 
     if hasattr(model, "crop_head"):
-        meta["crop_head"] = train_crop_head(model, tc, train_records, workdir, log)
+        crop_records = train_records + [r for k, folder in enumerate(tc.crop_renders)
+                                        for r in render_records(Path(folder) / "scenes.json", id_offset=50000 * (k + 1))[0]]
+        meta["crop_head"] = train_crop_head(model, tc, crop_records, workdir, log)
     detector = ClevrDetector(model.eval(), tc.model)
     for r in val_records:
         r["scene"] = _scene_of(tc, r)
@@ -277,7 +286,8 @@ def _crop_examples(model, tc: DetectorTrainConfig, records: list[dict]) -> list[
         for i, j in match_centres(out["centres"].numpy(), inst.gt_centers.numpy()):
             det_boxes[j], has_det[j] = out["boxes"][i], True
         examples.append({"image": x["image"], "gold": inst.gt_boxes.tensor, "detected": det_boxes,
-                         "has_det": has_det, "attrs": inst.gt_attrs, "real": r.get("source") == "real"})
+                         "has_det": has_det, "attrs": inst.gt_attrs, "centres": inst.gt_centers,
+                         "real": r.get("source") == "real"})
     return examples
 
 
@@ -290,18 +300,20 @@ def _jitter(boxes: torch.Tensor, g: torch.Generator, amount: float = 0.08) -> to
 
 
 def train_crop_head(model, tc: DetectorTrainConfig, records: list[dict], workdir: Path, log=print) -> dict:
-    """Second stage: train ``model.crop_head`` on crops of the training images (the detector stays
-    frozen). Boxes are the detector's own (or, half the time and where it missed, the gold box),
-    jittered; images are flipped and their brightness/contrast varied. Saved to WORKDIR, so a
-    finished stage is loaded instead of retrained."""
+    """Second stage: train ``model.crop_head`` (and ``model.crop_centre``, when the config has one)
+    on crops of the training images (the detector stays frozen). Boxes are the detector's own (or,
+    half the time and where it missed, the gold box), jittered; images are flipped and their
+    brightness/contrast varied. Saved to WORKDIR, so a finished stage is loaded instead of retrained."""
     from safetensors.torch import load_file, save_file
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
     from tqdm import tqdm
 
-    from .attributes import box_geometry, crop_objects
+    from .attributes import box_geometry, crop_objects, square_boxes
 
-    head, path = model.crop_head, workdir / "crop_head.safetensors"
+    stage = torch.nn.ModuleDict({n: getattr(model, n) for n in SECOND_STAGE if hasattr(model, n)})
+    head, centre_head, path = model.crop_head, getattr(model, "crop_centre", None), workdir / "crop_head.safetensors"
     if path.is_file():
-        head.load_state_dict(load_file(str(path)))
+        stage.load_state_dict(load_file(str(path)))
         return json.loads((workdir / "crop_head.json").read_text())
     model.eval()
     t0 = time.perf_counter()
@@ -310,45 +322,57 @@ def train_crop_head(model, tc: DetectorTrainConfig, records: list[dict], workdir
     n_objects = sum(len(e["attrs"]) for e in reps)
     steps_per_epoch = max(1, n_objects // tc.crop_batch)
     total = tc.crop_epochs * steps_per_epoch
-    opt = torch.optim.AdamW(head.parameters(), lr=tc.crop_lr, weight_decay=1e-4)
+    opt = torch.optim.AdamW(stage.parameters(), lr=tc.crop_lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=tc.crop_lr, total_steps=total, pct_start=0.1)
+    # averaged weights (BatchNorm statistics too) vary less from run to run than the last step's
+    ema = AveragedModel(stage, multi_avg_fn=get_ema_multi_avg_fn(tc.crop_ema), use_buffers=True) if tc.crop_ema else None
     g = torch.Generator().manual_seed(tc.seed)
-    head.train()
+    stage.train()
     bar = tqdm(total=total, disable=not tc.progress, desc="train crop head", mininterval=5)
+    batch: dict[str, list] = {"crops": [], "geo": [], "attrs": [], "centres": [], "squares": []}
     for _ in range(tc.crop_epochs):
-        order = torch.randperm(len(reps), generator=g).tolist()
-        crops, geos, attrs = [], [], []
-        for k in order:
+        for k in torch.randperm(len(reps), generator=g).tolist():
             e = reps[k]
-            img = e["image"].float()
+            img, centres = e["image"].float(), e["centres"]
             use_det = e["has_det"] & (torch.rand(len(e["has_det"]), generator=g) < 0.5)
             boxes = _jitter(torch.where(use_det[:, None], e["detected"], e["gold"]), g)
             h, w = img.shape[-2:]
             if torch.rand(1, generator=g) < 0.5:  # attributes do not change under a horizontal flip
                 img = img.flip(-1)
                 boxes = torch.stack([w - boxes[:, 2], boxes[:, 1], w - boxes[:, 0], boxes[:, 3]], 1)
+                centres = torch.stack([w - centres[:, 0], centres[:, 1]], 1)
             a, b = 0.85 + 0.3 * torch.rand(2, generator=g)
             img = ((img - img.mean()) * a + img.mean() * b).clamp(0, 255)
-            crops.append(crop_objects(img[None], boxes, boxes.new_zeros(len(boxes)), head.crop, head.margin))
-            geos.append(box_geometry(boxes, h, w))
-            attrs.append(e["attrs"])
-            if sum(len(c) for c in crops) >= tc.crop_batch:
-                x, geo, y = torch.cat(crops), torch.cat(geos), torch.cat(attrs)
+            batch["crops"].append(crop_objects(img[None], boxes, boxes.new_zeros(len(boxes)), head.crop, head.margin))
+            batch["geo"].append(box_geometry(boxes, h, w))
+            batch["attrs"].append(e["attrs"])
+            batch["centres"].append(centres)
+            batch["squares"].append(square_boxes(boxes, head.margin))
+            if sum(len(c) for c in batch["crops"]) >= tc.crop_batch:
+                x, geo, y, c, sq = (torch.cat(v) for v in batch.values())
                 logits = head(x, geo)
                 loss = sum(F.cross_entropy(l, y[:, i]) for i, l in enumerate(logits.values()))
+                if centre_head is not None:  # the offset in units of the crop's side, as the head predicts it
+                    target = (c - (sq[:, :2] + sq[:, 2:]) / 2) / (sq[:, 2:] - sq[:, :2])
+                    loss = loss + F.smooth_l1_loss(centre_head(x, geo), target, beta=0.02) * 10
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
+                if ema is not None:
+                    ema.update_parameters(stage)
                 if sched.last_epoch < total - 1:
                     sched.step()
                 bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
                 bar.update(1)
-                crops, geos, attrs = [], [], []
+                batch = {k: [] for k in batch}
     bar.close()
-    head.eval()
-    info = {"epochs": tc.crop_epochs, "images": len(examples), "objects_per_epoch": n_objects,
+    if ema is not None:
+        stage.load_state_dict(ema.module.state_dict())
+    stage.eval()
+    info = {"epochs": tc.crop_epochs, "ema": tc.crop_ema, "centre_head": centre_head is not None,
+            "images": len(examples), "objects_per_epoch": n_objects,
             "seconds": round(time.perf_counter() - t0, 1), "final_loss": round(loss.item(), 4)}
-    save_file({k: v.contiguous() for k, v in head.state_dict().items()}, str(path))
+    save_file({k: v.contiguous() for k, v in stage.state_dict().items()}, str(path))
     (workdir / "crop_head.json").write_text(json.dumps(info, indent=1))
     log(f"crop head: {info}")
     return info
@@ -368,11 +392,20 @@ def write_model_card(tc: DetectorTrainConfig, report: dict, path: Path) -> None:
     r = report["held_out_real"]
     attrs = ", ".join(f"{a} {v:.2%}" for a, v in r["attribute_accuracy"].items())
     crop = report.get("crop_head")
+    centre = (f"""
+  A `CropCentreHead` trained beside it reads each object's centre again from the same crop; the
+  centre used is {tc.model.crop_centre_weight:g} x its centre + {1 - tc.model.crop_centre_weight:g} x the ROI head's."""
+              if tc.model.crop_centre_weight else "")
+    extra = (f"""
+  This stage also trains on {', '.join(f'`{r}`' for r in tc.crop_renders)} (extra `vqa render` folders the
+  detector stage did not see)."""
+             if tc.crop_renders else "")
     second = (f"""
 - Second stage (`CropAttributeHead`, `vqa/perception/attributes.py`): {crop['epochs']} epochs over the
   objects of the {crop['images']} distinct training images ({crop['objects_per_epoch']} crops per epoch,
   real images counted {tc.real_repeat}x), {tc.model.crop_size} x {tc.model.crop_size} crops of the detector's own boxes or
-  the gold boxes, jittered and mirrored; {crop['seconds']:.0f} s. Its attributes replace the ROI head's."""
+  the gold boxes, jittered and mirrored, weights averaged (EMA {tc.crop_ema}); {crop['seconds']:.0f} s. Its attributes
+  replace the ROI head's.{centre}{extra}"""
               if crop else "")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"""# clevr-detector
