@@ -35,7 +35,7 @@ class DetectorTrainConfig:
     workdir: str = "runs/detector"
     shared: str = "../shared/data"
     renders: list[str] = field(default_factory=list)  # extra `vqa render` folders (scenes.json + images/)
-    # extra render folders for the crop head only: it is where more examples pay (shape errors), and
+    # extra render folders for the second stage only: it is where more examples pay (shape errors), and
     # its stage is 20x cheaper than the detector's
     crop_renders: list[str] = field(default_factory=list)
     iterations: int = 6000
@@ -47,10 +47,10 @@ class DetectorTrainConfig:
     threads: int = 2
     seed: int = 0
     checkpoint_every: int = 200
-    crop_epochs: int = 20  # second stage (CropAttributeHead), trained after the detector
+    crop_epochs: int = 20  # second stage (crop attribute and centre heads), trained after the detector
     crop_lr: float = 2e-3
     crop_batch: int = 128
-    crop_ema: float = 0.99  # the crop head keeps an exponential moving average of its weights (0: off)
+    crop_ema: float = 0.99  # the second stage keeps an exponential moving average of its weights (0: off)
     progress: bool = True
     model: ClevrDetectorConfig = field(default_factory=lambda: ClevrDetectorConfig(crop_centre_weight=1.0))
 
