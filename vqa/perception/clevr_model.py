@@ -197,10 +197,14 @@ def predict(model, config: ClevrDetectorConfig, batched_inputs: list[dict]) -> l
     proposals, _ = model.proposal_generator(images, features, None)
     outs = model.roi_heads.predict(features, proposals, config.score_threshold, config.nms_threshold,
                                    config.max_detections)
-    if hasattr(model, "crop_head"):  # second stage: attributes from full-resolution crops
+    if hasattr(model, "crop_head"):  # second stage: attributes (and centres) from full-resolution crops
+        from .attributes import object_crops
+
         for out, x in zip(outs, batched_inputs):
-            out["attrs"] = model.crop_head.predict(x["image"], out["boxes"])
+            # both heads are built with config.crop_size and crop_margin: one set of crops serves both
+            crops, geo = object_crops(x["image"], out["boxes"], config.crop_size, config.crop_margin)
+            out["attrs"] = model.crop_head.predict_crops(crops, geo)
             if hasattr(model, "crop_centre"):
                 w = config.crop_centre_weight
-                out["centres"] = w * model.crop_centre.predict(x["image"], out["boxes"]) + (1 - w) * out["centres"]
+                out["centres"] = w * model.crop_centre.predict_crops(crops, geo, out["boxes"]) + (1 - w) * out["centres"]
     return outs

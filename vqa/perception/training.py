@@ -103,14 +103,23 @@ class ClevrMapper:
                 "instances": inst, "file_name": record["file_name"]}
 
 
+def _folder_records(folders: list[str], id_base: int) -> tuple[list[dict], list[dict]]:
+    """Records and raw scenes of ``vqa render`` folders; folder k's image ids start at ``id_base * (k + 1)``."""
+    records, scenes = [], []
+    for k, folder in enumerate(folders):
+        more, raw = render_records(Path(folder) / "scenes.json", id_offset=id_base * (k + 1))
+        records += more
+        scenes += raw
+    return records, scenes
+
+
 def build_records(tc: DetectorTrainConfig) -> tuple[list[dict], list[dict]]:
     """(training records, held-out real records)."""
     shared = Path(tc.shared)
     renders, render_scenes = render_records(shared / "clevr_renders" / "scenes.json")
-    for k, folder in enumerate(tc.renders):
-        more, scenes = render_records(Path(folder) / "scenes.json", id_offset=10000 * (k + 1))
-        renders += more
-        render_scenes += scenes
+    more, scenes = _folder_records(tc.renders, id_base=10000)
+    renders += more
+    render_scenes += scenes
     box_model = BoxModel.fit(render_scenes)
     clevr = shared / "clevr"
     real = real_records(clevr / "CLEVR_train_scenes.json", clevr / "images", box_model, split="train")
@@ -248,8 +257,7 @@ def train_detector(tc: DetectorTrainConfig, log=print) -> dict:
     meta = json.loads((workdir / "checkpoint.json").read_text())
 
     if hasattr(model, "crop_head"):
-        crop_records = train_records + [r for k, folder in enumerate(tc.crop_renders)
-                                        for r in render_records(Path(folder) / "scenes.json", id_offset=50000 * (k + 1))[0]]
+        crop_records = train_records + _folder_records(tc.crop_renders, id_base=50000)[0]
         meta["crop_head"] = train_crop_head(model, tc, crop_records, workdir, log)
     detector = ClevrDetector(model.eval(), tc.model)
     for r in val_records:
