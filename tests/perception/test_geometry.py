@@ -77,3 +77,24 @@ def test_solid_overlap_nms_keeps_every_annotated_object_of_the_training_scenes(c
         ground = pixel_to_ground(np.array([o.pixel[:2] for o in g.objects]), sizes)
         keep = solid_overlap_nms(ground, sizes, [o.attributes["shape"] for o in g.objects], np.ones(len(sizes)))
         assert len(keep) == len(sizes), g.image_filename
+
+
+def test_hidden_part_nms_drops_a_same_coloured_patch_behind_a_nearer_object():
+    from vqa.perception.geometry import hidden_part_nms
+
+    cube = [100.0, 100.0, 200.0, 200.0]  # a large cube, nearest the camera
+    patch = [110.0, 105.0, 140.0, 135.0]  # inside its box
+    red, green = np.eye(8)[1], np.eye(8)[3]
+    boxes, scores = np.array([cube, patch]), np.array([1.0, 0.7])
+    # the patch is farther away and has the cube's colour: a highlight on the cube
+    assert hidden_part_nms(boxes, np.array([10.0, 12.0]), np.stack([red, red]), scores).tolist() == [0]
+    # another colour: an object behind, seen past the cube's silhouette
+    assert sorted(hidden_part_nms(boxes, np.array([10.0, 12.0]), np.stack([red, green]), scores).tolist()) == [0, 1]
+    # nearer than the cube: an object in front of it
+    assert sorted(hidden_part_nms(boxes, np.array([10.0, 9.0]), np.stack([red, red]), scores).tolist()) == [0, 1]
+    # half outside the cube's box
+    out = np.array([cube, [180.0, 105.0, 220.0, 135.0]])
+    assert sorted(hidden_part_nms(out, np.array([10.0, 12.0]), np.stack([red, red]), scores).tolist()) == [0, 1]
+    # the better score decides which one is the object
+    assert hidden_part_nms(boxes, np.array([10.0, 12.0]), np.stack([red, red]), np.array([0.6, 0.9])).tolist() == [1, 0]
+    assert hidden_part_nms(np.zeros((0, 4)), np.zeros(0), np.zeros((0, 8)), np.zeros(0)).tolist() == []

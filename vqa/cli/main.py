@@ -247,6 +247,8 @@ def train(args) -> int:
 
         if not Path(args.shared, "clevr_renders", "scenes.json").is_file():
             raise DataError(f"training data not found: {args.shared}/clevr_renders/scenes.json; pass --shared DIR")
+        if args.init and not Path(args.init).is_file():
+            raise DataError(f"--init {args.init}: no such weights file")
         for folder in args.renders + args.crop_renders:
             if not Path(folder, "scenes.json").is_file():
                 raise DataError(f"{folder} has no scenes.json: pass folders written by `vqa render` "
@@ -256,8 +258,9 @@ def train(args) -> int:
 
             shutil.rmtree(args.workdir, ignore_errors=True)
         tc = DetectorTrainConfig(out=args.out, workdir=args.workdir, shared=args.shared, renders=args.renders,
-                                 crop_renders=args.crop_renders, iterations=args.iterations,
-                                 batch_size=args.batch_size, lr=args.lr, threads=args.threads, seed=args.seed,
+                                 crop_renders=args.crop_renders, init=args.init, iterations=args.iterations,
+                                 batch_size=args.batch_size, lr=args.lr, warmup=args.warmup, threads=args.threads,
+                                 seed=args.seed,
                                  crop_epochs=args.crop_epochs, progress=not args.no_progress)
         if args.crop_centre_weight is not None:
             tc.model.crop_centre_weight = args.crop_centre_weight
@@ -486,9 +489,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--workdir", default="runs/detector", help="checkpoints (default runs/detector)")
     d.add_argument("--shared", default="../shared/data", help="folder with clevr/ and clevr_renders/ (default ../shared/data)")
     d.add_argument("--renders", nargs="*", default=[], help="extra folders written by `vqa render`")
+    d.add_argument("--init", default="",
+                   help="fine-tune: start from these detector weights and their config instead of from scratch "
+                        "(with --crop-epochs 0 their second stage is kept)")
     d.add_argument("--iterations", type=int, default=6000, help="optimiser steps (default 6000)")
     d.add_argument("--batch-size", type=int, default=2, help="images per step (default 2)")
     d.add_argument("--lr", type=float, default=1e-3, help="peak AdamW learning rate (default 1e-3)")
+    d.add_argument("--warmup", type=int, default=200, help="linear warm-up steps before the cosine (default 200)")
     d.add_argument("--crop-renders", nargs="*", default=[],
                    help="extra `vqa render` folders for the second stage (crop heads) only")
     d.add_argument("--crop-epochs", type=int, default=20,

@@ -15,7 +15,7 @@ from ..errors import WeightsError
 from ..weights import load_weights, save_weights
 from .base import DetectedObject, Detections, register_detector
 from .config import ClevrDetectorConfig
-from .geometry import camera_distance, pixel_to_ground, solid_overlap_nms
+from .geometry import camera_distance, hidden_part_nms, pixel_to_ground, solid_overlap_nms
 
 __all__ = ["DEFAULT_DETECTOR_WEIGHTS", "ClevrDetector", "save_detector", "load_detector_state"]
 
@@ -99,10 +99,16 @@ class ClevrDetector:
         # depth only means something in CLEVR's camera geometry, which holds for 480 x 320 images
         ground = pixel_to_ground(centres / [sx, sy], sizes)
         depth = camera_distance(ground, sizes) if len(sizes) else []
-        keep = range(len(boxes))
+        keep = np.arange(len(boxes))
+        scores = out["scores"].numpy()
         if self.config.solid_nms and len(sizes):
             shapes = [CLEVR_ATTRIBUTE_VALUES["shape"][int(i)] for i in attrs["shape"].argmax(1)]
-            keep = sorted(solid_overlap_nms(ground, sizes, shapes, out["scores"].numpy()))
+            keep = solid_overlap_nms(ground, sizes, shapes, scores)
+        if self.config.part_nms and len(keep):
+            # the boxes of the detector's input are enough: the test is a ratio of areas
+            kept = hidden_part_nms(out["boxes"].numpy()[keep], depth[keep], attrs["color"][keep], scores[keep])
+            keep = keep[kept]
+        keep = sorted(keep.tolist())
         objects = []
         for k in keep:
             probs = {a: {v: float(p) for v, p in zip(vals, attrs[a][k])} for a, vals in CLEVR_ATTRIBUTE_VALUES.items()}

@@ -43,6 +43,8 @@ class ClevrDetectorConfig:
         solid_nms: after NMS, also drop a detection whose object would intersect a higher-scoring
             one's in 3-D (``geometry.solid_overlap_nms``): a partly hidden object can be found twice,
             as its visible part and as its whole box, with an IoU under ``nms_threshold``.
+        part_nms: then drop a detection that lies within a nearer, better-scoring detection's box
+            and has its colour (``geometry.hidden_part_nms``): a highlight or an edge of that object.
         max_detections: at most this many objects per image (CLEVR has 3 to 10).
         anchor_sizes: one size per FPN level P2..P6, pixels.
         classes: the combined class list (attribute dicts), index = detectron2 class id.
@@ -64,6 +66,7 @@ class ClevrDetectorConfig:
     score_threshold: float = 0.5
     nms_threshold: float = 0.5
     solid_nms: bool = True
+    part_nms: bool = True
     max_detections: int = 20
     anchor_sizes: list[int] = field(default_factory=lambda: [16, 32, 64, 128, 256])
     rpn_post_nms_train: int = 300

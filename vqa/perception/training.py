@@ -38,6 +38,9 @@ class DetectorTrainConfig:
     # extra render folders for the second stage only: it is where more examples pay (shape errors), and
     # its stage is 20x cheaper than the detector's
     crop_renders: list[str] = field(default_factory=list)
+    # start from these detector weights (their config too) instead of from scratch: a fine-tune; with
+    # crop_epochs 0 their second stage is kept as it is
+    init: str = ""
     iterations: int = 6000
     batch_size: int = 2
     lr: float = 1e-3
@@ -208,7 +211,14 @@ def train_detector(tc: DetectorTrainConfig, log=print) -> dict:
     train_records, val_records = build_records(tc)
     log(f"training records: {len(train_records)} (real counted {tc.real_repeat}x), held-out real images: {len(val_records)}")
 
+    if tc.init:
+        from .clevr_detector import load_detector_state
+
+        tc.model, init_state = load_detector_state(tc.init)
     model = build_clevr_model(tc.model)
+    if tc.init:
+        model.load_state_dict(init_state)  # fp16 on disk, copied into the float32 parameters
+        log(f"starting from {tc.init}")
     model.train()
     detector_params = [p for n, p in model.named_parameters() if not n.startswith(SECOND_STAGE)]
     optimizer = torch.optim.AdamW(detector_params, lr=tc.lr, weight_decay=tc.weight_decay)
@@ -256,7 +266,7 @@ def train_detector(tc: DetectorTrainConfig, log=print) -> dict:
         trainer.train(start_iter, tc.iterations)
     meta = json.loads((workdir / "checkpoint.json").read_text())
 
-    if hasattr(model, "crop_head"):
+    if hasattr(model, "crop_head") and tc.crop_epochs > 0:
         crop_records = train_records + _folder_records(tc.crop_renders, id_base=50000)[0]
         meta["crop_head"] = train_crop_head(model, tc, crop_records, workdir, log)
     detector = ClevrDetector(model.eval(), tc.model)
