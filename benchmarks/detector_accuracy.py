@@ -5,10 +5,10 @@ A predicted object matches an annotated one when its centre lies within 10 px of
 ``pixel_coords``. Prints recall, precision, attribute accuracy of matched objects, and the
 agreement of left/right/front/behind between the predicted and the annotated graph over matched
 pairs; then answers every shared question of those images from the predicted graph (and, for
-comparison, from the gold graph) with the shipped reasoner. ``--renders DIR`` also scores the images
-of a ``vqa render`` folder (``scenes.json``), e.g. fresh renders the detector never trained on.
+comparison, from the gold graph) with the shipped reasoner. ``--renders DIR...`` also scores the images
+of ``vqa render`` folders (``scenes.json``), e.g. fresh renders the detector never trained on.
 
-    python benchmarks/detector_accuracy.py [--detector-weights W] [--weights REASONER] [--no-qa] [--renders DIR] [--json OUT]
+    python benchmarks/detector_accuracy.py [--detector-weights W] [--weights REASONER] [--no-qa] [--renders DIR...] [--train-images] [--json OUT]
 """
 from __future__ import annotations
 
@@ -58,7 +58,9 @@ def main() -> None:
     ap.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="reasoner weights for the end-to-end figure")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-qa", action="store_true", help="skip the end-to-end question answering")
-    ap.add_argument("--renders", help="also score this `vqa render` folder (scenes.json + images/)")
+    ap.add_argument("--renders", nargs="*", default=[], help="also score these `vqa render` folders (scenes.json + images/)")
+    ap.add_argument("--train-images", action="store_true",
+                    help="also score the real training images (index not a multiple of 5; the detector trained on them)")
     ap.add_argument("--json", help="also write the figures here")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -80,18 +82,26 @@ def main() -> None:
         fig["qa_accuracy_gold_graphs"] = qa_accuracy(args.weights, qs, gold)
         print(f"  answers from pixels  {fig['qa_accuracy_predicted_graphs']:.2%} of {len(qs)} shared questions "
               f"(gold graphs: {fig['qa_accuracy_gold_graphs']:.2%})")
-    if args.renders:
+    if args.train_images:  # in-sample for the detector: where choices are made besides fresh renders
+        train = [g for g in load_clevr_scenes(clevr / "CLEVR_train_scenes.json")
+                 if not is_validation(g.image_index) and (clevr / "images" / g.image_filename).is_file()]
+        tpred = [detections_to_graph(det.detect(load_image(clevr / "images" / g.image_filename)), g.image_filename)
+                 for g in train]
+        fig["train_images"] = score_graphs(tpred, train)
+        fig["train_images"]["detect_seconds_per_image"] = seconds / max(len(names), 1)
+        print_figures("real training images", fig["train_images"])
+    for folder in map(Path, args.renders):
         from vqa.graph.io import scene_from_clevr
 
-        folder = Path(args.renders)
         scenes = [scene_from_clevr(s) for s in json.loads((folder / "scenes.json").read_text())["scenes"]]
         t0 = time.perf_counter()
         rpred = [detections_to_graph(det.detect(load_image(folder / "images" / g.image_filename)), g.image_filename)
                  for g in scenes]
-        fig["renders"] = score_graphs(rpred, scenes)
-        fig["renders"]["detect_seconds_per_image"] = (time.perf_counter() - t0) / max(len(scenes), 1)
+        key = f"renders:{folder}"
+        fig[key] = score_graphs(rpred, scenes)
+        fig[key]["detect_seconds_per_image"] = (time.perf_counter() - t0) / max(len(scenes), 1)
         # relations: the renders jitter the camera per image, the detector assumes CLEVR's mean camera
-        print_figures(f"renders in {folder}", fig["renders"])
+        print_figures(f"renders in {folder}", fig[key])
     if args.json:
         Path(args.json).write_text(json.dumps(fig, indent=2) + "\n")
 

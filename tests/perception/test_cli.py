@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from vqa.perception.clevr_detector import DEFAULT_DETECTOR_WEIGHTS
 from vqa.reason.io import DEFAULT_WEIGHTS
@@ -99,3 +100,29 @@ def test_cli_eval_predicted_graphs_answers_from_pixels(tmp_path, clevr_dir, clev
     metrics = json.loads((tmp_path / "m.json").read_text())
     assert metrics["count"] == len(qs) and metrics["accuracy"] >= 0.9, metrics
     assert len(json.loads((tmp_path / "p.json").read_text())) == len(qs)
+
+
+def test_cli_train_detector_init_must_exist(tmp_path, clevr_dir):
+    r = run("train", "detector", "--shared", str(clevr_dir.parent), "--workdir", str(tmp_path / "w"),
+            "--init", "none.safetensors", cwd=tmp_path)
+    assert r.returncode == 2 and "--init none.safetensors" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "w").exists()
+
+
+@pytest.mark.skipif(not DEFAULT_DETECTOR_WEIGHTS.is_file(), reason="weights/clevr-detector.safetensors not trained yet")
+def test_train_detector_fine_tunes_from_weights_and_keeps_their_second_stage(tmp_path, clevr_dir):
+    """A small real fine-tune: two steps from the shipped weights; with crop_epochs 0 the crop heads are the
+    shipped ones, bit for bit, and the detector stage moved."""
+    from safetensors.torch import load_file
+
+    from vqa.perception.training import DetectorTrainConfig, train_detector
+
+    tc = DetectorTrainConfig(out=str(tmp_path / "ft"), workdir=str(tmp_path / "w"), shared=str(clevr_dir.parent),
+                             init=str(DEFAULT_DETECTOR_WEIGHTS), iterations=2, warmup=1, lr=1e-4, crop_epochs=0,
+                             threads=1, progress=False)
+    report = train_detector(tc, log=lambda *a: None)
+    assert report["held_out_real"]["recall"] > 0.95  # two small steps do not undo the shipped detector
+    old, new = load_file(str(DEFAULT_DETECTOR_WEIGHTS)), load_file(str(tmp_path / "ft.safetensors"))
+    assert set(old) == set(new)
+    assert all(torch.equal(old[k], new[k]) for k in old if k.startswith(("crop_head.", "crop_centre.")))
+    assert any(not torch.equal(old[k], new[k]) for k in old if k.startswith("roi_heads."))

@@ -434,7 +434,7 @@ four attributes and the object's projected 3-D centre (CLEVR's `pixel_coords`); 
 stage that reads the four attributes again from a full-resolution crop of each detected box
 (the ROI head's 7 x 7 view confused cubes with cylinders). Depth (`pixel[2]`) and ground
 positions come from the fixed CLEVR camera geometry (`vqa/perception/geometry.py`). After NMS,
-{"a detection whose object would intersect a better-scoring one's in 3-D is dropped (`solid_nms`: the same object found twice)" if tc.model.solid_nms else "no 3-D overlap test (`solid_nms` off)"}. Rebuild with
+{"a detection whose object would intersect a better-scoring one's in 3-D is dropped (`solid_nms`: the same object found twice)" if tc.model.solid_nms else "no 3-D overlap test (`solid_nms` off)"}{"; then one that lies within a nearer, better detection's box and has its colour (`part_nms`: a highlight or an edge of that object)" if tc.model.part_nms else ""}. Rebuild with
 `vqa train detector` (config: `clevr-detector.json`).
 
 ## Training
@@ -442,7 +442,7 @@ positions come from the fixed CLEVR camera geometry (`vqa/perception/geometry.py
   the real CLEVR v1.0 training images whose index is not a multiple of 5 (boxes predicted from
   `pixel_coords`, size, shape and rotation by a least-squares model fitted on the renders),
   counted {tc.real_repeat}x.
-- Detector: {tc.iterations} iterations of batch {tc.batch_size}, AdamW lr {tc.lr} (warm-up {tc.warmup}, cosine),
+- Detector: {f"fine-tuned from `{tc.init}`{'' if crop else ' (whose second stage it keeps)'}: " if tc.init else ""}{tc.iterations} iterations of batch {tc.batch_size}, AdamW lr {tc.lr} (warm-up {tc.warmup}, cosine),
   flips, brightness/contrast, blur/noise; {report['train_seconds']:.0f} s on {tc.threads} CPU thread(s).{second}
 
 ## Held-out real CLEVR images ({r['images']} images, index a multiple of 5, never trained on)
