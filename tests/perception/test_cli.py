@@ -107,6 +107,10 @@ def test_cli_train_detector_init_must_exist(tmp_path, clevr_dir):
             "--init", "none.safetensors", cwd=tmp_path)
     assert r.returncode == 2 and "--init none.safetensors" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "w").exists()
+    r = run("train", "detector", "--shared", str(clevr_dir.parent), "--workdir", str(tmp_path / "w"),
+            "--crop-epochs", "0", cwd=tmp_path)
+    assert r.returncode == 2 and "without --init" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "w").exists()
 
 
 @pytest.mark.skipif(not DEFAULT_DETECTOR_WEIGHTS.is_file(), reason="weights/clevr-detector.safetensors not trained yet")
