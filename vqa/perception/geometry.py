@@ -118,18 +118,16 @@ def hidden_part_nms(boxes: np.ndarray, depths: np.ndarray, colours: np.ndarray, 
         boxes: ``[N, 4]`` xyxy.  depths: ``[N]`` camera distances.  colours: ``[N, C]`` colour
         probabilities.  scores: ``[N]``.
     """
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    area = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    depths, colours = np.asarray(depths, dtype=np.float64), np.asarray(colours, dtype=np.float64)
+    area = np.maximum(b[:, 2] - b[:, 0], 0.0) * np.maximum(b[:, 3] - b[:, 1], 0.0)
+    # part[i, j]: i would be a part of j (the same intersection test as box_relations' "inside")
+    ox = np.maximum(np.minimum(b[:, None, 2], b[None, :, 2]) - np.maximum(b[:, None, 0], b[None, :, 0]), 0.0)
+    oy = np.maximum(np.minimum(b[:, None, 3], b[None, :, 3]) - np.maximum(b[:, None, 1], b[None, :, 1]), 0.0)
+    part = ((depths[:, None] > depths[None, :]) & (ox * oy >= cover * area[:, None])
+            & (colours @ colours.T >= same_colour))
     keep: list[int] = []
     for i in np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable"):
-        part = False
-        for j in keep:
-            w = min(boxes[i, 2], boxes[j, 2]) - max(boxes[i, 0], boxes[j, 0])
-            h = min(boxes[i, 3], boxes[j, 3]) - max(boxes[i, 1], boxes[j, 1])
-            if (depths[i] > depths[j] and max(w, 0) * max(h, 0) >= cover * area[i]
-                    and float(np.dot(colours[i], colours[j])) >= same_colour):
-                part = True
-                break
-        if not part:
+        if not part[i, keep].any():
             keep.append(int(i))
     return np.array(keep, dtype=np.int64)
