@@ -40,6 +40,17 @@ def qa_accuracy(weights: str, questions: list[dict], graphs: dict) -> float:
     return right / max(len(questions), 1)
 
 
+def detect_and_score(det, scenes: list, images: Path) -> tuple[dict, dict]:
+    """Predicted graphs by file name, and ``score_graphs``' figures plus the detection time per image."""
+    t0 = time.perf_counter()
+    pred = {g.image_filename: detections_to_graph(det.detect(load_image(images / g.image_filename)), g.image_filename)
+            for g in scenes}
+    seconds = time.perf_counter() - t0
+    fig = score_graphs([pred[g.image_filename] for g in scenes], scenes)
+    fig["detect_seconds_per_image"] = seconds / max(len(scenes), 1)
+    return pred, fig
+
+
 def print_figures(title: str, fig: dict) -> None:
     print(f"{title}: {fig['images']} ({fig['gold_objects']} objects), "
           f"{fig['detect_seconds_per_image'] * 1000:.0f} ms per image")
@@ -67,13 +78,8 @@ def main() -> None:
     clevr = Path(args.clevr)
     gold = {g.image_filename: g for g in load_clevr_scenes(clevr / "CLEVR_train_scenes.json")
             if is_validation(g.image_index) and (clevr / "images" / g.image_filename).is_file()}
-    names = sorted(gold)
     det = ClevrDetector.from_pretrained(args.detector_weights)
-    t0 = time.perf_counter()
-    pred = {n: detections_to_graph(det.detect(load_image(clevr / "images" / n)), n) for n in names}
-    seconds = time.perf_counter() - t0
-    fig = score_graphs([pred[n] for n in names], [gold[n] for n in names])
-    fig["detect_seconds_per_image"] = seconds / max(len(names), 1)
+    pred, fig = detect_and_score(det, [gold[n] for n in sorted(gold)], clevr / "images")
     print_figures("held-out real CLEVR images", fig)
     if not args.no_qa and Path(args.weights).is_file():
         qs = [q for q in json.loads((clevr / "CLEVR_train_questions.json").read_text())["questions"] if q["image_filename"] in gold]
@@ -85,22 +91,14 @@ def main() -> None:
     if args.train_images:  # in-sample for the detector: where choices are made besides fresh renders
         train = [g for g in load_clevr_scenes(clevr / "CLEVR_train_scenes.json")
                  if not is_validation(g.image_index) and (clevr / "images" / g.image_filename).is_file()]
-        t0 = time.perf_counter()
-        tpred = [detections_to_graph(det.detect(load_image(clevr / "images" / g.image_filename)), g.image_filename)
-                 for g in train]
-        fig["train_images"] = score_graphs(tpred, train)
-        fig["train_images"]["detect_seconds_per_image"] = (time.perf_counter() - t0) / max(len(train), 1)
+        fig["train_images"] = detect_and_score(det, train, clevr / "images")[1]
         print_figures("real training images", fig["train_images"])
     for folder in map(Path, args.renders):
         from vqa.graph.io import scene_from_clevr
 
         scenes = [scene_from_clevr(s) for s in json.loads((folder / "scenes.json").read_text())["scenes"]]
-        t0 = time.perf_counter()
-        rpred = [detections_to_graph(det.detect(load_image(folder / "images" / g.image_filename)), g.image_filename)
-                 for g in scenes]
         key = f"renders:{folder}"
-        fig[key] = score_graphs(rpred, scenes)
-        fig[key]["detect_seconds_per_image"] = (time.perf_counter() - t0) / max(len(scenes), 1)
+        fig[key] = detect_and_score(det, scenes, folder / "images")[1]
         # relations: the renders jitter the camera per image, the detector assumes CLEVR's mean camera
         print_figures(f"renders in {folder}", fig[key])
     if args.json:
