@@ -111,6 +111,12 @@ def test_cli_train_detector_init_must_exist(tmp_path, clevr_dir):
             "--crop-epochs", "0", cwd=tmp_path)
     assert r.returncode == 2 and "without --init" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "w").exists()
+    from vqa.errors import DataError
+    from vqa.perception.training import DetectorTrainConfig, train_detector
+
+    with pytest.raises(DataError, match="without --init"):  # the library refuses too, not only the CLI
+        train_detector(DetectorTrainConfig(workdir=str(tmp_path / "w"), shared=str(clevr_dir.parent), crop_epochs=0))
+    assert not (tmp_path / "w").exists()
 
 
 @pytest.mark.skipif(not DEFAULT_DETECTOR_WEIGHTS.is_file(), reason="weights/clevr-detector.safetensors not trained yet")

@@ -249,9 +249,6 @@ def train(args) -> int:
             raise DataError(f"training data not found: {args.shared}/clevr_renders/scenes.json; pass --shared DIR")
         if args.init and not Path(args.init).is_file():
             raise DataError(f"--init {args.init}: no such weights file")
-        if args.crop_epochs <= 0 and not args.init:
-            raise DataError("--crop-epochs 0 keeps the second stage of the --init weights; "
-                            "without --init it would ship untrained")
         for folder in args.renders + args.crop_renders:
             if not Path(folder, "scenes.json").is_file():
                 raise DataError(f"{folder} has no scenes.json: pass folders written by `vqa render` "

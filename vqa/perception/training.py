@@ -20,6 +20,7 @@ import torch
 from PIL import Image, ImageFilter
 from torch.nn import functional as F
 
+from ..errors import DataError
 from .clevr_data import BoxModel, real_records, render_records
 from .config import ClevrDetectorConfig
 
@@ -203,6 +204,9 @@ def train_detector(tc: DetectorTrainConfig, log=print) -> dict:
     from .clevr_detector import ClevrDetector, save_detector
     from .clevr_model import build_clevr_model
 
+    if tc.crop_epochs <= 0 and not tc.init:
+        raise DataError("--crop-epochs 0 keeps the second stage of the --init weights; "
+                        "without --init it would ship untrained")
     torch.set_num_threads(tc.threads)
     torch.manual_seed(tc.seed)
     random.seed(tc.seed)
