@@ -6,9 +6,12 @@ A predicted object matches an annotated one when its centre lies within 10 px of
 agreement of left/right/front/behind between the predicted and the annotated graph over matched
 pairs; then answers every shared question of those images from the predicted graph (and, for
 comparison, from the gold graph) with the shipped reasoner. ``--renders DIR...`` also scores the images
-of ``vqa render`` folders (``scenes.json``), e.g. fresh renders the detector never trained on.
+of ``vqa render`` folders (``scenes.json``), e.g. fresh renders the detector never trained on;
+``--dev-images`` the development images (index 1 mod 5), unseen by weights trained with
+``vqa train detector --dev-holdout``.
 
-    python benchmarks/detector_accuracy.py [--detector-weights W] [--weights REASONER] [--no-qa] [--renders DIR...] [--train-images] [--json OUT]
+    python benchmarks/detector_accuracy.py [--detector-weights W] [--weights REASONER] [--no-qa] [--renders DIR...]
+                                           [--train-images] [--dev-images] [--json OUT]
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from vqa.data.splits import is_validation  # noqa: E402
+from vqa.data.splits import is_development, is_validation  # noqa: E402
 from vqa.graph.from_detections import detections_to_graph  # noqa: E402
 from vqa.graph.io import load_clevr_scenes  # noqa: E402
 from vqa.perception.clevr_detector import DEFAULT_DETECTOR_WEIGHTS, ClevrDetector  # noqa: E402
@@ -51,6 +54,12 @@ def detect_and_score(det, scenes: list, images: Path) -> tuple[dict, dict]:
     return pred, fig
 
 
+def real_scenes(clevr: Path, keep) -> list:
+    """Annotated scenes of the shared real images whose image index passes ``keep``."""
+    return [g for g in load_clevr_scenes(clevr / "CLEVR_train_scenes.json")
+            if keep(g.image_index) and (clevr / "images" / g.image_filename).is_file()]
+
+
 def print_figures(title: str, fig: dict) -> None:
     print(f"{title}: {fig['images']} ({fig['gold_objects']} objects), "
           f"{fig['detect_seconds_per_image'] * 1000:.0f} ms per image")
@@ -72,12 +81,13 @@ def main() -> None:
     ap.add_argument("--renders", nargs="*", default=[], help="also score these `vqa render` folders (scenes.json + images/)")
     ap.add_argument("--train-images", action="store_true",
                     help="also score the real training images (index not a multiple of 5; the detector trained on them)")
+    ap.add_argument("--dev-images", action="store_true",
+                    help="also score the development images (index 1 mod 5; unseen only by --dev-holdout weights)")
     ap.add_argument("--json", help="also write the figures here")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     clevr = Path(args.clevr)
-    gold = {g.image_filename: g for g in load_clevr_scenes(clevr / "CLEVR_train_scenes.json")
-            if is_validation(g.image_index) and (clevr / "images" / g.image_filename).is_file()}
+    gold = {g.image_filename: g for g in real_scenes(clevr, is_validation)}
     det = ClevrDetector.from_pretrained(args.detector_weights)
     pred, fig = detect_and_score(det, [gold[n] for n in sorted(gold)], clevr / "images")
     print_figures("held-out real CLEVR images", fig)
@@ -89,10 +99,12 @@ def main() -> None:
         print(f"  answers from pixels  {fig['qa_accuracy_predicted_graphs']:.2%} of {len(qs)} shared questions "
               f"(gold graphs: {fig['qa_accuracy_gold_graphs']:.2%})")
     if args.train_images:  # in-sample for the detector: where choices are made besides fresh renders
-        train = [g for g in load_clevr_scenes(clevr / "CLEVR_train_scenes.json")
-                 if not is_validation(g.image_index) and (clevr / "images" / g.image_filename).is_file()]
+        train = real_scenes(clevr, lambda i: not is_validation(i))
         fig["train_images"] = detect_and_score(det, train, clevr / "images")[1]
         print_figures("real training images", fig["train_images"])
+    if args.dev_images:
+        fig["dev_images"] = detect_and_score(det, real_scenes(clevr, is_development), clevr / "images")[1]
+        print_figures("development real images", fig["dev_images"])
     for folder in map(Path, args.renders):
         from vqa.graph.io import scene_from_clevr
 

@@ -111,6 +111,10 @@ def test_cli_train_detector_init_must_exist(tmp_path, clevr_dir):
             "--crop-epochs", "0", cwd=tmp_path)
     assert r.returncode == 2 and "without --init" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "w").exists()
+    r = run("train", "detector", "--shared", str(clevr_dir.parent), "--workdir", str(tmp_path / "w"),
+            "--init", str(DEFAULT_DETECTOR_WEIGHTS), "--crop-centre-weight", "0.5", cwd=tmp_path)
+    assert r.returncode == 2 and "--crop-centre-weight" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "w").exists()
     from vqa.errors import DataError
     from vqa.perception.training import DetectorTrainConfig, train_detector
 
@@ -136,3 +140,22 @@ def test_train_detector_fine_tunes_from_weights_and_keeps_their_second_stage(tmp
     assert set(old) == set(new)
     assert all(torch.equal(old[k], new[k]) for k in old if k.startswith(("crop_head.", "crop_centre.")))
     assert any(not torch.equal(old[k], new[k]) for k in old if k.startswith("roi_heads."))
+
+
+def test_dev_holdout_leaves_the_development_images_out_of_training(clevr_dir):
+    """--dev-holdout: the real images with index 1 mod 5 leave the training records and come back as
+    their own split; the held-out (validation) images are never in either training set."""
+    from vqa.data.splits import is_development, is_validation
+    from vqa.perception.training import DetectorTrainConfig, build_records
+
+    def real(records):
+        return {r["image_index"] for r in records if r["source"] == "real"}
+
+    train, val, dev = build_records(DetectorTrainConfig(shared=str(clevr_dir.parent)))
+    assert dev == [] and any(is_development(i) for i in real(train))
+    train_d, val_d, dev_d = build_records(DetectorTrainConfig(shared=str(clevr_dir.parent), dev_holdout=True))
+    assert len(dev_d) == 34 and all(is_development(r["image_index"]) for r in dev_d)
+    assert not any(is_development(i) for i in real(train_d))
+    assert real(train_d) | real(dev_d) == real(train)
+    assert [r["image_index"] for r in val_d] == [r["image_index"] for r in val]
+    assert all(is_validation(r["image_index"]) for r in val) and not real(train) & {r["image_index"] for r in val}

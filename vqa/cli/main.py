@@ -249,6 +249,9 @@ def train(args) -> int:
             raise DataError(f"training data not found: {args.shared}/clevr_renders/scenes.json; pass --shared DIR")
         if args.init and not Path(args.init).is_file():
             raise DataError(f"--init {args.init}: no such weights file")
+        if args.init and args.crop_centre_weight is not None:  # the model config, crop heads included, is the init's
+            raise DataError("--crop-centre-weight sets up a model trained from scratch; with --init the "
+                            "config of the init weights applies (edit their .json instead)")
         for folder in args.renders + args.crop_renders:
             if not Path(folder, "scenes.json").is_file():
                 raise DataError(f"{folder} has no scenes.json: pass folders written by `vqa render` "
@@ -260,13 +263,16 @@ def train(args) -> int:
         tc = DetectorTrainConfig(out=args.out, workdir=args.workdir, shared=args.shared, renders=args.renders,
                                  crop_renders=args.crop_renders, init=args.init, iterations=args.iterations,
                                  batch_size=args.batch_size, lr=args.lr, warmup=args.warmup, threads=args.threads,
-                                 seed=args.seed,
+                                 seed=args.seed, dev_holdout=args.dev_holdout,
                                  crop_epochs=args.crop_epochs, progress=not args.no_progress)
         if args.crop_centre_weight is not None:
             tc.model.crop_centre_weight = args.crop_centre_weight
-        r = train_detector(tc)["held_out_real"]
-        print(f"held-out real images: recall {r['recall']:.4f}, precision {r['precision']:.4f}, "
-              f"all attributes {r['all_attributes_accuracy']:.4f}, relations {r['relation_agreement']:.4f}")
+        report = train_detector(tc)
+        for key, title in (("development_real", "development real images"), ("held_out_real", "held-out real images")):
+            if key in report:
+                r = report[key]
+                print(f"{title}: recall {r['recall']:.4f}, precision {r['precision']:.4f}, "
+                      f"all attributes {r['all_attributes_accuracy']:.4f}, relations {r['relation_agreement']:.4f}")
         print(f"wrote {args.out}.safetensors, .json and .md")
     elif args.what == "photo-reasoner":
         from ..reason.photo import PhotoTrainConfig, train_photo_reasoner
@@ -503,6 +509,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--crop-centre-weight", type=float, default=None,
                    help="train a crop centre head too and give its centre this weight against the ROI head's "
                         "(0: none; default 1: the crop centre alone)")
+    d.add_argument("--dev-holdout", action="store_true",
+                   help="also leave out the real development images (index 1 mod 5) and report on them: for judging "
+                        "a change to the recipe on real images without the held-out ones")
     d.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     d.add_argument("--fresh", action="store_true", help="delete WORKDIR first instead of resuming")
