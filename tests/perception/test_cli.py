@@ -115,6 +115,10 @@ def test_cli_train_detector_init_must_exist(tmp_path, clevr_dir):
             "--init", str(DEFAULT_DETECTOR_WEIGHTS), "--crop-centre-weight", "0.5", cwd=tmp_path)
     assert r.returncode == 2 and "--crop-centre-weight" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "w").exists()
+    r = run("train", "detector", "--shared", str(clevr_dir.parent), "--workdir", str(tmp_path / "w"),
+            "--real-repeat", "-1", cwd=tmp_path)
+    assert r.returncode == 2 and "--real-repeat -1" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "w").exists()
     from vqa.errors import DataError
     from vqa.perception.training import DetectorTrainConfig, train_detector
 
@@ -159,3 +163,5 @@ def test_dev_holdout_leaves_the_development_images_out_of_training(clevr_dir):
     assert real(train_d) | real(dev_d) == real(train)
     assert [r["image_index"] for r in val_d] == [r["image_index"] for r in val]
     assert all(is_validation(r["image_index"]) for r in val) and not real(train) & {r["image_index"] for r in val}
+    thrice = build_records(DetectorTrainConfig(shared=str(clevr_dir.parent), real_repeat=3))[0]
+    assert sum(r["source"] == "real" for r in thrice) == 3 * len(real(train)) == 3 * 147

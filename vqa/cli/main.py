@@ -249,6 +249,8 @@ def train(args) -> int:
             raise DataError(f"training data not found: {args.shared}/clevr_renders/scenes.json; pass --shared DIR")
         if args.init and not Path(args.init).is_file():
             raise DataError(f"--init {args.init}: no such weights file")
+        if args.real_repeat < 0:
+            raise DataError(f"--real-repeat {args.real_repeat}: give 0 (renders only) or more")
         if args.init and args.crop_centre_weight is not None:  # the model config, crop heads included, is the init's
             raise DataError("--crop-centre-weight sets up a model trained from scratch; with --init the "
                             "config of the init weights applies (edit their .json instead)")
@@ -263,7 +265,7 @@ def train(args) -> int:
         tc = DetectorTrainConfig(out=args.out, workdir=args.workdir, shared=args.shared, renders=args.renders,
                                  crop_renders=args.crop_renders, init=args.init, iterations=args.iterations,
                                  batch_size=args.batch_size, lr=args.lr, warmup=args.warmup, threads=args.threads,
-                                 seed=args.seed, dev_holdout=args.dev_holdout,
+                                 seed=args.seed, dev_holdout=args.dev_holdout, real_repeat=args.real_repeat,
                                  crop_epochs=args.crop_epochs, progress=not args.no_progress)
         if args.crop_centre_weight is not None:
             tc.model.crop_centre_weight = args.crop_centre_weight
@@ -509,6 +511,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--crop-centre-weight", type=float, default=None,
                    help="train a crop centre head too and give its centre this weight against the ROI head's "
                         "(0: none; default 1: the crop centre alone)")
+    d.add_argument("--real-repeat", type=int, default=2,
+                   help="times each real training image counts against the renders (default 2)")
     d.add_argument("--dev-holdout", action="store_true",
                    help="also leave out the real development images (index 1 mod 5) and report on them: for judging "
                         "a change to the recipe on real images without the held-out ones")
