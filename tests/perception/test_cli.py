@@ -161,3 +161,23 @@ def test_dev_holdout_leaves_the_development_images_out_of_training(clevr_dir):
     assert all(is_validation(r["image_index"]) for r in val) and not real(train) & {r["image_index"] for r in val}
     thrice = build_records(DetectorTrainConfig(shared=str(clevr_dir.parent), real_repeat=3))[0]
     assert sum(r["source"] == "real" for r in thrice) == 3 * len(real(train)) == 3 * 147
+
+
+def test_real_boxes_choose_how_the_real_images_are_boxed(clevr_dir):
+    """--real-boxes: the same real images and objects, boxed as whole objects (the default, the shipped
+    recipe) or as their visible parts; renders keep their exact boxes either way."""
+    from vqa.cli.main import build_parser
+    from vqa.perception.training import DetectorTrainConfig, build_records
+
+    assert build_parser().parse_args(["train", "detector"]).real_boxes == "model"
+    assert build_parser().parse_args(["train", "detector", "--real-boxes", "visible"]).real_boxes == "visible"
+    model = build_records(DetectorTrainConfig(shared=str(clevr_dir.parent)))[0]
+    visible = build_records(DetectorTrainConfig(shared=str(clevr_dir.parent), real_boxes="visible"))[0]
+    assert [r["file_name"] for r in model] == [r["file_name"] for r in visible]
+    moved = 0
+    for m, v in zip(model, visible):
+        assert [a["center"] for a in m["annotations"]] == [a["center"] for a in v["annotations"]]
+        same = [a["bbox"] == b["bbox"] for a, b in zip(m["annotations"], v["annotations"])]
+        assert all(same) if m["source"] == "render" else True
+        moved += not all(same)
+    assert moved > 100  # most real images: their boxes are drawn, not predicted

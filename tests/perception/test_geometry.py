@@ -97,4 +97,8 @@ def test_hidden_part_nms_drops_a_same_coloured_patch_behind_a_nearer_object():
     assert sorted(hidden_part_nms(out, np.array([10.0, 12.0]), np.stack([red, red]), scores).tolist()) == [0, 1]
     # the better score decides which one is the object
     assert hidden_part_nms(boxes, np.array([10.0, 12.0]), np.stack([red, red]), np.array([0.6, 0.9])).tolist() == [1, 0]
+    # a confident detection is an object of its own, even behind a same-coloured one
+    sure = np.array([1.0, 0.95])
+    assert sorted(hidden_part_nms(boxes, np.array([10.0, 12.0]), np.stack([red, red]), sure).tolist()) == [0, 1]
+    assert hidden_part_nms(boxes, np.array([10.0, 12.0]), np.stack([red, red]), sure, max_score=1.0).tolist() == [0]
     assert hidden_part_nms(np.zeros((0, 4)), np.zeros(0), np.zeros((0, 8)), np.zeros(0)).tolist() == []

@@ -266,6 +266,7 @@ def train(args) -> int:
                                  crop_renders=args.crop_renders, init=args.init, iterations=args.iterations,
                                  batch_size=args.batch_size, lr=args.lr, warmup=args.warmup, threads=args.threads,
                                  seed=args.seed, dev_holdout=args.dev_holdout, real_repeat=args.real_repeat,
+                                 real_boxes=args.real_boxes,
                                  crop_epochs=args.crop_epochs, progress=not args.no_progress)
         if args.crop_centre_weight is not None:
             tc.model.crop_centre_weight = args.crop_centre_weight
@@ -513,6 +514,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(0: none; default 1: the crop centre alone)")
     d.add_argument("--real-repeat", type=int, default=2,
                    help="times each real training image counts against the renders (default 2)")
+    d.add_argument("--real-boxes", choices=["model", "visible"], default="model",
+                   help="boxes of the real images: whole objects predicted by a box model (default, the shipped "
+                        "recipe; also covers what nearer objects hide), or visible parts drawn from their scenes")
     d.add_argument("--dev-holdout", action="store_true",
                    help="also leave out the real development images (index 1 mod 5) and report on them: for judging "
                         "a change to the recipe on real images without the held-out ones")

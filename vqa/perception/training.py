@@ -1,10 +1,11 @@
 """``vqa train detector``: train the CLEVR detector with detectron2's trainer and hooks.
 
-Data: the shared renders (exact boxes) and the real CLEVR training images (boxes from
-``BoxModel``; real images count twice, being the domain we answer on), plus any folders
-``vqa render`` wrote. Held-out real images (index a multiple of 5) are never trained on; the
-trainer reports on them at the end. Checkpoints are safetensors (model, optimiser moments)
-plus a JSON with the iteration, so an interrupted run resumes where it stopped.
+Data: the shared renders (exact boxes) and the real CLEVR training images (``BoxModel``'s
+whole-object boxes, or visible boxes drawn from their scenes by ``silhouettes``; real images count
+twice, being the domain we answer on), plus any folders ``vqa render`` wrote. Held-out real
+images (index a multiple of 5) are never trained on; the trainer reports on them at the end.
+Checkpoints are safetensors (model, optimiser moments) plus a JSON with the iteration, so an
+interrupted run resumes where it stopped.
 """
 from __future__ import annotations
 
@@ -49,6 +50,9 @@ class DetectorTrainConfig:
     weight_decay: float = 1e-4
     warmup: int = 200
     real_repeat: int = 2
+    # boxes of the real images: "model" (BoxModel's whole-object boxes, which also cover what a nearer
+    # object hides; the shipped weights' recipe) or "visible" (drawn from the scene, like the renders' boxes)
+    real_boxes: str = "model"
     threads: int = 2
     seed: int = 0
     checkpoint_every: int = 200
@@ -128,7 +132,7 @@ def build_records(tc: DetectorTrainConfig) -> tuple[list[dict], list[dict], list
     more, scenes = _folder_records(tc.renders, id_base=10000)
     renders += more
     render_scenes += scenes
-    box_model = BoxModel.fit(render_scenes)
+    box_model = BoxModel.fit(render_scenes) if tc.real_boxes == "model" else None
     clevr = shared / "clevr"
     real = real_records(clevr / "CLEVR_train_scenes.json", clevr / "images", box_model, split="train")
     val = real_records(clevr / "CLEVR_train_scenes.json", clevr / "images", box_model, split="val")
@@ -429,6 +433,13 @@ relations {d['relation_agreement']:.2%}.
 """
 
 
+_REAL_BOXES = {
+    "visible": "visible boxes drawn from each scene's 3-D annotation, `vqa/perception/silhouettes.py`",
+    "model": "whole-object boxes predicted from `pixel_coords`, size, shape and rotation by a least-squares "
+             "model fitted on the renders",
+}
+
+
 def write_model_card(tc: DetectorTrainConfig, report: dict, path: Path) -> None:
     r = report["held_out_real"]
     attrs = ", ".join(f"{a} {v:.2%}" for a, v in r["attribute_accuracy"].items())
@@ -462,8 +473,7 @@ positions come from the fixed CLEVR camera geometry (`vqa/perception/geometry.py
 
 ## Training
 - Data: {report['train_images']} records: the 400 shared renders (`clevr_renders`, exact boxes) and
-  the real CLEVR v1.0 training images whose index is not a multiple of 5 (boxes predicted from
-  `pixel_coords`, size, shape and rotation by a least-squares model fitted on the renders),
+  the real CLEVR v1.0 training images whose index is not a multiple of 5 ({_REAL_BOXES[tc.real_boxes]}),
   counted {tc.real_repeat}x{"; less the development images (index 1 mod 5, `--dev-holdout`)" if tc.dev_holdout else ""}.
 - Detector: {f"fine-tuned from `{tc.init}`{'' if crop else ' (whose second stage it keeps)'}: " if tc.init else ""}{tc.iterations} iterations of batch {tc.batch_size}, AdamW lr {tc.lr} (warm-up {tc.warmup}, cosine),
   flips, brightness/contrast, blur/noise; {report['train_seconds']:.0f} s on {tc.threads} CPU thread(s).{second}
