@@ -8,10 +8,11 @@ pairs; then answers every shared question of those images from the predicted gra
 comparison, from the gold graph) with the shipped reasoner. ``--renders DIR...`` also scores the images
 of ``vqa render`` folders (``scenes.json``), e.g. fresh renders the detector never trained on;
 ``--dev-images`` the development images (index 1 mod 5), unseen by weights trained with
-``vqa train detector --dev-holdout``.
+``vqa train detector --dev-holdout``; ``--list-errors`` prints each miss, false detection and
+attribute error of those (the held-out images' are only counted).
 
     python benchmarks/detector_accuracy.py [--detector-weights W] [--weights REASONER] [--no-qa] [--renders DIR...]
-                                           [--train-images] [--dev-images] [--json OUT]
+                                           [--train-images] [--dev-images] [--list-errors] [--json OUT]
 """
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def real_scenes(clevr: Path, keep) -> list:
             if keep(g.image_index) and (clevr / "images" / g.image_filename).is_file()]
 
 
-def print_figures(title: str, fig: dict) -> None:
+def print_figures(title: str, fig: dict, list_errors: bool = False) -> None:
     print(f"{title}: {fig['images']} ({fig['gold_objects']} objects), "
           f"{fig['detect_seconds_per_image'] * 1000:.0f} ms per image")
     print(f"  recall     {fig['recall']:.2%}  ({fig['matched']}/{fig['gold_objects']}, centre within 10 px)")
@@ -69,6 +70,11 @@ def print_figures(title: str, fig: dict) -> None:
     for a, v in fig["attribute_accuracy"].items():
         print(f"    {a:9s} {v:.2%}")
     print(f"  relations agree  {fig['relation_agreement']:.2%} of {fig['relation_pairs']} (pair, predicate) among matched objects")
+    if list_errors:
+        for e in fig["errors"]:
+            said = "; ".join(f"{side} {e[side]['object']} at {e[side]['pixel']} (score {e[side]['score']:.2f})"
+                             for side in ("gold", "predicted") if side in e)
+            print(f"    {e['kind']:10s} {e['image']}: {said}")
 
 
 def main() -> None:
@@ -83,6 +89,9 @@ def main() -> None:
                     help="also score the real training images (index not a multiple of 5; the detector trained on them)")
     ap.add_argument("--dev-images", action="store_true",
                     help="also score the development images (index 1 mod 5; unseen only by --dev-holdout weights)")
+    ap.add_argument("--list-errors", action="store_true",
+                    help="print each miss, false detection and attribute error (not for the held-out images: "
+                         "choices are not made on them)")
     ap.add_argument("--json", help="also write the figures here")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -101,10 +110,10 @@ def main() -> None:
     if args.train_images:  # in-sample for the detector: where choices are made besides fresh renders
         train = real_scenes(clevr, lambda i: not is_validation(i))
         fig["train_images"] = detect_and_score(det, train, clevr / "images")[1]
-        print_figures("real training images", fig["train_images"])
+        print_figures("real training images", fig["train_images"], args.list_errors)
     if args.dev_images:
         fig["dev_images"] = detect_and_score(det, real_scenes(clevr, is_development), clevr / "images")[1]
-        print_figures("development real images", fig["dev_images"])
+        print_figures("development real images", fig["dev_images"], args.list_errors)
     for folder in map(Path, args.renders):
         from vqa.graph.io import scene_from_clevr
 
@@ -112,7 +121,7 @@ def main() -> None:
         key = f"renders:{folder}"
         fig[key] = detect_and_score(det, scenes, folder / "images")[1]
         # relations: the renders jitter the camera per image, the detector assumes CLEVR's mean camera
-        print_figures(f"renders in {folder}", fig[key])
+        print_figures(f"renders in {folder}", fig[key], args.list_errors)
     if args.json:
         Path(args.json).write_text(json.dumps(fig, indent=2) + "\n")
 

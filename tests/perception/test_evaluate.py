@@ -30,3 +30,22 @@ def test_evaluate_wrong_attribute_and_missing_object_count(clevr_scenes):
     n = len(gold[0].objects)
     assert fig["recall"] == (n - 1) / n and fig["precision"] == 1.0
     assert fig["attribute_accuracy"]["color"] == (n - 2) / (n - 1)
+    # each error is listed: the changed colour as an attribute error, the deleted object as a miss
+    kinds = sorted(e["kind"] for e in fig["errors"])
+    assert kinds == ["attributes", "miss"]
+    wrong = next(e for e in fig["errors"] if e["kind"] == "attributes")
+    assert "not-a-colour" in wrong["predicted"]["object"] and wrong["gold"]["pixel"] == gold[0].objects[0].pixel[:2]
+    miss = next(e for e in fig["errors"] if e["kind"] == "miss")
+    assert "predicted" not in miss and miss["image"] == gold[0].image_filename
+
+
+def test_evaluate_lists_a_false_detection(clevr_scenes):
+    gold = [clevr_scenes[1]]
+    pred = copy.deepcopy(gold)
+    extra = copy.deepcopy(pred[0].objects[0])
+    extra.pixel = [extra.pixel[0] + 40, extra.pixel[1], extra.pixel[2]]
+    extra.score = 0.6
+    pred[0].objects.append(extra)
+    fig = score_graphs(pred, gold)
+    assert [e["kind"] for e in fig["errors"]] == ["false"] and fig["errors"][0]["predicted"]["score"] == 0.6
+    assert fig["errors"][0]["predicted"]["pixel"][0] == round(float(extra.pixel[0]), 1)

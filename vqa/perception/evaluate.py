@@ -4,7 +4,8 @@ A predicted object matches an annotated one when its centre is within ``radius``
 annotated ``pixel_coords`` (one-to-one, closest pairs first). Reported: recall, precision, the
 share of matched objects with each attribute right and with all four right, and relation
 agreement: over ordered pairs of annotated objects that were both matched, the share of
-(pair, predicate) whose presence in the predicted graph equals the annotation.
+(pair, predicate) whose presence in the predicted graph equals the annotation. ``errors`` lists
+each miss, false detection and matched object with a wrong attribute, to be looked at one by one.
 """
 from __future__ import annotations
 
@@ -39,8 +40,9 @@ def match_centres(pred: np.ndarray, gold: np.ndarray, radius: float = 10.0) -> l
 
 
 def score_graphs(predicted: list[SceneGraph], gold: list[SceneGraph], radius: float = 10.0) -> dict:
-    """Recall, precision, attribute accuracy and relation agreement over paired graphs."""
+    """Recall, precision, attribute accuracy and relation agreement over paired graphs, and the errors."""
     n_pred = n_gold = n_match = 0
+    errors: list[dict] = []
     attr_right = {a: 0 for a in _ATTRS}
     all_right = rel_agree = rel_total = 0
     for p, g in zip(predicted, gold):
@@ -55,6 +57,12 @@ def score_graphs(predicted: list[SceneGraph], gold: list[SceneGraph], radius: fl
             for a, right in zip(_ATTRS, ok):
                 attr_right[a] += right
             all_right += all(ok)
+            if not all(ok):
+                errors.append(_error("attributes", g.image_filename, g.objects[j], p.objects[i]))
+        errors += [_error("miss", g.image_filename, o, None) for j, o in enumerate(g.objects)
+                   if j not in {j for _, j in pairs}]
+        errors += [_error("false", g.image_filename, None, o) for i, o in enumerate(p.objects)
+                   if i not in {i for i, _ in pairs}]
         g_of_p = {i: j for i, j in pairs}
         prel = {(g_of_p[r.subject], r.predicate, g_of_p[r.object]) for r in p.relations
                 if r.subject in g_of_p and r.object in g_of_p}
@@ -72,4 +80,20 @@ def score_graphs(predicted: list[SceneGraph], gold: list[SceneGraph], radius: fl
         "attribute_accuracy": {a: attr_right[a] / max(n_match, 1) for a in _ATTRS},
         "all_attributes_accuracy": all_right / max(n_match, 1),
         "relation_agreement": rel_agree / max(rel_total, 1), "relation_pairs": rel_total,
+        "errors": errors,
     }
+
+
+def _describe(o) -> str:
+    return " ".join(o.attributes.get(a, "?") for a in ("size", "color", "material")) + " " + o.attributes.get("shape", o.name)
+
+
+def _error(kind: str, image: str | None, gold, pred) -> dict:
+    """One error: its kind ("miss", "false" or "attributes"), the image, and what the annotation
+    and the prediction say (object description, centre pixel, score)."""
+    out = {"kind": kind, "image": image}
+    for side, o in (("gold", gold), ("predicted", pred)):
+        if o is not None:
+            out[side] = {"object": _describe(o), "pixel": [round(float(c), 1) for c in (o.pixel or [])[:2]],
+                         "score": round(float(o.score), 3)}
+    return out
