@@ -203,3 +203,39 @@ def test_crop_centre_head_trains_with_the_attribute_head(tmp_path, clevr_dir):
     det.model.eval()
     o = det.detect(Image.open(records[0]["file_name"]).convert("RGB")).objects
     assert 1 <= len(o) <= 3 and all(len(x.pixel) == 3 for x in o)  # (the 3-D overlap test may drop some)
+
+
+def test_averaged_second_stages_train_apart_and_average_their_readings(tmp_path, clevr_dir):
+    """second_stages 2: two crop attribute heads and two centre heads, trained one after the other with
+    seeds 0 and 1 (their own files, each resumable), whose readings the detector averages."""
+    from safetensors.torch import load_file
+
+    from vqa.perception.attributes import AveragedHeads, object_crops
+    from vqa.perception.clevr_data import render_records
+    from vqa.perception.training import DetectorTrainConfig, train_crop_head
+
+    torch.manual_seed(0)
+    det = ClevrDetector.from_config(ClevrDetectorConfig(crop_centre_weight=1.0, second_stages=2,
+                                                        score_threshold=0.0, max_detections=3))
+    assert isinstance(det.model.crop_head, AveragedHeads) and len(det.model.crop_centre) == 2
+    records, _ = render_records(clevr_dir.parent / "clevr_renders" / "scenes.json")
+    tc = DetectorTrainConfig(crop_epochs=1, crop_batch=16, progress=False, model=det.config)
+    info = train_crop_head(det.model, tc, records[:3], tmp_path, log=lambda *_: None)
+    assert info["members"] == 2 and len(info["final_loss"]) == 2
+    first, second = (load_file(str(tmp_path / f)) for f in ("crop_head.safetensors", "crop_head_1.safetensors"))
+    assert set(first) == set(second) and any(k.startswith("crop_centre.") for k in first)
+    assert any(not torch.equal(first[k], second[k]) for k in first if first[k].is_floating_point())
+    det.model.eval()
+    crops, geo = object_crops(torch.randint(0, 255, (3, 320, 480), dtype=torch.uint8),
+                              torch.tensor([[100.0, 100.0, 160.0, 150.0]]), 56, 0.2)
+    readings = [h.predict_crops(crops, geo) for h in det.model.crop_head]
+    torch.testing.assert_close(det.model.crop_head.predict_crops(crops, geo)["shape"],
+                               (readings[0]["shape"] + readings[1]["shape"]) / 2)
+    # saved and loaded as one detector: the members' keys are crop_head.0..., crop_head.1...
+    save_detector(det.model, det.config, tmp_path / "two")
+    again = ClevrDetector.from_pretrained(tmp_path / "two.safetensors")
+    assert again.config.second_stages == 2
+    torch.testing.assert_close(again.model.crop_head.predict_crops(crops, geo)["shape"],
+                               det.model.crop_head.predict_crops(crops, geo)["shape"], atol=2e-3, rtol=0)
+    # both members finished: loaded, not trained again
+    assert train_crop_head(det.model, tc, [], tmp_path, log=lambda *_: None) == info

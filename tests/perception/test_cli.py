@@ -107,6 +107,8 @@ def test_cli_eval_predicted_graphs_answers_from_pixels(tmp_path, clevr_dir, clev
     (["--crop-epochs", "0"], "without --init"),
     (["--init", str(DEFAULT_DETECTOR_WEIGHTS), "--crop-centre-weight", "0.5"], "--crop-centre-weight"),
     (["--real-repeat", "-1"], "--real-repeat -1"),
+    (["--second-stages", "0"], "--second-stages 0"),
+    (["--init", str(DEFAULT_DETECTOR_WEIGHTS), "--second-stages", "2"], "--second-stages"),
 ])
 def test_cli_train_detector_refuses_bad_options(tmp_path, clevr_dir, args, message):
     r = run("train", "detector", "--shared", str(clevr_dir.parent), "--workdir", str(tmp_path / "w"), *args, cwd=tmp_path)

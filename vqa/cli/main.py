@@ -251,9 +251,12 @@ def train(args) -> int:
             raise DataError(f"--init {args.init}: no such weights file")
         if args.real_repeat < 0:
             raise DataError(f"--real-repeat {args.real_repeat}: give 0 (renders only) or more")
-        if args.init and args.crop_centre_weight is not None:  # the model config, crop heads included, is the init's
-            raise DataError("--crop-centre-weight sets up a model trained from scratch; with --init the "
-                            "config of the init weights applies (edit their .json instead)")
+        for flag, value in (("--crop-centre-weight", args.crop_centre_weight), ("--second-stages", args.second_stages)):
+            if args.init and value is not None:  # the model config, crop heads included, is the init's
+                raise DataError(f"{flag} sets up a model trained from scratch; with --init the "
+                                "config of the init weights applies (edit their .json instead)")
+        if args.second_stages is not None and args.second_stages < 1:
+            raise DataError(f"--second-stages {args.second_stages}: give 1 or more")
         for folder in args.renders + args.crop_renders:
             if not Path(folder, "scenes.json").is_file():
                 raise DataError(f"{folder} has no scenes.json: pass folders written by `vqa render` "
@@ -270,6 +273,8 @@ def train(args) -> int:
                                  crop_epochs=args.crop_epochs, progress=not args.no_progress)
         if args.crop_centre_weight is not None:
             tc.model.crop_centre_weight = args.crop_centre_weight
+        if args.second_stages is not None:
+            tc.model.second_stages = args.second_stages
         report = train_detector(tc)
         for key, title in (("development_real", "development real images"), ("held_out_real", "held-out real images")):
             if key in report:
@@ -512,6 +517,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--crop-centre-weight", type=float, default=None,
                    help="train a crop centre head too and give its centre this weight against the ROI head's "
                         "(0: none; default 1: the crop centre alone)")
+    d.add_argument("--second-stages", type=int, default=None,
+                   help="second stages (crop attribute and centre heads) trained with seeds SEED.. and averaged "
+                        "(default: the shipped recipe's)")
     d.add_argument("--real-repeat", type=int, default=2,
                    help="times each real training image counts against the renders (default 2)")
     d.add_argument("--real-boxes", choices=["model", "visible"], default="model",

@@ -24,7 +24,7 @@ from torchvision.ops import roi_align
 from .backbone import _conv, _Residual
 from .config import CLEVR_ATTRIBUTE_VALUES
 
-__all__ = ["CropAttributeHead", "CropCentreHead", "square_boxes", "crop_objects", "box_geometry", "mirror_geometry",
+__all__ = ["CropAttributeHead", "CropCentreHead", "AveragedHeads", "square_boxes", "crop_objects", "box_geometry", "mirror_geometry",
            "object_crops"]
 
 
@@ -164,3 +164,25 @@ class CropCentreHead(nn.Module):
         offset = self(crops, geometry)
         squares = square_boxes(boxes.float(), self.margin)
         return (squares[:, :2] + squares[:, 2:]) / 2 + offset * (squares[:, 2:] - squares[:, :2])
+
+
+class AveragedHeads(nn.ModuleList):
+    """Several second-stage heads of one kind, trained apart (each its own seed), whose readings
+    are averaged: attribute probabilities, or centres.
+
+    One run's second stage confuses cubes and cylinders on objects its twin reads right (on the
+    development images two seeds erred on different objects), so the mean of K readings varies
+    less from rebuild to rebuild than any one of them. Each member is a ``CropAttributeHead`` or a
+    ``CropCentreHead``; ``predict_crops`` takes the same arguments as theirs.
+    """
+
+    def __init__(self, heads: list[nn.Module]):
+        super().__init__(heads)
+        self.crop, self.margin = heads[0].crop, heads[0].margin
+
+    @torch.no_grad()
+    def predict_crops(self, *args):
+        readings = [h.predict_crops(*args) for h in self]
+        if isinstance(readings[0], dict):
+            return {a: torch.stack([r[a] for r in readings]).mean(0) for a in readings[0]}
+        return torch.stack(readings).mean(0)

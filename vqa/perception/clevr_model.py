@@ -171,18 +171,21 @@ class ClevrROIHeads(StandardROIHeads):
 
 
 def build_clevr_model(config: ClevrDetectorConfig) -> nn.Module:
-    """detectron2's ``GeneralizedRCNN`` plus, when ``config.crop_size``, the ``crop_head`` second stage."""
+    """detectron2's ``GeneralizedRCNN`` plus, when ``config.crop_size``, the ``crop_head`` second stage
+    (``config.second_stages`` of them, averaged)."""
+    from .attributes import AveragedHeads, CropAttributeHead, CropCentreHead
+
     model = build_model(build_d2_config(config))
+
+    def second_stage(kind):  # one head, or K averaged (state keys crop_head.0..., crop_head.1...)
+        heads = [kind(config.crop_size, config.crop_margin, pixel_mean=config.pixel_mean[0],
+                      pixel_std=config.pixel_std[0]) for _ in range(config.second_stages)]
+        return heads[0] if len(heads) == 1 else AveragedHeads(heads)
+
     if config.crop_size:
-        from .attributes import CropAttributeHead
-
-        model.crop_head = CropAttributeHead(config.crop_size, config.crop_margin,
-                                            pixel_mean=config.pixel_mean[0], pixel_std=config.pixel_std[0])
+        model.crop_head = second_stage(CropAttributeHead)
     if config.crop_size and config.crop_centre_weight:
-        from .attributes import CropCentreHead
-
-        model.crop_centre = CropCentreHead(config.crop_size, config.crop_margin,
-                                           pixel_mean=config.pixel_mean[0], pixel_std=config.pixel_std[0])
+        model.crop_centre = second_stage(CropCentreHead)
     return model
 
 

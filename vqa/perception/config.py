@@ -54,6 +54,8 @@ class ClevrDetectorConfig:
         crop_margin: context around each box in a crop (fraction of the box's longest side).
         crop_centre_weight: with a second-stage ``CropCentreHead``, each object's centre is
             ``w * crop centre + (1 - w) * ROI head centre`` (0: no such head).
+        second_stages: how many second stages (crop attribute and centre heads), trained with
+            seeds ``seed .. seed + K - 1``, whose readings are averaged (``AveragedHeads``).
     """
 
     backbone: str = "ClevrNet-FPN"
@@ -78,6 +80,7 @@ class ClevrDetectorConfig:
     crop_size: int = 56
     crop_margin: float = 0.2
     crop_centre_weight: float = 0.0  # configs written before the centre head have none
+    second_stages: int = 1  # configs written before the averaged second stage have one
 
     @property
     def num_classes(self) -> int:

@@ -333,25 +333,55 @@ def _jitter(boxes: torch.Tensor, g: torch.Generator, amount: float = 0.08) -> to
     return torch.cat([c - wh / 2, c + wh / 2], dim=1)
 
 
+def _members(module) -> list:
+    from .attributes import AveragedHeads
+
+    return list(module) if isinstance(module, AveragedHeads) else [module]
+
+
 def train_crop_head(model, tc: DetectorTrainConfig, records: list[dict], workdir: Path, log=print) -> dict:
     """Second stage: train ``model.crop_head`` (and ``model.crop_centre``, when the config has one)
     on crops of the training images (the detector stays frozen). Boxes are the detector's own (or,
     half the time and where it missed, the gold box), jittered; images are flipped and their
-    brightness/contrast varied. Saved to WORKDIR, so a finished stage is loaded instead of retrained."""
-    from safetensors.torch import load_file, save_file
+    brightness/contrast varied. With ``second_stages`` K > 1, member k trains alone with seed
+    ``seed + k``. Each member is saved to WORKDIR (``crop_head.safetensors``, then
+    ``crop_head_1.safetensors``...), so a finished one is loaded instead of retrained."""
+    from safetensors.torch import load_file
+
+    heads = _members(model.crop_head)
+    centres = _members(model.crop_centre) if hasattr(model, "crop_centre") else [None] * len(heads)
+    model.eval()
+    examples, infos = None, []
+    for k, (head, centre_head) in enumerate(zip(heads, centres)):
+        stage = torch.nn.ModuleDict({"crop_head": head, **({"crop_centre": centre_head} if centre_head else {})})
+        path = workdir / ("crop_head" + (f"_{k}" if k else ""))
+        if path.with_suffix(".safetensors").is_file():
+            stage.load_state_dict(load_file(str(path.with_suffix(".safetensors"))))
+            infos.append(json.loads(path.with_suffix(".json").read_text()))
+            continue
+        if examples is None:  # the frozen detector's boxes: one pass serves every member
+            t0 = time.perf_counter()
+            examples = _crop_examples(model, tc, records)
+            log(f"crop examples: {len(examples)} images, {time.perf_counter() - t0:.0f} s")
+        infos.append(_train_second_stage(stage, examples, tc, tc.seed + k, path, log))
+    if len(infos) == 1:
+        return infos[0]
+    return {**infos[0], "members": len(infos), "seconds": round(sum(i["seconds"] for i in infos), 1),
+            "final_loss": [i.get("final_loss") for i in infos]}
+
+
+def _train_second_stage(stage: torch.nn.ModuleDict, examples: list[dict], tc: DetectorTrainConfig, seed: int,
+                        path: Path, log=print) -> dict:
+    """Train one member (``stage["crop_head"]`` and, if there, ``stage["crop_centre"]``); save it to
+    ``path``.safetensors/.json and return its summary."""
+    from safetensors.torch import save_file
     from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
     from tqdm import tqdm
 
     from .attributes import box_geometry, crop_objects, square_boxes
 
-    stage = torch.nn.ModuleDict({n: getattr(model, n) for n in SECOND_STAGE if hasattr(model, n)})
-    head, centre_head, path = model.crop_head, getattr(model, "crop_centre", None), workdir / "crop_head.safetensors"
-    if path.is_file():
-        stage.load_state_dict(load_file(str(path)))
-        return json.loads((workdir / "crop_head.json").read_text())
-    model.eval()
+    head, centre_head = stage["crop_head"], stage["crop_centre"] if "crop_centre" in stage else None
     t0 = time.perf_counter()
-    examples = _crop_examples(model, tc, records)
     reps = [e for e in examples for _ in range(tc.real_repeat if e["real"] else 1)]
     n_objects = sum(len(e["attrs"]) for e in reps)
     steps_per_epoch = max(1, n_objects // tc.crop_batch)
@@ -360,7 +390,7 @@ def train_crop_head(model, tc: DetectorTrainConfig, records: list[dict], workdir
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=tc.crop_lr, total_steps=total, pct_start=0.1)
     # averaged weights (BatchNorm statistics too) vary less from run to run than the last step's
     ema = AveragedModel(stage, multi_avg_fn=get_ema_multi_avg_fn(tc.crop_ema), use_buffers=True) if tc.crop_ema else None
-    g = torch.Generator().manual_seed(tc.seed)
+    g = torch.Generator().manual_seed(seed)
     stage.train()
     bar = tqdm(total=total, disable=not tc.progress, desc="train crop head", mininterval=5)
     batch: dict[str, list] = {"crops": [], "geo": [], "attrs": [], "centres": [], "squares": []}
@@ -406,9 +436,9 @@ def train_crop_head(model, tc: DetectorTrainConfig, records: list[dict], workdir
     info = {"epochs": tc.crop_epochs, "ema": tc.crop_ema, "centre_head": centre_head is not None,
             "images": len(examples), "objects_per_epoch": n_objects,
             "seconds": round(time.perf_counter() - t0, 1), "final_loss": round(loss.item(), 4)}
-    save_file({k: v.contiguous() for k, v in stage.state_dict().items()}, str(path))
-    (workdir / "crop_head.json").write_text(json.dumps(info, indent=1))
-    log(f"crop head: {info}")
+    save_file({k: v.contiguous() for k, v in stage.state_dict().items()}, str(path.with_suffix(".safetensors")))
+    path.with_suffix(".json").write_text(json.dumps(info, indent=1))
+    log(f"{path.name}: {info}")
     return info
 
 
@@ -452,12 +482,16 @@ def write_model_card(tc: DetectorTrainConfig, report: dict, path: Path) -> None:
   This stage also trains on {', '.join(f'`{r}`' for r in tc.crop_renders)} (extra `vqa render` folders the
   detector stage did not see)."""
              if tc.crop_renders else "")
+    members = (f"""
+  {crop['members']} such second stages, trained one after the other with seeds {tc.seed} to {tc.seed + crop['members'] - 1}
+  (the time above is all of them), are averaged: their attribute probabilities and their centres."""
+               if crop and crop.get("members") else "")
     second = (f"""
 - Second stage (`CropAttributeHead`, `vqa/perception/attributes.py`): {crop['epochs']} epochs over the
   objects of the {crop['images']} distinct training images ({crop['objects_per_epoch']} crops per epoch,
   real images counted {tc.real_repeat}x), {tc.model.crop_size} x {tc.model.crop_size} crops of the detector's own boxes or
   the gold boxes, jittered and mirrored, weights averaged (EMA {tc.crop_ema}); {crop['seconds']:.0f} s. Its attributes
-  replace the ROI head's.{centre}{extra}"""
+  replace the ROI head's.{centre}{extra}{members}"""
               if crop else "")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"""# clevr-detector
