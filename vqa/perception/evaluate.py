@@ -59,15 +59,14 @@ def score_graphs(predicted: list[SceneGraph], gold: list[SceneGraph], radius: fl
             all_right += all(ok)
             if not all(ok):
                 errors.append(_error("attributes", g.image_filename, g.objects[j], p.objects[i]))
-        errors += [_error("miss", g.image_filename, o, None) for j, o in enumerate(g.objects)
-                   if j not in {j for _, j in pairs}]
-        errors += [_error("false", g.image_filename, None, o) for i, o in enumerate(p.objects)
-                   if i not in {i for i, _ in pairs}]
         g_of_p = {i: j for i, j in pairs}
+        found = set(g_of_p.values())
+        errors += [_error("miss", g.image_filename, o, None) for j, o in enumerate(g.objects) if j not in found]
+        errors += [_error("false", g.image_filename, None, o) for i, o in enumerate(p.objects) if i not in g_of_p]
         prel = {(g_of_p[r.subject], r.predicate, g_of_p[r.object]) for r in p.relations
                 if r.subject in g_of_p and r.object in g_of_p}
         grel = {(r.subject, r.predicate, r.object) for r in g.relations}
-        matched = sorted(g_of_p.values())
+        matched = sorted(found)
         for a in matched:
             for b in matched:
                 if a != b:

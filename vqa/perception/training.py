@@ -356,7 +356,7 @@ def train_crop_head(model, tc: DetectorTrainConfig, records: list[dict], workdir
     model.eval()
     examples, infos = None, []
     for k, (head, centre_head) in enumerate(zip(heads, centres)):
-        stage = torch.nn.ModuleDict({"crop_head": head, **({"crop_centre": centre_head} if centre_head else {})})
+        stage = torch.nn.ModuleDict({"crop_head": head, **({"crop_centre": centre_head} if centre_head is not None else {})})
         path = workdir / ("crop_head" + (f"_{k}" if k else ""))
         if path.with_suffix(".safetensors").is_file():
             stage.load_state_dict(load_file(str(path.with_suffix(".safetensors"))))
