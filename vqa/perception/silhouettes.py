@@ -30,7 +30,7 @@ from scipy.optimize import least_squares
 
 from .geometry import CAMERA_LOCATION
 
-__all__ = ["FOCAL_PX", "fit_scene_camera", "project", "visible_boxes"]
+__all__ = ["FOCAL_PX", "fit_scene_camera", "paint_index", "project", "visible_boxes"]
 
 FOCAL_PX = 525.0  # 35 mm lens / 32 mm sensor x 480 px
 # mesh half-extents relative to the object's radius r (horizontal, vertical); bevels make the
@@ -85,19 +85,27 @@ def _outline_points(obj: dict) -> np.ndarray:
     return np.concatenate([np.c_[ring, np.full(len(ring), r + s * b * r)] for s in (-1, 1)])
 
 
-def visible_boxes(objects: list[dict], width: int = 480, height: int = 320,
-                  camera: np.ndarray | None = None) -> list[list[float] | None]:
-    """xyxy visible box of each object (None when nothing of it is seen), in pixels of a
-    ``width`` x ``height`` CLEVR image; ``camera`` defaults to ``fit_scene_camera(objects)``."""
+def paint_index(objects: list[dict], width: int = 480, height: int = 320,
+                camera: np.ndarray | None = None) -> np.ndarray:
+    """``[height, width]`` uint8 image: 0 background, k + 1 where object k is seen (the drawn
+    counterpart of a render's object-index mask); ``camera`` defaults to ``fit_scene_camera(objects)``."""
+    index = np.zeros((height, width), dtype=np.uint8)
     if not objects:
-        return []
+        return index
     C = fit_scene_camera(objects) if camera is None else np.asarray(camera, dtype=np.float64)
-    index = np.zeros((height, width), dtype=np.int32)
     depth = [float(np.linalg.norm(np.asarray(o["3d_coords"]) - C)) for o in objects]
     for k in np.argsort(depth)[::-1]:  # far to near: nearer objects paint over farther ones
         # pixel k spans [k, k + 1) and cv2 samples its centre; 4 fractional bits keep sub-pixel outlines
         uv = np.round((project(_outline_points(objects[k]), C, width, height) - 0.5) * 16).astype(np.int32)
         cv2.fillConvexPoly(index, cv2.convexHull(uv), int(k) + 1, shift=4)
+    return index
+
+
+def visible_boxes(objects: list[dict], width: int = 480, height: int = 320,
+                  camera: np.ndarray | None = None) -> list[list[float] | None]:
+    """xyxy visible box of each object (None when nothing of it is seen), in pixels of a
+    ``width`` x ``height`` CLEVR image; ``camera`` defaults to ``fit_scene_camera(objects)``."""
+    index = paint_index(objects, width, height, camera)
     boxes = []
     for k in range(len(objects)):
         ys, xs = np.nonzero(index == k + 1)

@@ -63,6 +63,7 @@ class DetectorTrainConfig:
     crop_lr: float = 2e-3
     crop_batch: int = 128
     crop_ema: float = 0.99  # the second stage keeps an exponential moving average of its weights (0: off)
+    crop_mask_weight: float = 1.0  # weight of the attention-mask loss (model.crop_mask_attention)
     progress: bool = True
     model: ClevrDetectorConfig = field(default_factory=lambda: ClevrDetectorConfig(crop_centre_weight=1.0))
 
@@ -153,7 +154,8 @@ def _save_checkpoint(model, optimizer, it: int, workdir: Path, extra: dict) -> N
     from safetensors.torch import save_file
 
     workdir.mkdir(parents=True, exist_ok=True)
-    tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
+    # the second stage trains after the detector and is saved on its own (crop_head.safetensors)
+    tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items() if not k.startswith(SECOND_STAGE)}
     opt = optimizer.state_dict()
     for idx, st in opt["state"].items():
         for name, v in st.items():
@@ -170,8 +172,10 @@ def _load_checkpoint(model, optimizer, workdir: Path) -> tuple[int, dict]:
 
     meta = json.loads((workdir / "checkpoint.json").read_text())
     tensors = load_file(str(workdir / "checkpoint.safetensors"))
-    # the second stage trains after the detector and is not in detector checkpoints
-    missing, unexpected = model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")},
+    # the second stage trains after the detector and is not in its checkpoints (older ones hold
+    # it untrained, maybe of another design: ignored)
+    missing, unexpected = model.load_state_dict({k[6:]: v for k, v in tensors.items()
+                                                 if k.startswith("model.") and not k[6:].startswith(SECOND_STAGE)},
                                                 strict=False)
     if unexpected or any(not k.startswith(SECOND_STAGE) for k in missing):
         raise RuntimeError(f"checkpoint in {workdir} does not fit the model: {(missing + unexpected)[:3]}")
@@ -322,10 +326,24 @@ def _crop_examples(model, tc: DetectorTrainConfig, records: list[dict]) -> list[
         has_det = torch.zeros(len(inst), dtype=torch.bool)
         for i, j in match_centres(out["centres"].numpy(), inst.gt_centers.numpy()):
             det_boxes[j], has_det[j] = out["boxes"][i], True
-        examples.append({"image": x["image"], "gold": inst.gt_boxes.tensor, "detected": det_boxes,
-                         "has_det": has_det, "attrs": inst.gt_attrs, "centres": inst.gt_centers,
-                         "real": r.get("source") == "real"})
+        example = {"image": x["image"], "gold": inst.gt_boxes.tensor, "detected": det_boxes,
+                   "has_det": has_det, "attrs": inst.gt_attrs, "centres": inst.gt_centers,
+                   "real": r.get("source") == "real"}
+        if tc.model.crop_mask_attention:
+            example["index"] = _object_index(tc, r)
+            example["object_index"] = torch.tensor([a["object_index"] + 1 for a in r["annotations"]], dtype=torch.uint8)
+        examples.append(example)
     return examples
+
+
+def _object_index(tc: DetectorTrainConfig, record: dict) -> torch.Tensor:
+    """``[H, W]`` uint8: 0 background, k + 1 where object k is seen; a render's own mask, or for a
+    real image the outlines painted from its scene (``silhouettes.paint_index``)."""
+    if record.get("mask_file"):
+        return torch.as_tensor(np.asarray(Image.open(record["mask_file"]), dtype=np.uint8))
+    from .silhouettes import paint_index
+
+    return torch.as_tensor(paint_index(_scene_of(tc, record)["objects"], record["width"], record["height"]))
 
 
 def _jitter(boxes: torch.Tensor, g: torch.Generator, amount: float = 0.08) -> torch.Tensor:
@@ -381,7 +399,7 @@ def _train_second_stage(stage: torch.nn.ModuleDict, examples: list[dict], tc: De
     from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
     from tqdm import tqdm
 
-    from .attributes import box_geometry, crop_objects, square_boxes
+    from .attributes import box_geometry, crop_objects, mask_loss, mask_targets, square_boxes
 
     head, centre_head = stage["crop_head"], stage["crop_centre"] if "crop_centre" in stage else None
     t0 = time.perf_counter()
@@ -396,7 +414,8 @@ def _train_second_stage(stage: torch.nn.ModuleDict, examples: list[dict], tc: De
     g = torch.Generator().manual_seed(seed)
     stage.train()
     bar = tqdm(total=total, disable=not tc.progress, desc="train crop head", mininterval=5)
-    batch: dict[str, list] = {"crops": [], "geo": [], "attrs": [], "centres": [], "squares": []}
+    with_masks = head.mask is not None
+    batch: dict[str, list] = {"crops": [], "geo": [], "attrs": [], "centres": [], "squares": [], "masks": []}
     for _ in range(tc.crop_epochs):
         for k in torch.randperm(len(reps), generator=g).tolist():
             e = reps[k]
@@ -404,10 +423,15 @@ def _train_second_stage(stage: torch.nn.ModuleDict, examples: list[dict], tc: De
             use_det = e["has_det"] & (torch.rand(len(e["has_det"]), generator=g) < 0.5)
             boxes = _jitter(torch.where(use_det[:, None], e["detected"], e["gold"]), g)
             h, w = img.shape[-2:]
+            index = e["index"] if with_masks else None
             if torch.rand(1, generator=g) < 0.5:  # attributes do not change under a horizontal flip
                 img = img.flip(-1)
                 boxes = torch.stack([w - boxes[:, 2], boxes[:, 1], w - boxes[:, 0], boxes[:, 3]], 1)
                 centres = torch.stack([w - centres[:, 0], centres[:, 1]], 1)
+                index = index.flip(-1) if with_masks else None
+            if with_masks:  # each object's visible mask over the attention cells of its crop
+                masks = index[None] == e["object_index"][:, None, None]
+                batch["masks"].append(mask_targets(masks, boxes, head.crop, head.margin, head.crop // 8))
             a, b = 0.85 + 0.3 * torch.rand(2, generator=g)
             img = ((img - img.mean()) * a + img.mean() * b).clamp(0, 255)
             batch["crops"].append(crop_objects(img[None], boxes, boxes.new_zeros(len(boxes)), head.crop, head.margin))
@@ -416,9 +440,11 @@ def _train_second_stage(stage: torch.nn.ModuleDict, examples: list[dict], tc: De
             batch["centres"].append(centres)
             batch["squares"].append(square_boxes(boxes, head.margin))
             if sum(len(c) for c in batch["crops"]) >= tc.crop_batch:
-                x, geo, y, c, sq = (torch.cat(v) for v in batch.values())
-                logits = head(x, geo)
+                x, geo, y, c, sq = (torch.cat(batch[k]) for k in ("crops", "geo", "attrs", "centres", "squares"))
+                logits, mask_logits = head.forward_with_mask(x, geo)
                 loss = sum(F.cross_entropy(l, y[:, i]) for i, l in enumerate(logits.values()))
+                if with_masks:
+                    loss = loss + tc.crop_mask_weight * mask_loss(mask_logits, torch.cat(batch["masks"]))
                 if centre_head is not None:  # the offset in units of the crop's side, as the head predicts it
                     target = (c - (sq[:, :2] + sq[:, 2:]) / 2) / (sq[:, 2:] - sq[:, :2])
                     loss = loss + F.smooth_l1_loss(centre_head(x, geo), target, beta=0.02) * 10
