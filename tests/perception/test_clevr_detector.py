@@ -318,3 +318,32 @@ def test_detector_checkpoints_leave_the_second_stage_out(tmp_path):
     save_file({**saved, **{f"model.{k}": v.contiguous() for k, v in plain.state_dict().items() if k.startswith("crop_")}},
               str(tmp_path / "checkpoint.safetensors"))
     assert _load_checkpoint(masked, opt2, tmp_path)[0] == 7
+
+
+def test_pasted_occluder_hides_part_of_an_object_and_drops_the_hidden_ones():
+    """``_paste_occluder``: the donor's object pixels land over this image's objects; a partly hidden
+    object's box shrinks to what is left of it, one mostly hidden is dropped."""
+    from vqa.perception.training import _paste_occluder
+
+    img = torch.zeros(3, 100, 100)
+    index = torch.zeros(100, 100, dtype=torch.uint8)
+    index[20:60, 20:60] = 1  # one 40 x 40 object
+    boxes = torch.tensor([[20.0, 20.0, 60.0, 60.0]])
+    donor_index = torch.zeros(100, 100, dtype=torch.uint8)
+    donor_index[0:60, 0:60] = 3  # a 60 x 60 object, white
+    donor = {"image": torch.full((3, 100, 100), 255, dtype=torch.uint8), "index": donor_index,
+             "object_index": torch.tensor([3], dtype=torch.uint8)}
+    seen = set()
+    for seed in range(30):
+        out, new_index, new_boxes, keep = _paste_occluder(img, index, torch.tensor([1], dtype=torch.uint8), boxes,
+                                                          donor, torch.Generator().manual_seed(seed))
+        pasted = new_index == 255
+        assert pasted.sum() > 0 and torch.equal(pasted, out[0] == 255)  # the pixels and the map agree
+        left = int((new_index == 1).sum())
+        assert bool(keep[0]) == (left >= 0.4 * 1600)
+        if keep[0]:
+            vy, vx = (new_index == 1).nonzero(as_tuple=True)
+            assert new_boxes[0].tolist() == [vx.min(), vy.min(), vx.max() + 1, vy.max() + 1]
+        seen.add(bool(keep[0]))
+        assert torch.equal(index[20:60, 20:60], torch.ones(40, 40, dtype=torch.uint8))  # inputs untouched
+    assert seen == {True, False}
