@@ -251,8 +251,7 @@ def train(args) -> int:
             raise DataError(f"--init {args.init}: no such weights file")
         if args.real_repeat < 0:
             raise DataError(f"--real-repeat {args.real_repeat}: give 0 (renders only) or more")
-        for flag, value in (("--crop-centre-weight", args.crop_centre_weight), ("--second-stages", args.second_stages),
-                            ("--mask-attention", args.mask_attention or None)):
+        for flag, value in (("--crop-centre-weight", args.crop_centre_weight), ("--second-stages", args.second_stages)):
             if args.init and value is not None:  # the model config, crop heads included, is the init's
                 raise DataError(f"{flag} sets up a model trained from scratch; with --init the "
                                 "config of the init weights applies (edit their .json instead)")
@@ -276,7 +275,6 @@ def train(args) -> int:
             tc.model.crop_centre_weight = args.crop_centre_weight
         if args.second_stages is not None:
             tc.model.second_stages = args.second_stages
-        tc.model.crop_mask_attention = args.mask_attention
         report = train_detector(tc)
         for key, title in (("development_real", "development real images"), ("held_out_real", "held-out real images")):
             if key in report:
@@ -522,9 +520,6 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--second-stages", type=int, default=None,
                    help="second stages (crop attribute and centre heads) trained with seeds SEED.. and averaged "
                         "(default: the shipped recipe's)")
-    d.add_argument("--mask-attention", action="store_true",
-                   help="the crop attribute head also pools the cells it finds to be the object's own visible "
-                        "mask, trained on the renders' masks and the real images' drawn outlines")
     d.add_argument("--real-repeat", type=int, default=2,
                    help="times each real training image counts against the renders (default 2)")
     d.add_argument("--real-boxes", choices=["model", "visible"], default="model",

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 from torchvision.ops import roi_align
 
 from .backbone import _conv, _Residual
 from .config import CLEVR_ATTRIBUTE_VALUES
 
 __all__ = ["CropAttributeHead", "CropCentreHead", "AveragedHeads", "square_boxes", "crop_objects", "box_geometry", "mirror_geometry",
-           "object_crops", "mask_targets", "mask_loss"]
+           "object_crops"]
 
 
 def square_boxes(boxes: torch.Tensor, margin: float) -> torch.Tensor:
@@ -86,49 +85,28 @@ def object_crops(image: torch.Tensor, boxes: torch.Tensor, size: int, margin: fl
 class CropAttributeHead(nn.Module):
     """Attribute logits from object crops plus box geometry (see the module docstring).
 
-    With ``mask_attention`` the CNN's last map ``F`` (``[C, crop/8, crop/8]``) is pooled twice: over
-    all cells, and over the cells an attention map says belong to the object itself,
-
-        a_p = sigmoid(w . F_p),     h = [sum_p a_p F_p / sum_p a_p;  mean_p F_p],
-
-    where ``a`` is trained to be the object's visible mask (``mask_loss``). Without it a partly
-    hidden object was read as the nearer object that covers half its crop (a sphere behind a
-    cube read "cube"): the development images' attribute errors were all of that kind.
-
     Args:
         crop: crop side in pixels.
         margin: how much context around the box (fraction of its longest side).
         widths: channels of the three stride-2 stages after a stride-1 stem.
         fc_dim: width of the joint layer before the attribute classifiers.
-        mask_attention: pool the object's own cells as well (see above).
     """
 
     def __init__(self, crop: int = 48, margin: float = 0.2, widths=(32, 64, 128), fc_dim: int = 128,
-                 pixel_mean: float = 103.5, pixel_std: float = 40.0, mask_attention: bool = False):
+                 pixel_mean: float = 103.5, pixel_std: float = 40.0):
         super().__init__()
         self.crop, self.margin = crop, margin
         self.pixel_mean, self.pixel_std = pixel_mean, pixel_std
-        self.cnn = nn.Sequential(*_trunk(widths))
-        self.mask = nn.Conv2d(widths[-1], 1, 1) if mask_attention else None
+        self.cnn = nn.Sequential(*_trunk(widths), nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.geo = nn.Sequential(nn.Linear(6, 32), nn.ReLU())
-        pooled = widths[-1] * (2 if mask_attention else 1)
-        self.joint = nn.Sequential(nn.Linear(pooled + 32, fc_dim), nn.ReLU())
+        self.joint = nn.Sequential(nn.Linear(widths[-1] + 32, fc_dim), nn.ReLU())
         self.heads = nn.ModuleDict({a: nn.Linear(fc_dim, len(v)) for a, v in CLEVR_ATTRIBUTE_VALUES.items()})
 
     def forward(self, crops: torch.Tensor, geometry: torch.Tensor) -> dict[str, torch.Tensor]:
         """``crops [N, 4, crop, crop]`` (``crop_objects``), ``geometry [N, 6]`` -> {attribute: logits ``[N, V]``}."""
-        return self.forward_with_mask(crops, geometry)[0]
-
-    def forward_with_mask(self, crops: torch.Tensor, geometry: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
-        """``forward`` plus the attention logits ``[N, crop/8, crop/8]`` (None without ``mask_attention``)."""
-        f = self.cnn(_normalise(crops, self.pixel_mean, self.pixel_std))
-        h, mask = f.mean(dim=(2, 3)), None
-        if self.mask is not None:
-            mask = self.mask(f)[:, 0]
-            a = mask.sigmoid()[:, None]
-            h = torch.cat([(a * f).sum(dim=(2, 3)) / a.sum(dim=(2, 3)).clamp(min=1e-3), h], dim=1)
+        h = self.cnn(_normalise(crops, self.pixel_mean, self.pixel_std))
         z = self.joint(torch.cat([h, self.geo(geometry)], dim=1))
-        return {a: head(z) for a, head in self.heads.items()}, mask
+        return {a: head(z) for a, head in self.heads.items()}
 
     @torch.no_grad()
     def predict(self, image: torch.Tensor, boxes: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -143,19 +121,6 @@ class CropAttributeHead(nn.Module):
             return {a: crops.new_zeros(0, len(v)) for a, v in CLEVR_ATTRIBUTE_VALUES.items()}
         both = self(torch.cat([crops, crops.flip(-1)]), torch.cat([geometry, mirror_geometry(geometry)]))
         return {a: l.softmax(dim=1).view(2, n, -1).mean(0) for a, l in both.items()}
-
-
-def mask_targets(masks: torch.Tensor, boxes: torch.Tensor, size: int, margin: float, cells: int) -> torch.Tensor:
-    """``[N, cells, cells]`` share of each attention cell covered by object n's visible mask
-    (``masks [N, H, W]`` 0/1, one per box), over the same square crop ``crop_objects`` takes."""
-    rois = torch.cat([torch.arange(len(boxes), dtype=boxes.dtype)[:, None], square_boxes(boxes, margin)], dim=1)
-    m = roi_align(masks[:, None].float(), rois, output_size=size, spatial_scale=1.0, sampling_ratio=2, aligned=True)
-    return F.adaptive_avg_pool2d(m, cells)[:, 0]
-
-
-def mask_loss(mask_logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy of the attention logits against ``mask_targets``' soft cell shares."""
-    return F.binary_cross_entropy_with_logits(mask_logits, targets)
 
 
 class CropCentreHead(nn.Module):

@@ -11,8 +11,7 @@ Two sources:
 
 Every record: ``file_name``, ``height``, ``width``, ``image_id``, ``image_index``, ``annotations``:
 ``[{"bbox": [x0, y0, x1, y1], "bbox_mode": XYXY_ABS (0), "category_id": 0, "attrs": [4 ints],
-"center": [x, y], "depth": d, "object_index": k}]`` (k: the object's place in its scene); renders
-also ``mask_file``, their object-index mask (0 background, k + 1 object k).
+"center": [x, y], "depth": d}]``.
 """
 from __future__ import annotations
 
@@ -101,14 +100,11 @@ def render_records(scenes_json: str | Path, images_dir: str | Path | None = None
     records = []
     for k, s in enumerate(scenes):
         anns = [{"bbox": list(map(float, o["bbox"])), "bbox_mode": 0, "category_id": 0, "attrs": attribute_ids(o),
-                 "center": list(map(float, o["pixel_coords"][:2])), "depth": float(o["pixel_coords"][2]), "object_index": i}
-                for i, o in enumerate(s["objects"]) if o["bbox"][2] > o["bbox"][0] and o["bbox"][3] > o["bbox"][1]]
-        record = {"file_name": str(images_dir / s["image_filename"]), "height": s.get("height", 320),
-                  "width": s.get("width", 480), "image_id": id_offset + k, "image_index": s.get("image_index", k),
-                  "annotations": anns, "source": "render"}
-        if s.get("mask_filename"):
-            record["mask_file"] = str(images_dir.parent / "masks" / s["mask_filename"])
-        records.append(record)
+                 "center": list(map(float, o["pixel_coords"][:2])), "depth": float(o["pixel_coords"][2])}
+                for o in s["objects"] if o["bbox"][2] > o["bbox"][0] and o["bbox"][3] > o["bbox"][1]]
+        records.append({"file_name": str(images_dir / s["image_filename"]), "height": s.get("height", 320),
+                        "width": s.get("width", 480), "image_id": id_offset + k, "image_index": s.get("image_index", k),
+                        "annotations": anns, "source": "render"})
     return records, scenes
 
 
@@ -129,8 +125,8 @@ def real_records(scenes_json: str | Path, images_dir: str | Path, box_model: Box
         boxes = [box_model.box(o, az) for o in s["objects"]] if box_model else visible_boxes(s["objects"])
         # CLEVR's generator rejects scenes with a hidden object, so a None box is the outline's error
         anns = [{"bbox": b, "bbox_mode": 0, "category_id": 0, "attrs": attribute_ids(o),
-                 "center": list(map(float, o["pixel_coords"][:2])), "depth": float(o["pixel_coords"][2]), "object_index": i}
-                for i, (o, b) in enumerate(zip(s["objects"], boxes)) if b is not None]
+                 "center": list(map(float, o["pixel_coords"][:2])), "depth": float(o["pixel_coords"][2])}
+                for o, b in zip(s["objects"], boxes) if b is not None]
         out.append({"file_name": str(path), "height": 320, "width": 480, "image_id": id_offset + s["image_index"],
                     "image_index": s["image_index"], "annotations": anns, "source": "real"})
     return out

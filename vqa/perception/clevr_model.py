@@ -177,13 +177,13 @@ def build_clevr_model(config: ClevrDetectorConfig) -> nn.Module:
 
     model = build_model(build_d2_config(config))
 
-    def second_stage(kind, **extra):  # one head, or K averaged (state keys crop_head.0..., crop_head.1...)
+    def second_stage(kind):  # one head, or K averaged (state keys crop_head.0..., crop_head.1...)
         heads = [kind(config.crop_size, config.crop_margin, pixel_mean=config.pixel_mean[0],
-                      pixel_std=config.pixel_std[0], **extra) for _ in range(config.second_stages)]
+                      pixel_std=config.pixel_std[0]) for _ in range(config.second_stages)]
         return heads[0] if len(heads) == 1 else AveragedHeads(heads)
 
     if config.crop_size:
-        model.crop_head = second_stage(CropAttributeHead, mask_attention=config.crop_mask_attention)
+        model.crop_head = second_stage(CropAttributeHead)
     if config.crop_size and config.crop_centre_weight:
         model.crop_centre = second_stage(CropCentreHead)
     return model

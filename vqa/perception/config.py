@@ -56,8 +56,6 @@ class ClevrDetectorConfig:
             ``w * crop centre + (1 - w) * ROI head centre`` (0: no such head).
         second_stages: how many second stages (crop attribute and centre heads), trained with
             seeds ``seed .. seed + K - 1``, whose readings are averaged (``AveragedHeads``).
-        crop_mask_attention: the crop attribute head also pools the cells it finds to be the
-            object's visible mask, trained on the objects' masks (``CropAttributeHead``).
     """
 
     backbone: str = "ClevrNet-FPN"
@@ -83,7 +81,6 @@ class ClevrDetectorConfig:
     crop_margin: float = 0.2
     crop_centre_weight: float = 0.0  # configs written before the centre head have none
     second_stages: int = 1  # configs written before the averaged second stage have one
-    crop_mask_attention: bool = False  # configs written before it have none
 
     @property
     def num_classes(self) -> int:

@@ -63,9 +63,6 @@ class DetectorTrainConfig:
     crop_lr: float = 2e-3
     crop_batch: int = 128
     crop_ema: float = 0.99  # the second stage keeps an exponential moving average of its weights (0: off)
-    crop_mask_weight: float = 1.0  # weight of the attention-mask loss (model.crop_mask_attention)
-    crop_blur_noise: bool = False  # blur renders / add noise as the detector stage does (_blur_or_noise)
-    crop_copy_paste: float = 0.0  # share of second-stage images given a pasted occluder (_paste_occluder)
     progress: bool = True
     model: ClevrDetectorConfig = field(default_factory=lambda: ClevrDetectorConfig(crop_centre_weight=1.0))
 
@@ -328,24 +325,10 @@ def _crop_examples(model, tc: DetectorTrainConfig, records: list[dict]) -> list[
         has_det = torch.zeros(len(inst), dtype=torch.bool)
         for i, j in match_centres(out["centres"].numpy(), inst.gt_centers.numpy()):
             det_boxes[j], has_det[j] = out["boxes"][i], True
-        example = {"image": x["image"], "gold": inst.gt_boxes.tensor, "detected": det_boxes,
-                   "has_det": has_det, "attrs": inst.gt_attrs, "centres": inst.gt_centers,
-                   "real": r.get("source") == "real"}
-        if tc.model.crop_mask_attention or tc.crop_copy_paste:
-            example["index"] = _object_index(tc, r)
-            example["object_index"] = torch.tensor([a["object_index"] + 1 for a in r["annotations"]], dtype=torch.uint8)
-        examples.append(example)
+        examples.append({"image": x["image"], "gold": inst.gt_boxes.tensor, "detected": det_boxes,
+                         "has_det": has_det, "attrs": inst.gt_attrs, "centres": inst.gt_centers,
+                         "real": r.get("source") == "real"})
     return examples
-
-
-def _object_index(tc: DetectorTrainConfig, record: dict) -> torch.Tensor:
-    """``[H, W]`` uint8: 0 background, k + 1 where object k is seen; a render's own mask, or for a
-    real image the outlines painted from its scene (``silhouettes.paint_index``)."""
-    if record.get("mask_file"):
-        return torch.as_tensor(np.asarray(Image.open(record["mask_file"]), dtype=np.uint8))
-    from .silhouettes import paint_index
-
-    return torch.as_tensor(paint_index(_scene_of(tc, record)["objects"], record["width"], record["height"]))
 
 
 def _jitter(boxes: torch.Tensor, g: torch.Generator, amount: float = 0.08) -> torch.Tensor:
@@ -354,52 +337,6 @@ def _jitter(boxes: torch.Tensor, g: torch.Generator, amount: float = 0.08) -> to
     c = (boxes[:, :2] + boxes[:, 2:]) / 2 + (torch.rand(len(boxes), 2, generator=g) * 2 - 1) * amount * wh
     wh = wh * (0.9 + 0.25 * torch.rand(len(boxes), 2, generator=g))
     return torch.cat([c - wh / 2, c + wh / 2], dim=1)
-
-
-def _blur_or_noise(img: torch.Tensor, real: bool, g: torch.Generator) -> torch.Tensor:
-    """The detector's render/real bridge (``ClevrMapper``) for the second stage: a render (32
-    samples, grainy) is blurred 60 % of the time, otherwise (and for real images, 512 samples,
-    smooth) pixel noise is added half the time."""
-    from torchvision.transforms.functional import gaussian_blur
-
-    u = torch.rand(2, generator=g)
-    if not real and u[0] < 0.6:
-        sigma = 0.4 + 0.6 * float(u[1])
-        return gaussian_blur(img[None], kernel_size=5, sigma=sigma)[0]
-    if u[0] < (0.8 if not real else 0.5):  # renders: half of the unblurred 40 %
-        return (img + torch.randn(img.shape, generator=g) * (1 + 4 * float(u[1]))).clamp(0, 255)
-    return img
-
-
-def _paste_occluder(img: torch.Tensor, index: torch.Tensor, ids: torch.Tensor, boxes: torch.Tensor, donor: dict,
-                    g: torch.Generator, min_left: float = 0.4):
-    """Copy-paste augmentation (Ghiasi et al., 2021) for the second stage: one object of a
-    ``donor`` render (its visible pixels) pasted in front of, and a little below, a random object of
-    this image, partly hiding it, as CLEVR's nearer objects do. Returns the image, its updated
-    object-index map (255 = the pasted object), the boxes (a partly hidden object's shrinks to what
-    is left of it) and which objects to keep (at least ``min_left`` of their pixels still seen)."""
-    j = int(torch.randint(len(donor["object_index"]), (1,), generator=g))
-    ys, xs = (donor["index"] == donor["object_index"][j]).nonzero(as_tuple=True)
-    keep = torch.ones(len(ids), dtype=torch.bool)
-    if len(ys) < 50 or len(boxes) == 0:
-        return img, index, boxes, keep
-    t = boxes[int(torch.randint(len(boxes), (1,), generator=g))]
-    u = torch.rand(2, generator=g)
-    x = (t[0] + t[2]) / 2 + (u[0] - 0.5) * 1.4 * (t[2] - t[0])
-    y = (t[1] + t[3]) / 2 + (0.2 + 0.6 * u[1]) * (t[3] - t[1])
-    ty, tx = ys + int(y - ys.float().mean()), xs + int(x - xs.float().mean())
-    inside = (ty >= 0) & (ty < img.shape[1]) & (tx >= 0) & (tx < img.shape[2])
-    before = torch.stack([(index == i).sum() for i in ids])
-    img, index = img.clone(), index.clone()
-    img[:, ty[inside], tx[inside]] = donor["image"][:, ys[inside], xs[inside]].float()
-    index[ty[inside], tx[inside]] = 255
-    boxes = boxes.clone()
-    for n, i in enumerate(ids.tolist()):
-        vy, vx = (index == i).nonzero(as_tuple=True)
-        keep[n] = len(vy) >= min_left * before[n]
-        if keep[n] and len(vy) < before[n]:
-            boxes[n] = torch.stack([vx.min(), vy.min(), vx.max() + 1, vy.max() + 1]).to(boxes.dtype)
-    return img, index, boxes, keep
 
 
 def _members(module) -> list:
@@ -447,7 +384,7 @@ def _train_second_stage(stage: torch.nn.ModuleDict, examples: list[dict], tc: De
     from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
     from tqdm import tqdm
 
-    from .attributes import box_geometry, crop_objects, mask_loss, mask_targets, square_boxes
+    from .attributes import box_geometry, crop_objects, square_boxes
 
     head, centre_head = stage["crop_head"], stage["crop_centre"] if "crop_centre" in stage else None
     t0 = time.perf_counter()
@@ -462,47 +399,29 @@ def _train_second_stage(stage: torch.nn.ModuleDict, examples: list[dict], tc: De
     g = torch.Generator().manual_seed(seed)
     stage.train()
     bar = tqdm(total=total, disable=not tc.progress, desc="train crop head", mininterval=5)
-    with_masks = head.mask is not None
-    donors = [e for e in examples if not e["real"]] if tc.crop_copy_paste else []
-    batch: dict[str, list] = {"crops": [], "geo": [], "attrs": [], "centres": [], "squares": [], "masks": []}
+    batch: dict[str, list] = {"crops": [], "geo": [], "attrs": [], "centres": [], "squares": []}
     for _ in range(tc.crop_epochs):
         for k in torch.randperm(len(reps), generator=g).tolist():
             e = reps[k]
             img, centres = e["image"].float(), e["centres"]
             use_det = e["has_det"] & (torch.rand(len(e["has_det"]), generator=g) < 0.5)
-            boxes = torch.where(use_det[:, None], e["detected"], e["gold"])
+            boxes = _jitter(torch.where(use_det[:, None], e["detected"], e["gold"]), g)
             h, w = img.shape[-2:]
-            index = e["index"] if with_masks or donors else None
-            keep = None
-            if donors and torch.rand(1, generator=g) < tc.crop_copy_paste:
-                donor = donors[int(torch.randint(len(donors), (1,), generator=g))]
-                img, index, boxes, keep = _paste_occluder(img, index, e["object_index"], boxes, donor, g)
-            boxes = _jitter(boxes, g)
-            if keep is not None:
-                boxes, centres = boxes[keep], centres[keep]
             if torch.rand(1, generator=g) < 0.5:  # attributes do not change under a horizontal flip
                 img = img.flip(-1)
                 boxes = torch.stack([w - boxes[:, 2], boxes[:, 1], w - boxes[:, 0], boxes[:, 3]], 1)
                 centres = torch.stack([w - centres[:, 0], centres[:, 1]], 1)
-                index = index.flip(-1) if index is not None else None
-            if with_masks:  # each object's visible mask over the attention cells of its crop
-                masks = index[None] == e["object_index"][keep if keep is not None else slice(None), None, None]
-                batch["masks"].append(mask_targets(masks, boxes, head.crop, head.margin, head.crop // 8))
             a, b = 0.85 + 0.3 * torch.rand(2, generator=g)
             img = ((img - img.mean()) * a + img.mean() * b).clamp(0, 255)
-            if tc.crop_blur_noise:
-                img = _blur_or_noise(img, e["real"], g)
             batch["crops"].append(crop_objects(img[None], boxes, boxes.new_zeros(len(boxes)), head.crop, head.margin))
             batch["geo"].append(box_geometry(boxes, h, w))
-            batch["attrs"].append(e["attrs"] if keep is None else e["attrs"][keep])
+            batch["attrs"].append(e["attrs"])
             batch["centres"].append(centres)
             batch["squares"].append(square_boxes(boxes, head.margin))
             if sum(len(c) for c in batch["crops"]) >= tc.crop_batch:
-                x, geo, y, c, sq = (torch.cat(batch[k]) for k in ("crops", "geo", "attrs", "centres", "squares"))
-                logits, mask_logits = head.forward_with_mask(x, geo)
+                x, geo, y, c, sq = (torch.cat(v) for v in batch.values())
+                logits = head(x, geo)
                 loss = sum(F.cross_entropy(l, y[:, i]) for i, l in enumerate(logits.values()))
-                if with_masks:
-                    loss = loss + tc.crop_mask_weight * mask_loss(mask_logits, torch.cat(batch["masks"]))
                 if centre_head is not None:  # the offset in units of the crop's side, as the head predicts it
                     target = (c - (sq[:, :2] + sq[:, 2:]) / 2) / (sq[:, 2:] - sq[:, :2])
                     loss = loss + F.smooth_l1_loss(centre_head(x, geo), target, beta=0.02) * 10
