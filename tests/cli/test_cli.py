@@ -1,5 +1,6 @@
 """The `vqa` command line: help texts, error paths (exit 2, one line, no traceback), model mode."""
 import json
+import os
 import subprocess
 import sys
 
@@ -136,8 +137,9 @@ def test_cli_eval_killed_then_resumed_is_byte_identical(tmp_path, clevr_dir, cle
 
     out, partial = tmp_path / "p.json", tmp_path / "p.json.partial"
     args = _gold_args(tmp_path, clevr_dir, clevr_questions, tiny_weights, 400, "--predictions-out", str(out))
+    # its own process group, so that the kill takes its helper processes too (they outlived it)
     proc = subprocess.Popen([sys.executable, "-m", "vqa.cli.main", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.time() + 600
         # Kill it once two of its 100 batches are on disk.
@@ -146,7 +148,7 @@ def test_cli_eval_killed_then_resumed_is_byte_identical(tmp_path, clevr_dir, cle
                 break
             time.sleep(0.02)
     finally:
-        proc.send_signal(signal.SIGKILL)
+        os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     assert partial.exists() and not out.exists(), "the run was not interrupted"
     assert main(args + ["--resume"]) == 0
