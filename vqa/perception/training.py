@@ -154,7 +154,8 @@ def _save_checkpoint(model, optimizer, it: int, workdir: Path, extra: dict) -> N
 
     workdir.mkdir(parents=True, exist_ok=True)
     # the second stage trains after the detector and is saved on its own (crop_head.safetensors)
-    tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items() if not k.startswith(SECOND_STAGE)}
+    tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()
+               if not k.startswith(SECOND_STAGE)}
     opt = optimizer.state_dict()
     for idx, st in opt["state"].items():
         for name, v in st.items():
