@@ -165,16 +165,51 @@ def test_dev_holdout_leaves_the_development_images_out_of_training(clevr_dir):
     assert sum(r["source"] == "real" for r in thrice) == 3 * len(real(train)) == 3 * 147
 
 
+def test_train_detector_defaults_are_the_shipped_recipe():
+    """The CLI and the library agree, and both default to the recipe of the shipped weights' model card."""
+    import json
+
+    from vqa.cli.main import build_parser
+    from vqa.perception.training import DetectorTrainConfig
+
+    args, tc = build_parser().parse_args(["train", "detector"]), DetectorTrainConfig()
+    fields = ("real_boxes", "crop_epochs", "threads", "iterations", "batch_size", "lr", "warmup", "real_repeat", "seed")
+    assert [getattr(args, f) for f in fields] == [getattr(tc, f) for f in fields]
+    assert (tc.real_boxes, tc.crop_epochs, tc.threads) == ("visible", 40, 1)
+    card = DEFAULT_DETECTOR_WEIGHTS.with_suffix(".md").read_text()
+    assert "--crop-epochs" not in card.split("`vqa train detector")[1].split("`")[0]  # the defaults, not flags
+
+
+def test_model_card_rebuild_commands_parse_back_to_the_run(tmp_path):
+    """The card's `vqa render` and `vqa train detector` lines give back the run's settings."""
+    import json
+    import shlex
+
+    from vqa.cli.main import build_parser
+    from vqa.perception.training import DetectorTrainConfig, rebuild_commands
+
+    folder = tmp_path / "more"
+    folder.mkdir()
+    (folder / "scenes.json").write_text(json.dumps({"info": {"config": {"num_images": 400, "seed": 2027,
+                                                                         "samples": 32, "workers": 1}}, "scenes": []}))
+    tc = DetectorTrainConfig(dev_holdout=True, crop_renders=[str(folder), str(tmp_path / "gone")], seed=3, lr=5e-4)
+    *renders, train = rebuild_commands(tc)
+    assert renders == [f"vqa render --out {folder} --num-images 400 --seed 2027", f"vqa render --out {tmp_path / 'gone'}"]
+    args = build_parser().parse_args(shlex.split(train)[1:])
+    assert (args.dev_holdout, args.crop_renders, args.seed, args.lr) == (True, tc.crop_renders, 3, 5e-4)
+    assert rebuild_commands(DetectorTrainConfig()) == ["vqa train detector"]
+
+
 def test_real_boxes_choose_how_the_real_images_are_boxed(clevr_dir):
-    """--real-boxes: the same real images and objects, boxed as whole objects (the default, the shipped
-    recipe) or as their visible parts; renders keep their exact boxes either way."""
+    """--real-boxes: the same real images and objects, boxed as their visible parts (the default, the
+    shipped recipe) or as whole objects; renders keep their exact boxes either way."""
     from vqa.cli.main import build_parser
     from vqa.perception.training import DetectorTrainConfig, build_records
 
-    assert build_parser().parse_args(["train", "detector"]).real_boxes == "model"
-    assert build_parser().parse_args(["train", "detector", "--real-boxes", "visible"]).real_boxes == "visible"
-    model = build_records(DetectorTrainConfig(shared=str(clevr_dir.parent)))[0]
-    visible = build_records(DetectorTrainConfig(shared=str(clevr_dir.parent), real_boxes="visible"))[0]
+    assert build_parser().parse_args(["train", "detector"]).real_boxes == "visible" == DetectorTrainConfig().real_boxes
+    assert build_parser().parse_args(["train", "detector", "--real-boxes", "model"]).real_boxes == "model"
+    visible = build_records(DetectorTrainConfig(shared=str(clevr_dir.parent)))[0]
+    model = build_records(DetectorTrainConfig(shared=str(clevr_dir.parent), real_boxes="model"))[0]
     assert [r["file_name"] for r in model] == [r["file_name"] for r in visible]
     moved = 0
     for m, v in zip(model, visible):

@@ -1,7 +1,7 @@
 """``vqa train detector``: train the CLEVR detector with detectron2's trainer and hooks.
 
-Data: the shared renders (exact boxes) and the real CLEVR training images (``BoxModel``'s
-whole-object boxes, or visible boxes drawn from their scenes by ``silhouettes``; real images count
+Data: the shared renders (exact boxes) and the real CLEVR training images (visible boxes drawn
+from their scenes by ``silhouettes``, or ``BoxModel``'s whole-object boxes; real images count
 twice, being the domain we answer on), plus any folders ``vqa render`` wrote. Held-out real
 images (index a multiple of 5) are never trained on; the trainer reports on them at the end.
 Checkpoints are safetensors (model, optimiser moments) plus a JSON with the iteration, so an
@@ -50,16 +50,16 @@ class DetectorTrainConfig:
     weight_decay: float = 1e-4
     warmup: int = 200
     real_repeat: int = 2
-    # boxes of the real images: "model" (BoxModel's whole-object boxes, which also cover what a nearer
-    # object hides; the shipped weights' recipe) or "visible" (drawn from the scene, like the renders' boxes)
-    real_boxes: str = "model"
-    threads: int = 2
+    # boxes of the real images: "visible" (drawn from the scene, like the renders' boxes; the shipped
+    # weights' recipe) or "model" (BoxModel's whole-object boxes, which also cover what a nearer object hides)
+    real_boxes: str = "visible"
+    threads: int = 1  # the shipped weights' setting: one thread repeats a run bit for bit on one machine
     seed: int = 0
     checkpoint_every: int = 200
     # leave the development images (index 1 mod 5) out too and report on them: to judge a recipe
     # change on real images without the validation split
     dev_holdout: bool = False
-    crop_epochs: int = 20  # second stage (crop attribute and centre heads), trained after the detector
+    crop_epochs: int = 40  # second stage (crop attribute and centre heads), trained after the detector
     crop_lr: float = 2e-3
     crop_batch: int = 128
     crop_ema: float = 0.99  # the second stage keeps an exponential moving average of its weights (0: off)
@@ -477,6 +477,43 @@ _REAL_BOXES = {
 }
 
 
+# config fields that `vqa train detector` sets by flag: the model card lists those a run changed
+_TRAIN_FLAGS = {"init": "--init", "iterations": "--iterations", "batch_size": "--batch-size", "lr": "--lr",
+                "warmup": "--warmup", "real_repeat": "--real-repeat", "real_boxes": "--real-boxes",
+                "crop_epochs": "--crop-epochs", "threads": "--threads", "seed": "--seed"}
+_RENDER_FLAGS = ("num_images", "start_idx", "prefix", "seed", "samples", "min_objects", "max_objects", "width", "height")
+
+
+def _render_command(folder: str) -> str:
+    """The `vqa render` call that wrote ``folder``, read back from its scenes.json."""
+    from ..data.render.renderer import RenderConfig
+
+    try:
+        used = json.loads(Path(folder, "scenes.json").read_text())["info"]["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"vqa render --out {folder}"  # settings unknown: the folder is gone or was not written by us
+    default = asdict(RenderConfig())
+    flags = [f"--{k.replace('_', '-')} {used[k]}" for k in _RENDER_FLAGS if k in used and used[k] != default[k]]
+    return " ".join(["vqa render --out", folder, *flags])
+
+
+def rebuild_commands(tc: DetectorTrainConfig) -> list[str]:
+    """The commands that rebuild a run: one `vqa render` per extra render folder, then `vqa train
+    detector` with the flags whose values differ from the defaults."""
+    default = DetectorTrainConfig()
+    flags = [f"{flag} {getattr(tc, f)}" for f, flag in _TRAIN_FLAGS.items() if getattr(tc, f) != getattr(default, f)]
+    flags += ["--dev-holdout"] if tc.dev_holdout else []
+    flags += [f"{flag} {' '.join(folders)}" for flag, folders in (("--renders", tc.renders),
+                                                                   ("--crop-renders", tc.crop_renders)) if folders]
+    if not tc.init:  # with --init the model config is the init weights'
+        if tc.model.crop_centre_weight != default.model.crop_centre_weight:
+            flags.append(f"--crop-centre-weight {tc.model.crop_centre_weight:g}")
+        if tc.model.second_stages != default.model.second_stages:
+            flags.append(f"--second-stages {tc.model.second_stages}")
+    renders = [_render_command(f) for f in dict.fromkeys(tc.renders + tc.crop_renders)]
+    return renders + [" ".join(["vqa train detector", *flags])]
+
+
 def write_model_card(tc: DetectorTrainConfig, report: dict, path: Path) -> None:
     r = report["held_out_real"]
     attrs = ", ".join(f"{a} {v:.2%}" for a, v in r["attribute_accuracy"].items())
@@ -500,6 +537,8 @@ def write_model_card(tc: DetectorTrainConfig, report: dict, path: Path) -> None:
   the gold boxes, jittered and mirrored, weights averaged (EMA {tc.crop_ema}); {crop['seconds']:.0f} s. Its attributes
   replace the ROI head's.{centre}{extra}{members}"""
               if crop else "")
+    *renders, train = (f"`{c}`" for c in rebuild_commands(tc))
+    rebuild = ",\n".join(renders) + (", then\n" if renders else "") + train
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"""# clevr-detector
 
@@ -510,7 +549,7 @@ stage that reads the four attributes again from a full-resolution crop of each d
 (the ROI head's 7 x 7 view confused cubes with cylinders). Depth (`pixel[2]`) and ground
 positions come from the fixed CLEVR camera geometry (`vqa/perception/geometry.py`). After NMS,
 {"a detection whose object would intersect a better-scoring one's in 3-D is dropped (`solid_nms`: the same object found twice)" if tc.model.solid_nms else "no 3-D overlap test (`solid_nms` off)"}{"; then one that lies within a nearer, better detection's box and has its colour (`part_nms`: a highlight or an edge of that object)" if tc.model.part_nms else ""}. Rebuild with
-`vqa train detector` (config: `clevr-detector.json`).
+{rebuild} (config: `{Path(tc.out).name}.json`).
 
 ## Training
 - Data: {report['train_images']} records: the 400 shared renders (`clevr_renders`, exact boxes) and
