@@ -167,8 +167,6 @@ def test_dev_holdout_leaves_the_development_images_out_of_training(clevr_dir):
 
 def test_train_detector_defaults_are_the_shipped_recipe():
     """The CLI and the library agree, and both default to the recipe of the shipped weights' model card."""
-    import json
-
     from vqa.cli.main import build_parser
     from vqa.perception.training import DetectorTrainConfig
 

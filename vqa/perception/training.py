@@ -477,11 +477,15 @@ _REAL_BOXES = {
 }
 
 
-# config fields that `vqa train detector` sets by flag: the model card lists those a run changed
-_TRAIN_FLAGS = {"init": "--init", "iterations": "--iterations", "batch_size": "--batch-size", "lr": "--lr",
-                "warmup": "--warmup", "real_repeat": "--real-repeat", "real_boxes": "--real-boxes",
-                "crop_epochs": "--crop-epochs", "threads": "--threads", "seed": "--seed"}
+# config fields that `vqa train detector` and `vqa render` set by a flag of the same name (`_flag`):
+# the model card lists those a run changed
+_TRAIN_FLAGS = ("init", "iterations", "batch_size", "lr", "warmup", "real_repeat", "real_boxes", "crop_epochs",
+                "threads", "seed")
 _RENDER_FLAGS = ("num_images", "start_idx", "prefix", "seed", "samples", "min_objects", "max_objects", "width", "height")
+
+
+def _flag(field_name: str) -> str:
+    return "--" + field_name.replace("_", "-")
 
 
 def _render_command(folder: str) -> str:
@@ -493,7 +497,7 @@ def _render_command(folder: str) -> str:
     except (OSError, ValueError, KeyError, TypeError):
         return f"vqa render --out {folder}"  # settings unknown: the folder is gone or was not written by us
     default = asdict(RenderConfig())
-    flags = [f"--{k.replace('_', '-')} {used[k]}" for k in _RENDER_FLAGS if k in used and used[k] != default[k]]
+    flags = [f"{_flag(k)} {used[k]}" for k in _RENDER_FLAGS if k in used and used[k] != default[k]]
     return " ".join(["vqa render --out", folder, *flags])
 
 
@@ -501,10 +505,9 @@ def rebuild_commands(tc: DetectorTrainConfig) -> list[str]:
     """The commands that rebuild a run: one `vqa render` per extra render folder, then `vqa train
     detector` with the flags whose values differ from the defaults."""
     default = DetectorTrainConfig()
-    flags = [f"{flag} {getattr(tc, f)}" for f, flag in _TRAIN_FLAGS.items() if getattr(tc, f) != getattr(default, f)]
+    flags = [f"{_flag(f)} {getattr(tc, f)}" for f in _TRAIN_FLAGS if getattr(tc, f) != getattr(default, f)]
     flags += ["--dev-holdout"] if tc.dev_holdout else []
-    flags += [f"{flag} {' '.join(folders)}" for flag, folders in (("--renders", tc.renders),
-                                                                   ("--crop-renders", tc.crop_renders)) if folders]
+    flags += [f"{_flag(f)} {' '.join(getattr(tc, f))}" for f in ("renders", "crop_renders") if getattr(tc, f)]
     if not tc.init:  # with --init the model config is the init weights'
         if tc.model.crop_centre_weight != default.model.crop_centre_weight:
             flags.append(f"--crop-centre-weight {tc.model.crop_centre_weight:g}")
