@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from vqa.data.splits import is_validation  # noqa: E402
 from vqa.explain.faithfulness import attention_records, faithfulness, format_faithfulness  # noqa: E402
 from vqa.graph.io import load_clevr_scenes  # noqa: E402
-from vqa.reason.io import DEFAULT_WEIGHTS, load_reasoner  # noqa: E402
+from vqa.reason.reasoner import DEFAULT_WEIGHTS, Reasoner  # noqa: E402
 
 TARGET = 0.95
 
@@ -41,7 +41,7 @@ def main() -> int:
     scenes = {g.image_filename: g for g in load_clevr_scenes(clevr / "CLEVR_train_scenes.json")}
     questions = json.loads((clevr / "CLEVR_train_questions.json").read_text())["questions"]
     questions = [q for q in questions if is_validation(q["image_index"])][: args.limit]
-    model = load_reasoner(args.weights)
+    model = Reasoner.from_pretrained(args.weights)
     t = time.perf_counter()
     records = attention_records(model, questions, scenes, progress=True)
     m = faithfulness(records)

@@ -30,14 +30,14 @@ sys.path.insert(0, str(ROOT))
 from vqa.data.splits import is_development, is_validation  # noqa: E402
 from vqa.graph.from_detections import detections_to_graph  # noqa: E402
 from vqa.graph.io import load_clevr_scenes  # noqa: E402
-from vqa.perception.clevr_detector import DEFAULT_DETECTOR_WEIGHTS, ClevrDetector  # noqa: E402
-from vqa.perception.evaluate import score_graphs  # noqa: E402
+from vqa.perception.clevr.detector import DEFAULT_DETECTOR_WEIGHTS, ClevrDetector  # noqa: E402
+from vqa.train.detector_eval import score_graphs  # noqa: E402
 from vqa.perception.image import load_image  # noqa: E402
-from vqa.reason.io import DEFAULT_WEIGHTS  # noqa: E402
+from vqa.reason.reasoner import DEFAULT_WEIGHTS  # noqa: E402
 
 
 def qa_accuracy(weights: str, questions: list[dict], graphs: dict) -> float:
-    from vqa.pipeline import GraphQA
+    from vqa.pipeline.ask import GraphQA
 
     qa = GraphQA(weights)
     right = sum(qa.ask(q["question"], graphs[q["image_filename"]], top_k=1).answers[0][0] == q["answer"] for q in questions)

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from vqa.graph.io import load_clevr_scenes  # noqa: E402
 from vqa.reason.batching import GraphCache  # noqa: E402
 from vqa.reason.inference import run_batches  # noqa: E402
-from vqa.reason.io import DEFAULT_WEIGHTS, load_reasoner  # noqa: E402
+from vqa.reason.reasoner import DEFAULT_WEIGHTS, Reasoner  # noqa: E402
 
 
 def main() -> None:
@@ -34,7 +34,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     questions = json.loads((ROOT / "tests" / "data" / f"human_questions_{args.split}.json").read_text())["questions"]
-    model = load_reasoner(args.weights)
+    model = Reasoner.from_pretrained(args.weights)
     cache = GraphCache(model.config.vocab)
     for g in load_clevr_scenes(args.scenes):
         cache.add(g.image_filename, g)

@@ -24,10 +24,10 @@ sys.path.insert(0, str(ROOT))
 
 from vqa.data.splits import is_validation  # noqa: E402
 from vqa.encode.encoder import tokenize  # noqa: E402
-from vqa.perception.clevr_detector import DEFAULT_DETECTOR_WEIGHTS  # noqa: E402
-from vqa.perception.image_graph import ImageGraphBuilder  # noqa: E402
-from vqa.pipeline import GraphQA  # noqa: E402
-from vqa.reason.io import DEFAULT_WEIGHTS  # noqa: E402
+from vqa.perception.clevr.detector import DEFAULT_DETECTOR_WEIGHTS  # noqa: E402
+from vqa.pipeline.scenes import ImageGraphBuilder  # noqa: E402
+from vqa.pipeline.ask import GraphQA  # noqa: E402
+from vqa.reason.reasoner import DEFAULT_WEIGHTS  # noqa: E402
 
 
 def main() -> None:

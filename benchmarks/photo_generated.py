@@ -59,8 +59,8 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(1)
-    from vqa.answer.photo import PhotoAnswerer
-    from vqa.answer.photo_reasoner import ReasonerPhotoAnswerer
+    from vqa.reason.photo_rules import PhotoAnswerer
+    from vqa.reason.photo_answerer import ReasonerPhotoAnswerer
     from vqa.reason.photo import PhotoTrainConfig, photo_split
 
     tc = PhotoTrainConfig()

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from vqa.graph.box_relations import detections_to_box_graph  # noqa: E402
 from vqa.perception.auto import choose_detector, image_stats  # noqa: E402
-from vqa.perception.coco_detector import CocoDetector, CocoDetectorConfig  # noqa: E402
+from vqa.perception.coco.detector import CocoDetector, CocoDetectorConfig  # noqa: E402
 from vqa.perception.image import load_image  # noqa: E402
 
 PHOTOS = ("skimage:astronaut.png", "skimage:chelsea.png", "skimage:coffee.png", "skimage:camera.png",

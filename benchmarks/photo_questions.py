@@ -6,8 +6,8 @@
 Each photo goes through the same path as ``vqa ask IMAGE``: the ``auto`` detector (which picks
 ``coco`` for every one of these photos), ``detections_to_box_graph``, then ``GraphQA``, which hands
 photo graphs to its photo answerer: the default one, or ``--answerer rules``
-(``vqa.answer.photo.PhotoAnswerer``) or ``reasoner`` (``vqa.answer.photo_reasoner``). As in ``vqa ask``, a
-question naming a class the photo's graph lacks gets a closer look (``vqa.perception.closer_look``:
+(``vqa.reason.photo_rules.PhotoAnswerer``) or ``reasoner`` (``vqa.reason.photo_answerer``). As in ``vqa ask``, a
+question naming a class the photo's graph lacks gets a closer look (``vqa.perception.coco.closer_look``:
 the detector again over 2 x 2 tiles, for that class only); ``--no-closer-look`` answers every
 question from the first pass. The answers in the file were written by looking at each photo before
 the model was run.
@@ -71,19 +71,19 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(1)
-    from vqa.answer.photo import question_classes
-    from vqa.perception.image_graph import ImageGraphBuilder
-    from vqa.pipeline import GraphQA
+    from vqa.reason.photo_rules import question_classes
+    from vqa.pipeline.scenes import ImageGraphBuilder
+    from vqa.pipeline.ask import GraphQA
 
     questions = json.loads(Path(args.questions).read_text())["questions"]
     builder = ImageGraphBuilder("auto", closer_look=not args.no_closer_look)
     photo = None
     if args.answerer == "rules":
-        from vqa.answer.photo import PhotoAnswerer
+        from vqa.reason.photo_rules import PhotoAnswerer
 
         photo = PhotoAnswerer()
     elif args.answerer == "reasoner":
-        from vqa.answer.photo_reasoner import ReasonerPhotoAnswerer
+        from vqa.reason.photo_answerer import ReasonerPhotoAnswerer
 
         photo = ReasonerPhotoAnswerer()
     qa = GraphQA(threads=1, photo=photo)
@@ -156,7 +156,7 @@ def main(argv=None) -> int:
     print("per question (cached graph, closer look when taken, answer): " + "; ".join(
         f"{k} median {statistics.median(v):.1f} ms (n={len(v)})" for k, v in ms.items() if v))
     if args.probe:
-        from vqa.perception.coco_detector import COCO_CLASSES
+        from vqa.vocab.coco import COCO_CLASSES
 
         print("\nprobe: a closer look for each class missing from each photo's first pass")
         for path, first in graphs.items():

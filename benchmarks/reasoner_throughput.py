@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from vqa.data.executor import SceneIndex, answer_to_str, execute_program  # noqa: E402
-from vqa.eval.clevr_model import run_clevr_model  # noqa: E402
+from vqa.pipeline.batch import run_clevr_model  # noqa: E402
 from vqa.graph.io import load_clevr_scenes  # noqa: E402
-from vqa.reason.io import DEFAULT_WEIGHTS  # noqa: E402
+from vqa.reason.reasoner import DEFAULT_WEIGHTS  # noqa: E402
 
 
 def main() -> None:

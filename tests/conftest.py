@@ -37,10 +37,9 @@ def tiny_weights(tmp_path_factory):
     import torch
 
     from vqa.reason.config import ReasonerConfig
-    from vqa.reason.io import save_reasoner
     from vqa.reason.reasoner import Reasoner
 
     torch.manual_seed(0)
     cfg = ReasonerConfig(dim=32, steps=2, edge_hidden=16)
     cfg.encoder.dim = 32
-    return save_reasoner(Reasoner(cfg), tmp_path_factory.mktemp("tiny") / "tiny.safetensors")
+    return Reasoner(cfg).save_pretrained(tmp_path_factory.mktemp("tiny") / "tiny.safetensors")

@@ -1,58 +1,111 @@
-"""Weights on disk, shared by every trained model: ``<stem>.safetensors`` (floating tensors in fp16,
-half the size, answers unchanged) plus ``<stem>.json``, the model's config dataclass.
+"""The one way a model is saved and loaded.
 
-Paths may name the ``.safetensors`` file, the ``.json`` config or their common stem. Loading
-never unpickles anything; a missing or malformed pair raises ``WeightsError`` with the command
-that rebuilds it.
+A model on disk is three files with one stem, beside each other:
+
+* ``<stem>.safetensors``: the tensors (floating ones in fp16: half the size, answers unchanged);
+* ``<stem>.json``: the model's config dataclass as JSON, plus ``"sha256"``, the SHA-256 of the
+  ``.safetensors`` file, checked on every load;
+* ``<stem>.md``: the model card (``write_model_card``): data, splits, figures, rebuild command.
+
+Paths may name the ``.safetensors`` file, the ``.json`` config or their common stem. Loading never
+unpickles anything; a missing, truncated or corrupted file, or one whose SHA-256 is not the one in
+its config, raises ``WeightsError`` naming the file and the command that rebuilds it.
+
+The shipped models lie in ``WEIGHTS_DIR`` (the repository's ``weights/``): ``shipped(name)``.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import asdict
 from pathlib import Path
-from typing import Callable, TypeVar
-
-import torch
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import WeightsError
 
-__all__ = ["weight_files", "save_weights", "load_weights"]
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["WEIGHTS_DIR", "shipped", "weight_files", "file_sha256", "save_weights", "load_weights",
+           "write_model_card"]
 
 C = TypeVar("C")
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+SHA_KEY = "sha256"
+
+
+def shipped(name: str) -> Path:
+    """``weights/<name>.safetensors``: one of the shipped models (``clevr-reasoner``, ``photo-reasoner``,
+    ``clevr-detector``)."""
+    return WEIGHTS_DIR / f"{name}.safetensors"
 
 
 def weight_files(path: str | Path) -> tuple[Path, Path]:
     """``(<stem>.safetensors, <stem>.json)`` for any of the three spellings of ``path``."""
     path = Path(path)
-    stem = path.with_suffix("") if path.suffix in (".safetensors", ".json") else path
+    stem = path.with_suffix("") if path.suffix in (".safetensors", ".json", ".md") else path
     return Path(str(stem) + ".safetensors"), Path(str(stem) + ".json")
 
 
-def save_weights(state: dict[str, torch.Tensor], write_config: Callable[[str], None], path: str | Path,
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def save_weights(state: dict[str, "torch.Tensor"], config: Any, path: str | Path,
                  metadata: dict | None = None) -> Path:
-    """Write ``state`` (floating tensors as fp16) and, through ``write_config(json_path)``, the config."""
+    """Write ``state`` (floating tensors as fp16) and ``config`` (a dataclass) with the file's SHA-256."""
+    import torch
     from safetensors.torch import save_file
 
-    weights, config = weight_files(path)
+    weights, config_path = weight_files(path)
     weights.parent.mkdir(parents=True, exist_ok=True)
     state = {k: (v.detach().to(torch.float16) if v.is_floating_point() else v.detach()).contiguous()
              for k, v in state.items()}
     save_file(state, str(weights), metadata={k: str(v) for k, v in (metadata or {}).items()})
-    write_config(str(config))
+    fields = asdict(config) | {SHA_KEY: file_sha256(weights)}
+    config_path.write_text(json.dumps(fields, indent=2) + "\n")
     return weights
 
 
-def load_weights(path: str | Path, read_config: Callable[[Path], C], what: str,
-                 rebuild: str) -> tuple[C, dict[str, torch.Tensor]]:
-    """``(config, state with fp32 floating tensors)``; ``what`` names the model and ``rebuild``
-    says how to get weights, in the error messages."""
+def load_weights(path: str | Path, config_type: type[C], what: str,
+                 rebuild: str) -> tuple[C, dict[str, "torch.Tensor"]]:
+    """``(config_type(**config), state with fp32 floating tensors)``; ``what`` names the model and
+    ``rebuild`` says how to get weights, in the error messages."""
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    weights, config = weight_files(path)
-    if not weights.is_file() or not config.is_file():
-        raise WeightsError(f"{what} weights not found at {weights} (+ {config.name}); {rebuild}")
+    weights, config_path = weight_files(path)
+    if not weights.is_file() or not config_path.is_file():
+        raise WeightsError(f"{what} weights not found at {weights} (+ {config_path.name}); {rebuild}")
     try:
-        cfg = read_config(config)
-    except (json.JSONDecodeError, TypeError, ValueError) as e:
-        raise WeightsError(f"{config} is not a valid {what} config ({e})") from None
-    state = {k: (v.float() if v.is_floating_point() else v) for k, v in load_file(str(weights)).items()}
+        fields = json.loads(config_path.read_text())
+        expected = fields.pop(SHA_KEY, None)
+        cfg = config_type(**fields)
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError, ValueError, AttributeError) as e:
+        raise WeightsError(f"{config_path} is not a valid {what} config ({e}); {rebuild}") from None
+    if expected is not None and file_sha256(weights) != expected:
+        raise WeightsError(f"{weights} is corrupted or not the file its config {config_path.name} was written "
+                           f"for (SHA-256 differs); restore it (git checkout -- {weights.name} for shipped "
+                           f"weights) or {rebuild}")
+    try:
+        loaded = load_file(str(weights))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise WeightsError(f"{weights} is not a readable safetensors file ({e}); {rebuild}") from None
+    state = {k: (v.float() if v.is_floating_point() else v) for k, v in loaded.items()}
     return cfg, state
+
+
+def write_model_card(path: str | Path, title: str, summary: str, sections: dict[str, list[str]]) -> Path:
+    """``<stem>.md`` beside the weights: ``# title``, the summary, then one ``## heading`` per section
+    (its lines as given: bullets, tables). Every trainer writes its card through this."""
+    lines = [f"# {title}", "", summary, ""]
+    for heading, body in sections.items():
+        lines += [f"## {heading}", *body, ""]
+    card = Path(str(weight_files(path)[0].with_suffix("")) + ".md")
+    card.write_text("\n".join(lines))
+    return card

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from vqa.answer.photo import (ANSWERED, NOT_FOUND, NOT_SURE, OUT_OF_VOCABULARY, UNSUPPORTED, PhotoAnswerer,
+from vqa.reason.photo_rules import (ANSWERED, NOT_FOUND, NOT_SURE, OUT_OF_VOCABULARY, UNSUPPORTED, PhotoAnswerer,
                               is_photo_graph, poisson_binomial, question_classes)
-from vqa.answer.vocabulary import ANY, object_class, plural
+from vqa.vocab.coco import ANY, object_class, plural
 from vqa.graph.box_relations import detections_to_box_graph
 from vqa.perception.base import DetectedObject, Detections
 

@@ -7,7 +7,11 @@ from pathlib import Path
 import pytest
 
 from vqa.perception.base import DetectedObject, Detections
-from vqa.perception.image_graph import ImageGraphBuilder, graph_from_detections
+from vqa.pipeline.scenes import SceneBuilder, graph_from_detections
+
+
+def _graph_and_timings(scene):
+    return scene.graph, scene.timings
 
 
 def _skimage(name: str) -> Path:
@@ -40,23 +44,23 @@ def test_routing_builder_uses_box_graph_for_coco(tmp_path):
 
     path = tmp_path / "p.png"
     Image.new("RGB", (300, 200), (200, 10, 10)).save(path)
-    g, _ = ImageGraphBuilder(Fake("coco"))(path)
+    g, _ = _graph_and_timings(SceneBuilder(Fake("coco")).build(path))
     assert g.extra.get("relations") == "boxes"
 
 
 def test_routing_auto_picks_box_graph_for_a_photo():
     """The real ``auto`` detector on scikit-image's chelsea: the coco delegate and a photo graph with a cat."""
-    g, _ = ImageGraphBuilder("auto")(_skimage("chelsea.png"))
+    g, _ = _graph_and_timings(SceneBuilder("auto").build(_skimage("chelsea.png")))
     assert g.extra["detector"] == "coco" and g.extra["relations"] == "boxes"
     assert "cat" in [o.name for o in g.objects]
 
 
 def test_routing_pipeline_answers_photo_without_reasoner(tiny_weights):
     """Chelsea, "Is there a cat?" -> yes, from the photo answerer (the tiny random reasoner is never asked)."""
-    from vqa.pipeline import PHOTO_GRAPH, GraphQA
+    from vqa.pipeline.ask import PHOTO_GRAPH, GraphQA
 
     qa = GraphQA(tiny_weights, threads=1)
-    g, _ = ImageGraphBuilder("auto")(_skimage("chelsea.png"))
+    g, _ = _graph_and_timings(SceneBuilder("auto").build(_skimage("chelsea.png")))
     p = qa.ask("Is there a cat?", g)
     assert p.answer == "yes" and PHOTO_GRAPH in p.flags and p.answer_type == "exist"
     oov = qa.ask("Is there a giraffe-necked flag?", g)
@@ -92,8 +96,8 @@ def test_builder_detects_with_its_own_thread_count_and_restores_the_process_sett
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(1)
-        ImageGraphBuilder(Counting("coco"), detect_threads=2, cache_size=0)(path)
-        ImageGraphBuilder(Counting("coco"), cache_size=0)(path)
+        SceneBuilder(Counting("coco"), detect_threads=2, cache_size=0).build(path)
+        SceneBuilder(Counting("coco"), cache_size=0).build(path)
         assert seen == [2, 1] and torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)

@@ -28,11 +28,10 @@ def random_weights(tmp_path_factory) -> Path:
     import torch
 
     from vqa.reason.config import ReasonerConfig
-    from vqa.reason.io import save_reasoner
     from vqa.reason.reasoner import Reasoner
 
     torch.manual_seed(0)
-    return save_reasoner(Reasoner(ReasonerConfig(dim=32)), tmp_path_factory.mktemp("weights") / "random")
+    return Reasoner(ReasonerConfig(dim=32)).save_pretrained(tmp_path_factory.mktemp("weights") / "random")
 
 
 def free_port() -> int:
@@ -73,7 +72,7 @@ def stop_server(proc: subprocess.Popen) -> None:
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
     """``vqa serve`` on the shipped weights, on a free port of 127.0.0.1."""
-    from vqa.reason.io import DEFAULT_WEIGHTS
+    from vqa.reason.reasoner import DEFAULT_WEIGHTS
 
     if not DEFAULT_WEIGHTS.is_file():
         pytest.fail(f"shipped weights missing at {DEFAULT_WEIGHTS}; train them with `vqa train reasoner`")

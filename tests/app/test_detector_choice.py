@@ -29,7 +29,7 @@ class FakeCoco:
 
 @pytest.fixture(scope="module")
 def qa(random_weights):
-    from vqa.pipeline import GraphQA
+    from vqa.pipeline.ask import GraphQA
 
     return GraphQA(random_weights, threads=1)
 

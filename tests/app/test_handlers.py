@@ -20,7 +20,7 @@ EXAMPLE = EXAMPLES_DIR / "CLEVR_train_000005.png"
 
 @pytest.fixture(scope="module")
 def qa(random_weights):
-    from vqa.pipeline import GraphQA
+    from vqa.pipeline.ask import GraphQA
 
     return GraphQA(random_weights, threads=1)
 

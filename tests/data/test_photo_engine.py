@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import random
 
-from vqa.answer.photo import PhotoAnswerer
+from vqa.reason.photo_rules import PhotoAnswerer
 from vqa.data.photo_engine import CONTEXTS, photo_questions, sample_photo_scene
-from vqa.perception.coco_detector import COCO_CLASSES
+from vqa.vocab.coco import COCO_CLASSES
 
 
 def test_photo_engine_scenes_are_plausible():

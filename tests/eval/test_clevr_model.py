@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-import vqa.reason.inference as inference
+import vqa.pipeline.batch as inference  # the batch runner looks run_batches up here
 from vqa.errors import DataError
-from vqa.eval.clevr_model import run_clevr_model
+from vqa.pipeline.batch import run_clevr_model
 from vqa.eval.merge import merge_predictions, question_order
 from vqa.eval.score import score
 

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from vqa.errors import DataError
-from vqa.eval.longrun import PartialRun, parse_shard, shard_chunks
+from vqa.pipeline.longrun import PartialRun, parse_shard, shard_chunks
 
 
 @pytest.mark.parametrize("text, expected", [(None, (1, 1)), ("1/1", (1, 1)), ("2/3", (2, 3)), ("4/4", (4, 4))])

@@ -14,11 +14,10 @@ def random_weights(tmp_path_factory):
     import torch
 
     from vqa.reason.config import ReasonerConfig
-    from vqa.reason.io import save_reasoner
     from vqa.reason.reasoner import Reasoner
 
     torch.manual_seed(0)
-    return save_reasoner(Reasoner(ReasonerConfig(dim=32)), tmp_path_factory.mktemp("weights") / "tiny")
+    return Reasoner(ReasonerConfig(dim=32)).save_pretrained(tmp_path_factory.mktemp("weights") / "tiny")
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ import torch
 
 from vqa.graph import (SceneGraph, clevr_relations, load_gqa_scene_graphs, relationships_dict, scene_from_clevr,
                        scene_to_clevr, scene_to_gqa, with_clevr_relations)
-from vqa.graph.tensors import CLEVR_VOCAB, collate_graphs
+from vqa.graph.tensors import CLEVR_VOCAB, collate_graphs, scene_to_pyg
 
 
 def test_scene_graph_clevr_json_round_trip(clevr_dir):
@@ -32,7 +32,7 @@ def test_scene_graph_networkx_round_trip(clevr_scenes):
 def test_scene_graph_to_pyg_shapes_and_edges(clevr_scenes):
     g = clevr_scenes[0]
     n = len(g.objects)
-    data = g.to_pyg(CLEVR_VOCAB)
+    data = scene_to_pyg(g, CLEVR_VOCAB)
     assert data.x.shape == (n, len(CLEVR_VOCAB.node_tokens))
     assert torch.all(data.x.sum(1) == 4)  # one value per attribute type
     assert data.edge_index.shape == (2, n * (n - 1))
@@ -42,7 +42,7 @@ def test_scene_graph_to_pyg_shapes_and_edges(clevr_scenes):
 
 
 def test_collate_graphs_handles_empty_graph():
-    batch = collate_graphs([SceneGraph().to_pyg(CLEVR_VOCAB)])
+    batch = collate_graphs([scene_to_pyg(SceneGraph(), CLEVR_VOCAB)])
     assert batch.node_mask.shape == (1, 1) and not batch.node_mask.any()
     assert batch.edge_index.shape == (2, 0)
 

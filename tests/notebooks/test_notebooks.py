@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from vqa.reason.io import DEFAULT_WEIGHTS
+from vqa.reason.reasoner import DEFAULT_WEIGHTS
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 

@@ -11,9 +11,9 @@ pytest.importorskip("detectron2", reason="detectron2 is installed by scripts/set
 
 from vqa.errors import VqaError, WeightsError  # noqa: E402
 from vqa.perception import available_detectors, get_detector  # noqa: E402
-from vqa.perception.clevr_detector import DEFAULT_DETECTOR_WEIGHTS, ClevrDetector, save_detector  # noqa: E402
-from vqa.perception.config import CLEVR_ATTRIBUTE_VALUES, ClevrDetectorConfig, clevr_classes  # noqa: E402
-from vqa.perception.evaluate import match_centres  # noqa: E402
+from vqa.perception.clevr.detector import DEFAULT_DETECTOR_WEIGHTS, ClevrDetector, save_detector  # noqa: E402
+from vqa.perception.clevr.config import CLEVR_ATTRIBUTE_VALUES, ClevrDetectorConfig, clevr_classes  # noqa: E402
+from vqa.train.detector_eval import match_centres  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +51,8 @@ def test_clevr_detector_other_image_sizes_map_back(untrained):
 def test_clevr_detector_training_losses_are_named_and_finite(untrained, clevr_dir):
     from detectron2.utils.events import EventStorage
 
-    from vqa.perception.clevr_data import render_records
-    from vqa.perception.training import ClevrMapper
+    from vqa.train.clevr_data import render_records
+    from vqa.train.detector import ClevrMapper
 
     records, _ = render_records(clevr_dir.parent / "clevr_renders" / "scenes.json")
     mapper = ClevrMapper(augment=True)
@@ -87,7 +87,7 @@ def test_clevr_detector_missing_weights_and_unknown_name(tmp_path):
 @pytest.mark.skipif(not DEFAULT_DETECTOR_WEIGHTS.is_file(), reason="weights/clevr-detector.safetensors not trained yet")
 def test_clevr_detector_finds_the_objects_of_a_held_out_real_image(clevr_dir, clevr_scenes):
     from vqa.graph.from_detections import detections_to_graph
-    from vqa.perception.evaluate import score_graphs
+    from vqa.train.detector_eval import score_graphs
 
     det = ClevrDetector.from_pretrained()
     gold = {g.image_filename: g for g in clevr_scenes}
@@ -130,14 +130,14 @@ def test_clevr_detector_does_not_report_a_highlight_as_an_object(clevr_dir, clev
     assert len(det.detect(image).objects) == len(gold.objects)
 
 def test_crop_head_squares_keep_centres_and_read_every_box():
-    from vqa.perception.attributes import CropAttributeHead, square_boxes
+    from vqa.perception.clevr.attributes import CropAttributeHead, square_boxes
 
     boxes = torch.tensor([[10.0, 20.0, 50.0, 40.0], [0.0, 0.0, 2.0, 2.0]])
     sq = square_boxes(boxes, margin=0.5)
     torch.testing.assert_close((sq[:, :2] + sq[:, 2:]) / 2, (boxes[:, :2] + boxes[:, 2:]) / 2)
     torch.testing.assert_close(sq[:, 2] - sq[:, 0], sq[:, 3] - sq[:, 1])
     assert float(sq[0, 2] - sq[0, 0]) == pytest.approx(60.0)  # longest side 40 x 1.5
-    from vqa.perception.attributes import crop_objects
+    from vqa.perception.clevr.attributes import crop_objects
 
     mark = crop_objects(torch.zeros(1, 3, 64, 96), boxes[:1], torch.zeros(1), 30, 0.5)[0, 3]
     assert mark[15, 15] == 1 and mark[0, 15] == 0 and mark[15, 0] == 0  # the box itself is marked
@@ -157,8 +157,8 @@ def test_crop_head_is_optional():
 
 
 def test_crop_head_trains_on_real_crops_and_resumes(untrained, tmp_path, clevr_dir):
-    from vqa.perception.clevr_data import render_records
-    from vqa.perception.training import DetectorTrainConfig, train_crop_head
+    from vqa.train.clevr_data import render_records
+    from vqa.train.detector import DetectorTrainConfig, train_crop_head
 
     records, _ = render_records(clevr_dir.parent / "clevr_renders" / "scenes.json")
     tc = DetectorTrainConfig(crop_epochs=1, crop_batch=16, progress=False, model=untrained.config)
@@ -172,7 +172,7 @@ def test_crop_head_trains_on_real_crops_and_resumes(untrained, tmp_path, clevr_d
 
 
 def test_crop_centre_head_offsets_are_in_units_of_the_crop():
-    from vqa.perception.attributes import CropCentreHead, square_boxes
+    from vqa.perception.clevr.attributes import CropCentreHead, square_boxes
 
     torch.manual_seed(0)
     head = CropCentreHead(crop=32).eval()
@@ -191,8 +191,8 @@ def test_crop_centre_head_offsets_are_in_units_of_the_crop():
 
 
 def test_crop_centre_head_trains_with_the_attribute_head(tmp_path, clevr_dir):
-    from vqa.perception.clevr_data import render_records
-    from vqa.perception.training import DetectorTrainConfig, train_crop_head
+    from vqa.train.clevr_data import render_records
+    from vqa.train.detector import DetectorTrainConfig, train_crop_head
 
     det = ClevrDetector.from_config(ClevrDetectorConfig(crop_centre_weight=0.5, score_threshold=0.0, max_detections=3))
     assert hasattr(det.model, "crop_centre")
@@ -214,9 +214,9 @@ def test_averaged_second_stages_train_apart_and_average_their_readings(tmp_path,
     seeds 0 and 1 (their own files, each resumable), whose readings the detector averages."""
     from safetensors.torch import load_file
 
-    from vqa.perception.attributes import AveragedHeads, object_crops
-    from vqa.perception.clevr_data import render_records
-    from vqa.perception.training import DetectorTrainConfig, train_crop_head
+    from vqa.perception.clevr.attributes import AveragedHeads, object_crops
+    from vqa.train.clevr_data import render_records
+    from vqa.train.detector import DetectorTrainConfig, train_crop_head
 
     torch.manual_seed(0)
     det = ClevrDetector.from_config(ClevrDetectorConfig(crop_centre_weight=1.0, second_stages=2,
@@ -251,8 +251,8 @@ def test_detector_checkpoints_leave_the_second_stage_out(tmp_path):
     an untrained second stage of another shape still loads."""
     from safetensors.torch import load_file, save_file
 
-    from vqa.perception.attributes import CropAttributeHead
-    from vqa.perception.training import _load_checkpoint, _save_checkpoint
+    from vqa.perception.clevr.attributes import CropAttributeHead
+    from vqa.train.detector import _load_checkpoint, _save_checkpoint
 
     torch.manual_seed(0)
     plain = ClevrDetector.from_config(ClevrDetectorConfig(crop_centre_weight=1.0)).model

@@ -6,8 +6,8 @@ import sys
 import pytest
 import torch
 
-from vqa.perception.clevr_detector import DEFAULT_DETECTOR_WEIGHTS
-from vqa.reason.io import DEFAULT_WEIGHTS
+from vqa.perception.clevr.detector import DEFAULT_DETECTOR_WEIGHTS
+from vqa.reason.reasoner import DEFAULT_WEIGHTS
 
 
 def run(*args, cwd=None):
@@ -118,7 +118,7 @@ def test_cli_train_detector_refuses_bad_options(tmp_path, clevr_dir, args, messa
 
 def test_train_detector_library_refuses_untrained_second_stage(tmp_path, clevr_dir):
     from vqa.errors import DataError
-    from vqa.perception.training import DetectorTrainConfig, train_detector
+    from vqa.train.detector import DetectorTrainConfig, train_detector
 
     with pytest.raises(DataError, match="without --init"):  # the library refuses too, not only the CLI
         train_detector(DetectorTrainConfig(workdir=str(tmp_path / "w"), shared=str(clevr_dir.parent), crop_epochs=0))
@@ -131,7 +131,7 @@ def test_train_detector_fine_tunes_from_weights_and_keeps_their_second_stage(tmp
     shipped ones, bit for bit, and the detector stage moved."""
     from safetensors.torch import load_file
 
-    from vqa.perception.training import DetectorTrainConfig, train_detector
+    from vqa.train.detector import DetectorTrainConfig, train_detector
 
     tc = DetectorTrainConfig(out=str(tmp_path / "ft"), workdir=str(tmp_path / "w"), shared=str(clevr_dir.parent),
                              init=str(DEFAULT_DETECTOR_WEIGHTS), iterations=2, warmup=1, lr=1e-4, crop_epochs=0,
@@ -148,7 +148,7 @@ def test_dev_holdout_leaves_the_development_images_out_of_training(clevr_dir):
     """--dev-holdout: the real images with index 1 mod 5 leave the training records and come back as
     their own split; the held-out (validation) images are never in either training set."""
     from vqa.data.splits import is_development, is_validation
-    from vqa.perception.training import DetectorTrainConfig, build_records
+    from vqa.train.detector import DetectorTrainConfig, build_records
 
     def real(records):
         return {r["image_index"] for r in records if r["source"] == "real"}
@@ -168,7 +168,7 @@ def test_dev_holdout_leaves_the_development_images_out_of_training(clevr_dir):
 def test_train_detector_defaults_are_the_shipped_recipe():
     """The CLI and the library agree, and both default to the recipe of the shipped weights' model card."""
     from vqa.cli.main import build_parser
-    from vqa.perception.training import DetectorTrainConfig
+    from vqa.train.detector import DetectorTrainConfig
 
     args, tc = build_parser().parse_args(["train", "detector"]), DetectorTrainConfig()
     fields = ("real_boxes", "crop_epochs", "threads", "iterations", "batch_size", "lr", "warmup", "real_repeat", "seed")
@@ -184,7 +184,7 @@ def test_model_card_rebuild_commands_parse_back_to_the_run(tmp_path):
     import shlex
 
     from vqa.cli.main import build_parser
-    from vqa.perception.training import DetectorTrainConfig, rebuild_commands
+    from vqa.train.detector import DetectorTrainConfig, rebuild_commands
 
     folder = tmp_path / "more"
     folder.mkdir()
@@ -202,7 +202,7 @@ def test_real_boxes_choose_how_the_real_images_are_boxed(clevr_dir):
     """--real-boxes: the same real images and objects, boxed as their visible parts (the default, the
     shipped recipe) or as whole objects; renders keep their exact boxes either way."""
     from vqa.cli.main import build_parser
-    from vqa.perception.training import DetectorTrainConfig, build_records
+    from vqa.train.detector import DetectorTrainConfig, build_records
 
     assert build_parser().parse_args(["train", "detector"]).real_boxes == "visible" == DetectorTrainConfig().real_boxes
     assert build_parser().parse_args(["train", "detector", "--real-boxes", "model"]).real_boxes == "model"

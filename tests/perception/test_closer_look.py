@@ -4,13 +4,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vqa.answer.photo import PhotoAnswerer, question_classes
+from vqa.reason.photo_rules import PhotoAnswerer, question_classes
 from vqa.perception.base import DetectedObject
-from vqa.perception.closer_look import cut_by_tile, look_closer, merge_tiles, tile_grid, tile_rows_to_image
-from vqa.perception.coco_detector import CocoDetector, CocoDetectorConfig
-from vqa.perception.image_graph import ImageGraphBuilder
+from vqa.perception.coco.closer_look import cut_by_tile, look_closer, merge_tiles, tile_grid, tile_rows_to_image
+from vqa.perception.coco.detector import CocoDetector, CocoDetectorConfig
+from vqa.pipeline.scenes import SceneBuilder
 
 SPOON, CUP, PERSON = 50, 47, 1
+
+
+def _graph_and_timings(scene):
+    return scene.graph, scene.timings
 
 
 def _skimage_photo(name: str) -> Path:
@@ -105,11 +109,7 @@ def test_closer_look_adds_objects_after_the_first_pass():
     first = Detections([cup], 600, 400, detector="coco")
     look = look_closer(det, image, first, ["cup", "spoon"], [(t, rows)])
     assert look.classes == ["spoon"] and look.added == [1]  # the cup was there: only the spoon is looked for
-    g = look.graph("x.png")
-    assert [o.name for o in g.objects] == ["cup", "spoon"] and g.objects[1].extra["closer_look"] is True
-    assert "closer_look" not in g.objects[0].extra
-    assert g.extra["closer_look"] == {"classes": ["spoon"], "found": 1, "tiles": 1}
-    assert g.extra["relations"] == "boxes" and any(r.predicate == "right" for r in g.relations)
+    assert [o.name for o in look.detections.objects] == ["cup", "spoon"] and look.detections.objects[0] is cup
 
 
 class Counting(CocoDetector):
@@ -126,20 +126,20 @@ class Counting(CocoDetector):
 def coffee():
     import cv2
 
-    from vqa.perception.coco_detector import coco_model_files
+    from vqa.perception.coco.detector import coco_model_files
 
     graph, text = coco_model_files()
     det = Counting(cv2.dnn.readNetFromTensorflow(str(graph), str(text)), CocoDetectorConfig())
-    return det, ImageGraphBuilder(det), _skimage_photo("coffee.png")
+    return det, SceneBuilder(det), _skimage_photo("coffee.png")
 
 
 def test_closer_look_finds_the_spoon_in_coffee(coffee):
     det, builder, path = coffee
-    first, t = builder(path)
+    first, t = _graph_and_timings(builder.build(path))
     assert "spoon" not in [o.name for o in first.objects] and "closer_look" not in t
     q = "Is the spoon to the right of the cup?"
     assert question_classes(q) == ["spoon", "cup"]
-    g, t = builder(path, look_for=question_classes(q))
+    g, t = _graph_and_timings(builder.build(path, look_for=question_classes(q)))
     spoons = [o for o in g.objects if o.name == "spoon"]
     assert len(spoons) == 1 and spoons[0].extra["closer_look"] and spoons[0].score >= 0.5
     assert t["closer_look"] > 0 and g.extra["closer_look"]["found"] == 1 and det.tiles_run == 1
@@ -147,9 +147,9 @@ def test_closer_look_finds_the_spoon_in_coffee(coffee):
     assert rules(q, g).answer == "yes" and rules("How many spoons are there?", g).answer == "1"
     assert rules("Is there a spoon?", first).answer == "no"  # the first pass alone
     # the same class again: the cached graph; another class: the cached tile rows, no network
-    again, _ = builder(path, look_for=["spoon"])
+    again, _ = _graph_and_timings(builder.build(path, look_for=["spoon"]))
     assert again is g
-    giraffe, t = builder(path, look_for=question_classes("Is there a giraffe?"))
+    giraffe, t = _graph_and_timings(builder.build(path, look_for=question_classes("Is there a giraffe?")))
     assert "closer_look" in t and det.tiles_run == 1
     assert [o.name for o in giraffe.objects] == [o.name for o in first.objects]
     assert rules("Is there a giraffe?", giraffe).answer == "no"
@@ -157,31 +157,31 @@ def test_closer_look_finds_the_spoon_in_coffee(coffee):
 
 def test_closer_look_not_taken_for_classes_in_the_graph(coffee):
     det, builder, path = coffee
-    first, _ = builder(path)
+    first, _ = _graph_and_timings(builder.build(path))
     for q in ("Is there a cup?", "How many cups are there?", "What is in the picture?", "Is there a flag?"):
-        g, t = builder(path, look_for=question_classes(q))
+        g, t = _graph_and_timings(builder.build(path, look_for=question_classes(q)))
         assert g is first and "closer_look" not in t, q
-    off = ImageGraphBuilder(det, closer_look=False)
+    off = SceneBuilder(det, closer_look=False)
     runs = det.tiles_run
-    g, t = off(path, look_for=["spoon"])
+    g, t = _graph_and_timings(off.build(path, look_for=["spoon"]))
     assert "spoon" not in [o.name for o in g.objects] and "closer_look" not in t and det.tiles_run == runs
 
 
-def test_closer_look_in_the_app_scene_source(coffee):
-    """The app's path (``SceneSource``) takes the same closer look as ``vqa ask`` and says so."""
-    from vqa.app.handlers import closer_look_note
-    from vqa.app.scene_source import SceneSource
+def test_closer_look_in_the_app(coffee):
+    """The app builds its graphs with the pipeline's builder, so it takes the same closer look as
+    ``vqa ask`` and says so."""
+    from vqa.app.handlers import app_scene_builder, closer_look_note
     from vqa.app.uploads import read_upload
 
     det, _, path = coffee
-    source = SceneSource(None, [], photo_detector=det, default_choice="coco")
+    builder = app_scene_builder(detector="coco", detectors={"coco": det})
     upload = read_upload(path)
-    first = source.graph(upload, look_for=["cup"])
-    assert first.closer_look is None and "spoon" not in [o.name for o in first.graph.objects]
+    first = builder.build(upload.image, upload.name, look_for=["cup"], key=upload.digest)
+    assert "closer_look" not in first.timings and "spoon" not in [o.name for o in first.graph.objects]
     assert closer_look_note(first.graph) == ""
-    looked = source.graph(upload, look_for=["spoon"])
-    assert looked.cached and looked.closer_look > 0
+    looked = builder.build(upload.image, upload.name, look_for=["spoon"], key=upload.digest)
+    assert looked.cached and looked.timings["closer_look"] > 0
     assert [o.name for o in looked.graph.objects if o.extra.get("closer_look")] == ["spoon"]
     assert "looked again over 4 overlapping tiles" in closer_look_note(looked.graph)
-    off = SceneSource(None, [], photo_detector=det, default_choice="coco", closer_look=False)
-    assert off.graph(upload, look_for=["spoon"]).closer_look is None
+    off = app_scene_builder(detector="coco", detectors={"coco": det}, closer_look=False)
+    assert "closer_look" not in off.build(upload.image, upload.name, look_for=["spoon"], key=upload.digest).timings

@@ -7,7 +7,7 @@ from PIL import Image
 
 from vqa.errors import WeightsError
 from vqa.perception import available_detectors
-from vqa.perception.coco_detector import (COCO_CLASSES, COCO_LABELS, CocoDetector, CocoDetectorConfig,
+from vqa.perception.coco.detector import (COCO_CLASSES, COCO_LABELS, CocoDetector, CocoDetectorConfig,
                                           coco_model_files, size_distribution)
 
 

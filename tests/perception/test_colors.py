@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from vqa.perception.colors import (COLOR_NAMES, PALETTE, box_color, color_distribution, name_pixels, object_color,
+from vqa.perception.coco.colors import (COLOR_NAMES, PALETTE, box_color, color_distribution, name_pixels, object_color,
                                    skin_pixels)
 
 # CLEVR's own colours (clevr-dataset-gen's properties.json)

@@ -3,7 +3,7 @@ import copy
 
 import numpy as np
 
-from vqa.perception.evaluate import match_centres, score_graphs
+from vqa.train.detector_eval import match_centres, score_graphs
 
 
 def test_evaluate_match_is_one_to_one_and_within_radius():

@@ -3,7 +3,7 @@ from vqa.data.splits import is_validation
 from vqa.graph.from_detections import detections_to_graph
 from vqa.graph.tensors import CLEVR_VOCAB, scene_to_pyg
 from vqa.perception.base import DetectedObject, Detections
-from vqa.perception.config import CLEVR_ATTRIBUTE_VALUES
+from vqa.perception.clevr.config import CLEVR_ATTRIBUTE_VALUES
 
 
 def _detections_of(graph, confidence=0.9):

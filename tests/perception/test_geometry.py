@@ -6,7 +6,7 @@ import pytest
 from vqa.data.splits import is_validation
 from vqa.graph.relations import clevr_relations
 from vqa.graph.scene_graph import Relation
-from vqa.perception.geometry import (CAMERA_LOCATION, GROUND_HOMOGRAPHY, fit_camera, fit_ground_homography,
+from vqa.perception.clevr.geometry import (CAMERA_LOCATION, GROUND_HOMOGRAPHY, fit_camera, fit_ground_homography,
                                      pixel_to_ground)
 
 
@@ -52,7 +52,7 @@ def test_geometry_ground_error_is_small(clevr_scenes):
 
 
 def test_solid_overlap_nms_drops_an_object_found_twice_and_keeps_legal_neighbours():
-    from vqa.perception.geometry import footprint_radius, solid_overlap_nms
+    from vqa.perception.clevr.geometry import footprint_radius, solid_overlap_nms
 
     assert footprint_radius("large", "cube") == pytest.approx(0.7 / np.sqrt(2))
     assert footprint_radius("small", "sphere") == 0.35
@@ -70,7 +70,7 @@ def test_solid_overlap_nms_drops_an_object_found_twice_and_keeps_legal_neighbour
 
 
 def test_solid_overlap_nms_keeps_every_annotated_object_of_the_training_scenes(clevr_scenes):
-    from vqa.perception.geometry import solid_overlap_nms
+    from vqa.perception.clevr.geometry import solid_overlap_nms
 
     for g in _train(clevr_scenes):
         sizes = [o.attributes["size"] for o in g.objects]
@@ -80,7 +80,7 @@ def test_solid_overlap_nms_keeps_every_annotated_object_of_the_training_scenes(c
 
 
 def test_hidden_part_nms_drops_a_same_coloured_patch_behind_a_nearer_object():
-    from vqa.perception.geometry import hidden_part_nms
+    from vqa.perception.clevr.geometry import hidden_part_nms
 
     cube = [100.0, 100.0, 200.0, 200.0]  # a large cube, nearest the camera
     patch = [110.0, 105.0, 140.0, 135.0]  # inside its box

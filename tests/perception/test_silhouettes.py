@@ -1,4 +1,4 @@
-"""Visible boxes drawn from a scene's 3-D annotation (``vqa.perception.silhouettes``): checked
+"""Visible boxes drawn from a scene's 3-D annotation (``vqa.perception.clevr.silhouettes``): checked
 against the true visible boxes of the shared renders, and against the whole-object boxes of the
 ``BoxModel`` they replace for real images."""
 import json
@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from vqa.perception.clevr_data import BoxModel, _camera_azimuth, real_records
-from vqa.perception.geometry import CAMERA_LOCATION
-from vqa.perception.silhouettes import fit_scene_camera, project, visible_boxes
+from vqa.train.clevr_data import BoxModel, _camera_azimuth, real_records
+from vqa.perception.clevr.geometry import CAMERA_LOCATION
+from vqa.perception.clevr.silhouettes import fit_scene_camera, project, visible_boxes
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def test_painted_index_matches_the_renders_object_masks(clevr_dir, renders):
     painted pixels overlap its true visible mask (IoU over 40 renders, camera as rendered)."""
     from PIL import Image
 
-    from vqa.perception.silhouettes import paint_index
+    from vqa.perception.clevr.silhouettes import paint_index
 
     ious = []
     for s in renders[:40]:

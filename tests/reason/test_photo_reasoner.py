@@ -7,11 +7,11 @@ import random
 import pytest
 import torch
 
-from vqa.answer.photo import NOT_FOUND, OUT_OF_VOCABULARY, PhotoAnswerer
+from vqa.reason.photo_rules import NOT_FOUND, OUT_OF_VOCABULARY, PhotoAnswerer
 from vqa.data.photo_engine import photo_questions, sample_photo_scene
-from vqa.reason.photo import (PHOTO_ANSWERS, PHOTO_VOCAB, CachedMiniLM, PhotoTrainConfig, detector_like,
-                              load_photo_reasoner, photo_answer_type, photo_example, photo_reasoner_config, photo_split,
-                              train_photo_reasoner)
+from vqa.reason.photo import PHOTO_ANSWERS, PHOTO_VOCAB, photo_answer_type, photo_reasoner_config
+from vqa.train.photo_reasoner import (CachedMiniLM, PhotoTrainConfig, detector_like, photo_example, photo_split,
+                                      train_photo_reasoner)
 from vqa.reason.reasoner import Reasoner
 
 
@@ -89,12 +89,12 @@ def test_photo_reasoner_small_real_training_writes_weights_without_minilm(traine
     assert report["iterations"] == 40 and 0 <= report["val_generated"]["accuracy"] <= 1
     assert set(report["val_generated"]["per_type"]) <= {"exist", "count", "color", "yes_no", "left_right"}
     assert "| type | accuracy | n |" in open(tc.out + ".md").read()
-    model = load_photo_reasoner(tc.out)
+    model = Reasoner.from_pretrained(tc.out)
     assert model.config.answers == PHOTO_ANSWERS and model.encoder.minilm.__class__.__name__ != "CachedMiniLM"
 
 
 def test_photo_reasoner_answerer_keeps_the_rules_refusals(trained):
-    from vqa.answer.photo_reasoner import ReasonerPhotoAnswerer
+    from vqa.reason.photo_answerer import ReasonerPhotoAnswerer
 
     tc, _ = trained
     answerer = ReasonerPhotoAnswerer(tc.out)
@@ -121,7 +121,7 @@ def test_photo_reasoner_learns_above_the_prior(tmp_path):
 
 
 def test_photo_reasoner_hybrid_answers_with_rules_where_they_parse(trained):
-    from vqa.answer.photo_reasoner import ReasonerPhotoAnswerer
+    from vqa.reason.photo_answerer import ReasonerPhotoAnswerer
 
     tc, _ = trained
     hybrid, rules = ReasonerPhotoAnswerer(tc.out, rules_first=True), PhotoAnswerer()
@@ -137,7 +137,7 @@ def test_photo_reasoner_hybrid_answers_with_rules_where_they_parse(trained):
 
 
 def test_photo_reasoner_unparsed_questions_must_resemble_training_questions(trained):
-    from vqa.answer.photo_reasoner import ReasonerPhotoAnswerer
+    from vqa.reason.photo_answerer import ReasonerPhotoAnswerer
 
     tc, _ = trained
     answerer = ReasonerPhotoAnswerer(tc.out, rules_first=True)
@@ -154,8 +154,8 @@ def test_photo_reasoner_unparsed_questions_must_resemble_training_questions(trai
 
 
 def test_photo_reasoner_default_answerer_falls_back_to_rules_without_weights(monkeypatch, tmp_path):
-    import vqa.reason.photo as photo
-    from vqa.answer.photo_reasoner import ReasonerPhotoAnswerer, default_photo_answerer
+    import vqa.reason.photo_answerer as photo
+    from vqa.reason.photo_answerer import ReasonerPhotoAnswerer, default_photo_answerer
 
     assert isinstance(default_photo_answerer("rules"), PhotoAnswerer)
     monkeypatch.setattr(photo, "PHOTO_WEIGHTS", tmp_path / "missing.safetensors")

@@ -1,7 +1,7 @@
 """GraphQA reuses a graph's tensors for the next question about the same graph object only."""
 import copy
 
-from vqa.pipeline import GraphQA
+from vqa.pipeline.ask import GraphQA
 
 
 def test_graph_tensors_are_reused_for_the_same_graph_only(tiny_weights, clevr_scenes):

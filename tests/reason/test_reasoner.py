@@ -4,7 +4,7 @@ import torch
 from vqa.encode.encoder import tokenize
 from vqa.graph.scene_graph import SceneGraph
 from vqa.graph.tensors import collate_graphs, scene_to_pyg
-from vqa.reason import Reasoner, ReasonerConfig, load_reasoner, save_reasoner
+from vqa.reason import Reasoner, ReasonerConfig
 from vqa.reason.coattention import CoAttention
 
 
@@ -62,9 +62,9 @@ def test_reasoner_losses_are_named_and_backpropagate(batch):
 def test_reasoner_config_and_weights_round_trip(tmp_path, batch):
     cfg = ReasonerConfig(dim=32, steps=2, encoder={"dim": 32})
     model = Reasoner(cfg).eval()
-    path = save_reasoner(model, tmp_path / "m")
+    path = model.save_pretrained(tmp_path / "m")
     assert (tmp_path / "m.json").is_file()
-    loaded = load_reasoner(path)
+    loaded = Reasoner.from_pretrained(path)
     assert loaded.config == cfg
     ids, mask, graphs = batch
     with torch.no_grad():  # weights are stored in fp16: equal up to fp16 rounding

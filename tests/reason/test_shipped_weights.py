@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from vqa.data.splits import is_validation
-from vqa.reason import load_reasoner
+from vqa.reason import Reasoner
 from vqa.reason.batching import GraphCache
 from vqa.reason.inference import run_batches
-from vqa.reason.io import DEFAULT_WEIGHTS
+from vqa.reason.reasoner import DEFAULT_WEIGHTS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def shipped():
     torch.set_num_threads(1)
-    return load_reasoner(DEFAULT_WEIGHTS)
+    return Reasoner.from_pretrained(DEFAULT_WEIGHTS)
 
 
 def _accuracy(model, questions, scenes) -> float:

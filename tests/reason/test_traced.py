@@ -7,7 +7,7 @@ import torch
 from vqa.encode.encoder import tokenize
 from vqa.graph.scene_graph import SceneGraph
 from vqa.graph.tensors import collate_graphs, scene_to_pyg
-from vqa.pipeline import GraphQA
+from vqa.pipeline.ask import GraphQA
 from vqa.reason.inference import TracedReasoner
 
 QUESTIONS = ["How many cubes are there?", "What color is the large sphere?",

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from vqa.reason.config import ReasonerConfig
-from vqa.reason.training import TrainConfig, train_reasoner
+from vqa.train.reasoner import TrainConfig, train_reasoner
 
 
 def _config(tmp_path, iterations):
@@ -41,7 +41,7 @@ def test_loader_workers_collate_the_same_batches(tmp_path):
     import torch.multiprocessing as mp
 
     from vqa.reason.batching import GraphCache
-    from vqa.reason.training import _Collate, _draws, _prefetched, build_data
+    from vqa.train.reasoner import _Collate, _draws, _prefetched, build_data
 
     tc = _config(tmp_path, 12)
     tc.scenes, tc.val_scenes, tc.batch_size = 40, 8, 16

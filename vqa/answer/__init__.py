@@ -1,5 +1,4 @@
-"""Answer vocabularies and predictions."""
-from .prediction import EMPTY_GRAPH, NO_IMAGE, Prediction, top_answers
-from .vocab import ANSWER_TYPES, CLEVR_ANSWERS, clevr_answer_type
+"""Answers: ``Prediction`` (CLEVR and photo), top-k from logits, the flags and statuses they carry."""
+from .prediction import ANSWERED, EMPTY_GRAPH, NO_IMAGE, PHOTO_GRAPH, PhotoPrediction, Prediction, top_answers
 
-__all__ = ["Prediction", "top_answers", "EMPTY_GRAPH", "NO_IMAGE", "CLEVR_ANSWERS", "ANSWER_TYPES", "clevr_answer_type"]
+__all__ = ["Prediction", "PhotoPrediction", "top_answers", "EMPTY_GRAPH", "NO_IMAGE", "PHOTO_GRAPH", "ANSWERED"]

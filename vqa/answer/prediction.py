@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
-__all__ = ["Prediction", "top_answers", "EMPTY_GRAPH", "NO_IMAGE"]
+__all__ = ["Prediction", "PhotoPrediction", "top_answers", "EMPTY_GRAPH", "NO_IMAGE", "PHOTO_GRAPH", "ANSWERED"]
 
 EMPTY_GRAPH = "empty_graph"  # the scene graph has no objects: the answer comes from the question alone
 NO_IMAGE = "no_image"  # no image or graph was given: answered from the question prior
+PHOTO_GRAPH = "photo_graph"  # answered by the photo answerer, not the CLEVR reasoner
+ANSWERED = "answered"  # a photo answer's status when it is given (else not_sure, not_found, ...)
 
 
 @dataclass
@@ -32,6 +34,23 @@ class Prediction:
     def to_json(self) -> dict:
         return {"question": self.question, "answer": self.answer, "answer_type": self.answer_type,
                 "answers": [{"answer": a, "probability": round(p, 6)} for a, p in self.answers], "flags": self.flags}
+
+
+@dataclass
+class PhotoPrediction(Prediction):
+    """A ``Prediction`` about a photo graph, with the sentence to show and how it was answered.
+
+    ``answers[0]`` is the short answer ("yes", "2", "red"), or "not sure" / "unknown" (probability
+    0) followed by the guesses; ``message`` says it in words (for "unknown": why), ``status`` is
+    the photo answerer's status (``vqa.reason.photo_rules``) (``answered``, ``not_sure``, ``out_of_vocabulary``, ``not_found``,
+    ``unsupported``), also in ``flags`` when not ``answered``.
+    """
+
+    message: str = ""
+    status: str = ANSWERED
+
+    def to_json(self) -> dict:
+        return super().to_json() | {"message": self.message, "status": self.status}
 
 
 def top_answers(logits: Tensor, answers: list[str], k: int = 5) -> list[list[tuple[str, float]]]:

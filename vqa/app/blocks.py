@@ -18,8 +18,8 @@ from pathlib import Path
 
 from ..errors import VqaError
 from . import handlers
-from .handlers import AppModels, Answered
-from .scene_source import DETECTOR_CHOICES, EXAMPLES_DIR
+from ..pipeline.scenes import DETECTOR_CHOICES
+from .handlers import EXAMPLES_DIR, AppModels, Answered
 from .uploads import MAX_PIXELS, MAX_UPLOAD_BYTES
 
 __all__ = ["build_app", "launch", "CONCURRENCY_LIMIT", "QUEUE_SIZE", "EXAMPLE_QUESTIONS"]
@@ -37,10 +37,23 @@ EXAMPLE_QUESTIONS = {
     "CLEVR_train_000070.png": "Are there any red things?",
 }
 
+SOURCES = ("CLEVR renders go to the 'clevr' detector; photos go to the 'coco' detector (80 everyday object "
+           "classes) and are answered from what it finds")
+
 INTRO = """# Scene-graph VQA
 Upload an image (or pick an example below), type a question and press **Ask** (or Enter).
 The page shows the model's top-5 answers, the objects it found, and what it attended to at each
 reasoning step. Images up to {mb} MiB and {mp} megapixels; {source}."""
+
+
+def step_slider(steps: int):
+    """The step slider for an answer of ``steps`` reasoning steps. Gradio refuses a slider whose minimum
+    is not below its maximum, so a one-step answer gets a fixed slider that says so."""
+    import gradio as gr
+
+    if steps > 1:
+        return gr.Slider(minimum=1, maximum=steps, value=steps, step=1, interactive=True, label="Step")
+    return gr.Slider(minimum=1, maximum=2, value=1, step=1, interactive=False, label="Step (this answer took one step)")
 
 
 def build_app(weights: str | Path | None = None, models: AppModels | None = None):
@@ -71,7 +84,7 @@ def build_app(weights: str | Path | None = None, models: AppModels | None = None
             log.exception("drawing the views of %r failed", a.question)
             raise gr.Error(f"the answer is above, but drawing its pictures failed ({type(e).__name__}: {e})",
                            print_exception=False) from None
-        step = gr.Slider(minimum=1, maximum=a.steps, value=a.steps, step=1, interactive=True)
+        step = step_slider(a.steps)
         return (v["objects"], v["final_attention"], step, v["step_words"], v["step_objects"], v["word_attention"],
                 v["coattention"], v["scene_graph"], handlers.timings_table(a))
 
@@ -86,7 +99,7 @@ def build_app(weights: str | Path | None = None, models: AppModels | None = None
 
     # --- layout
     with gr.Blocks(title="Scene-graph VQA", analytics_enabled=False) as demo:
-        gr.Markdown(INTRO.format(mb=MAX_UPLOAD_BYTES // 2**20, mp=MAX_PIXELS // 10**6, source=models.scenes.describe()))
+        gr.Markdown(INTRO.format(mb=MAX_UPLOAD_BYTES // 2**20, mp=MAX_PIXELS // 10**6, source=SOURCES))
         answered = gr.State(None)
         with gr.Row():
             with gr.Column(scale=1):
@@ -99,7 +112,7 @@ def build_app(weights: str | Path | None = None, models: AppModels | None = None
                 detector_state = gr.State("auto")
                 ask_button = gr.Button("Ask", variant="primary", elem_id="ask")
                 examples = [[str(p), EXAMPLE_QUESTIONS.get(p.name, "How many objects are there?")]
-                            for p in models.scenes.example_images]
+                            for p in sorted(EXAMPLES_DIR.glob("*.png"))]
                 if examples:
                     gr.Examples(examples, [image, question], label="Examples (CLEVR validation images)")
             with gr.Column(scale=1):

@@ -4,7 +4,7 @@ Nothing here knows about Gradio; ``blocks.py`` wires these to the page, and test
 directly. User mistakes raise ``VqaError`` subclasses (the page shows them as ``gr.Error``).
 
 Flow of one question: ``ask`` reads the upload (``uploads.read_upload``), gets its scene graph
-(``SceneSource``: detector or shipped example, cached per image; a photo gets a closer look when
+(``vqa.pipeline.scenes.SceneBuilder``, the pipeline's one image -> graph builder: cached per image; a photo gets a closer look when
 the question names a class its graph lacks), runs ``GraphQA.explain`` and
 returns an ``Answered``; ``api_result`` turns it into plain data, ``answer_views``,
 ``figure_views`` and ``step_views`` into what the page shows.
@@ -18,16 +18,16 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..answer.photo import question_classes
+from ..reason.photo_rules import question_classes
 from ..answer.prediction import EMPTY_GRAPH, NO_IMAGE
 from ..errors import QuestionError
 from ..graph.scene_graph import SceneGraph
-from ..pipeline import Explanation, GraphQA
-from ..reason.io import DEFAULT_WEIGHTS
-from .scene_source import SceneSource
+from ..pipeline.ask import Explanation, GraphQA
+from ..pipeline.scenes import SceneBuilder
+from ..reason.reasoner import DEFAULT_WEIGHTS
 from .uploads import read_upload
 
-__all__ = ["AppModels", "Answered", "MAX_QUESTION_CHARS", "ask", "api_result", "answer_views", "figure_views",
+__all__ = ["EXAMPLES_DIR", "EXAMPLE_SCENES", "app_scene_builder", "AppModels", "Answered", "MAX_QUESTION_CHARS", "ask", "api_result", "answer_views", "figure_views",
            "step_views", "timings_table", "closer_look_note"]
 
 MAX_QUESTION_CHARS = 500  # CLEVR's longest questions are ~200 characters; the encoder keeps 64 tokens
@@ -47,12 +47,25 @@ FLAG_NOTES = {
 }
 
 
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+EXAMPLE_SCENES = EXAMPLES_DIR / "clevr_val_scenes.json"
+
+
+def app_scene_builder(**kwargs) -> SceneBuilder:
+    """The pipeline's builder as the app uses it: many images cached, and the shipped examples' gold
+    graphs for when no CLEVR detector is installed."""
+    from ..graph.io import load_clevr_scenes
+
+    kwargs.setdefault("cache_size", 256)
+    return SceneBuilder(examples=load_clevr_scenes(EXAMPLE_SCENES), example_dir=EXAMPLES_DIR, **kwargs)
+
+
 @dataclass
 class AppModels:
     """What the app loads once at start-up: the reasoner and the image -> scene-graph source."""
 
     qa: GraphQA
-    scenes: SceneSource
+    scenes: SceneBuilder
 
     @classmethod
     def load(cls, weights: str | Path | None = None, threads: int | None = 1) -> "AppModels":
@@ -62,7 +75,7 @@ class AppModels:
         The reasoner is traced (``GraphQA(trace=True)``): a page asks many questions.
         """
         qa = GraphQA(weights or DEFAULT_WEIGHTS, threads=threads, trace=True)
-        return cls(qa, SceneSource.default())
+        return cls(qa, app_scene_builder())
 
 
 @dataclass
@@ -90,7 +103,7 @@ class Answered:
 
 
 def closer_look_note(graph: SceneGraph | None) -> str:
-    """What a closer look at a photo did (``vqa.perception.closer_look``), or "" when none was taken."""
+    """What a closer look at a photo did (``vqa.perception.coco.closer_look``), or "" when none was taken."""
     look = (graph.extra.get("closer_look") if graph is not None else None) or {}
     if not look:
         return ""
@@ -115,8 +128,8 @@ def ask(models: AppModels, image_path: str | Path | None, question: str | None,
         detector: str | None = None) -> Answered:
     """Answer ``question`` about the image at ``image_path`` (None: no image, answered from the question).
 
-    ``detector``: ``"auto"``, ``"clevr"`` or ``"coco"`` (``scene_source.DETECTOR_CHOICES``); None uses
-    the scene source's default.
+    ``detector``: ``"auto"``, ``"clevr"`` or ``"coco"`` (``vqa.pipeline.scenes.DETECTOR_CHOICES``); None
+    uses the builder's default (auto).
     """
     q = _check_question(question)
     timings: dict[str, float] = {}
@@ -126,10 +139,13 @@ def ask(models: AppModels, image_path: str | Path | None, question: str | None,
         t0 = time.perf_counter()
         upload = read_upload(image_path)
         timings["read image"] = time.perf_counter() - t0
-        scene = models.scenes.graph(upload, detector, look_for=question_classes(q))
-        timings["scene graph (cached)" if scene.cached else "scene graph"] = scene.seconds
-        if scene.closer_look is not None:
-            timings["closer look"] = scene.closer_look
+        scene = models.scenes.build(upload.image, upload.name, look_for=question_classes(q), detector=detector,
+                                    key=upload.digest)
+        ms = scene.timings
+        seconds = (sum(ms.values()) - ms.get("closer_look", 0.0)) / 1000
+        timings["scene graph (cached)" if scene.cached else "scene graph"] = seconds
+        if "closer_look" in ms:
+            timings["closer look"] = ms["closer_look"] / 1000
         image, graph, name, source = upload.image, scene.graph, upload.name, scene.source
     t0 = time.perf_counter()
     explanation = models.qa.explain(q, graph, top_k=5)

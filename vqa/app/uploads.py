@@ -20,7 +20,7 @@ from PIL import Image
 from ..errors import ImageError
 from ..perception.image import MAX_PIXELS, load_image
 
-__all__ = ["MAX_UPLOAD_BYTES", "MAX_PIXELS", "Upload", "read_upload", "pixel_digest"]
+__all__ = ["MAX_UPLOAD_BYTES", "MAX_PIXELS", "Upload", "read_upload"]
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
@@ -50,11 +50,3 @@ def read_upload(path: str | Path, max_bytes: int = MAX_UPLOAD_BYTES) -> Upload:
     except ImageError as e:  # its message says "image bytes"; name the file the user chose instead
         raise ImageError(str(e).replace("image bytes", repr(path.name))) from None
     return Upload(image, path.name, hashlib.sha256(data).hexdigest(), nbytes)
-
-
-def pixel_digest(image: Image.Image) -> str:
-    """SHA-256 of the RGB pixels and size: equal for the same picture saved in any lossless format."""
-    rgb = image.convert("RGB")
-    h = hashlib.sha256(f"{rgb.width}x{rgb.height}".encode())
-    h.update(rgb.tobytes())
-    return h.hexdigest()

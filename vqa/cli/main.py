@@ -20,21 +20,20 @@ def ask(args) -> int:
     import time
 
     from ..graph.io import load_clevr_scenes
-    from ..pipeline import GraphQA, PhotoPrediction
+    from ..pipeline.ask import GraphQA, PhotoPrediction
 
-    graph, timings, builder = None, {}, None
+    graph, timings, builder, scene = None, {}, None, None
     if args.scene:
         scenes = load_clevr_scenes(args.scene)
         graph = _pick_scene(scenes, args.image_filename or (Path(args.image).name if args.image else None), args.scene)
     elif args.image:  # from pixels: detector (auto: clevr for renders, coco for photos) -> scene graph
-        from ..answer.photo import question_classes
-        from ..perception.image_graph import ImageGraphBuilder
+        from ..pipeline.scenes import SceneBuilder
+        from ..reason.photo_rules import question_classes
 
-        t0 = time.perf_counter()
-        builder = ImageGraphBuilder(args.detector, weights=args.detector_weights, closer_look=not args.no_closer_look)
-        timings["load_models"] = (time.perf_counter() - t0) * 1000
-        graph, steps = builder(args.image, look_for=question_classes(args.question))
-        timings.update(steps)
+        builder = SceneBuilder(args.detector, weights=args.detector_weights, closer_look=not args.no_closer_look)
+        scene = builder.build(args.image, look_for=question_classes(args.question))
+        graph = scene.graph
+        timings.update(scene.timings)
     qa = GraphQA(args.weights, threads=args.threads)
     t0 = time.perf_counter()
     p = qa.ask(args.question, graph, top_k=args.top_k)
@@ -44,7 +43,7 @@ def ask(args) -> int:
 
         from ..graph.box_relations import for_display
 
-        draw_objects(builder.last_image, for_display(graph)).save(args.draw)
+        draw_objects(scene.image, for_display(graph)).save(args.draw)
     if args.json:
         out = {"question": p.question, "answers": p.to_json()["answers"], "flags": p.flags}
         if isinstance(p, PhotoPrediction):
@@ -120,8 +119,8 @@ def eval(args) -> int:  # noqa: A001 - the subcommand is called eval
     _require(args, "questions", "images" if args.graphs == "predicted" else "scenes")
     if args.graphs == "predicted" and args.scenes:
         raise DataError("--graphs predicted detects the graphs in --images; --scenes is for --graphs gold")
-    from ..eval.clevr_model import run_clevr_model
-    from ..eval.longrun import parse_shard, partial_path
+    from ..pipeline.batch import run_clevr_model
+    from ..pipeline.longrun import parse_shard, partial_path
 
     shard = parse_shard(args.shard)
     try:
@@ -217,7 +216,7 @@ def _require(args, *names):
 def train(args) -> int:
     if args.what == "reasoner":
         from ..reason.config import ReasonerConfig
-        from ..reason.training import TrainConfig, train_reasoner
+        from ..train.reasoner import TrainConfig, train_reasoner
 
         model = ReasonerConfig(fusion=args.fusion, steps=args.steps, dim=args.dim)
         model.encoder.kind = args.encoder
@@ -243,7 +242,7 @@ def train(args) -> int:
                 print(f"{k}: {report[k]['accuracy']:.4f} ({report[k]['count']} questions)")
         print(f"wrote {args.out}.safetensors, .json and .md in {report['total_seconds']} s")
     elif args.what == "detector":
-        from ..perception.training import DetectorTrainConfig, train_detector
+        from ..train.detector import DetectorTrainConfig, train_detector
 
         if not Path(args.shared, "clevr_renders", "scenes.json").is_file():
             raise DataError(f"training data not found: {args.shared}/clevr_renders/scenes.json; pass --shared DIR")
@@ -283,7 +282,7 @@ def train(args) -> int:
                       f"all attributes {r['all_attributes_accuracy']:.4f}, relations {r['relation_agreement']:.4f}")
         print(f"wrote {args.out}.safetensors, .json and .md")
     elif args.what == "photo-reasoner":
-        from ..reason.photo import PhotoTrainConfig, train_photo_reasoner
+        from ..train.photo_reasoner import PhotoTrainConfig, train_photo_reasoner
 
         tc = PhotoTrainConfig(out=args.out, workdir=args.workdir, scenes=args.scenes, val_scenes=args.val_scenes,
                               iterations=args.iterations, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
@@ -299,24 +298,25 @@ def train(args) -> int:
 def graph(args) -> int:
     from ..graph.box_relations import for_display, is_photo_graph
     from ..graph.io import scene_to_clevr
-    from ..perception.image_graph import ImageGraphBuilder
+    from ..pipeline.scenes import SceneBuilder
 
-    builder = ImageGraphBuilder(args.detector, weights=args.detector_weights, cache_size=0)
+    builder = SceneBuilder(args.detector, weights=args.detector_weights, cache_size=0)
     scenes = []
     for k, path in enumerate(args.images):
-        g, _ = builder(path)
+        built = builder.build(path)
+        g = built.graph
         g.image_index = k
         if args.draw:
-            from ..perception.draw import draw_detections
+            from ..perception.clevr.draw import draw_detections
 
             Path(args.draw).mkdir(parents=True, exist_ok=True)
             out = Path(args.draw) / (Path(path).stem + ".png")
             if is_photo_graph(g):  # photos: the scene graph's objects (class, colour, size)
                 from ..explain.figures import draw_objects
 
-                draw_objects(builder.last_image, for_display(g)).save(out)
+                draw_objects(built.image, for_display(g)).save(out)
             else:
-                draw_detections(builder.last_image, builder.last_detections).save(out)
+                draw_detections(built.image, built.detections).save(out)
         scene = scene_to_clevr(g)
         for o in scene["objects"]:
             o.pop("attribute_probs", None)  # the distributions stay in `vqa ask --json`
@@ -385,7 +385,7 @@ def _add_scoring_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ..reason.io import DEFAULT_WEIGHTS
+    from ..reason.reasoner import DEFAULT_WEIGHTS
 
     p = argparse.ArgumentParser(prog="vqa", description="Scene-graph visual question answering.", epilog=EPILOG)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -2,7 +2,7 @@
 
 This is the data side of a future photo reasoner (issue 8): scenes whose objects are COCO classes,
 laid out as a photo would show them, and questions with programs and answers computed on the gold
-graph. It also checks ``vqa.answer.photo.PhotoAnswerer``: on gold graphs the two must agree.
+graph. It also checks ``vqa.reason.photo_rules.PhotoAnswerer``: on gold graphs the two must agree.
 
 **Scenes** (``sample_photo_scene``). A *context* (``CONTEXTS``: street, kitchen, living room, park,
 farm, office) fixes which classes co-occur, as in COCO photos where a cup goes with a table
@@ -36,7 +36,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from ..answer.vocabulary import SYNONYMS, plural
+from ..vocab.coco import SYNONYMS, plural
 from ..graph.box_relations import BoxRelationConfig, box_relations
 from ..graph.scene_graph import SceneGraph, SceneObject
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from vqa.answer.vocab import clevr_answer_type
+from vqa.vocab.clevr import clevr_answer_type
 from vqa.errors import DataError
 from vqa.eval._checks import first_few, is_int, mean, require_list_of_dicts, show
 

@@ -17,8 +17,12 @@ from PIL import Image
 from torch import Tensor
 
 from ..answer.prediction import Prediction
-from ..errors import DataError, ImageError
+from ..errors import DataError
 from ..graph.scene_graph import SceneGraph
+from ..perception.image import load_image
+from ..pipeline.ask import GraphQA
+from ..pipeline.scenes import SceneBuilder
+from ..reason.reasoner import DEFAULT_WEIGHTS
 from . import figures
 
 __all__ = ["ExplainResult", "explain", "load_qa", "graph_from_image", "ATTENTION_FILES"]
@@ -168,58 +172,24 @@ def load_qa(weights: str | Path | None = None, threads: int | None = None, trace
 
     ``trace``: answer through the traced reasoner (0.5 s to set up, then about half the time per
     question): right for a notebook's many questions, not for a one-off command."""
-    from ..pipeline import GraphQA
-    from ..reason.io import DEFAULT_WEIGHTS
-
     path = str(Path(weights or DEFAULT_WEIGHTS).resolve())
     if (path, trace) not in _QA_CACHE:
         _QA_CACHE[path, trace] = GraphQA(path, threads=threads, trace=trace)
     return _QA_CACHE[path, trace]
 
 
-def _open_image(image) -> Image.Image:
-    try:  # perception's reader: size limits, 16-bit and RGBA handling, one ImageError for any bad file
-        from ..perception.image import load_image
-    except ImportError:
-        load_image = None
-    if load_image is not None:
-        return load_image(image)
-    if isinstance(image, Image.Image):
-        return image.convert("RGB")
-    path = Path(image)
-    if not path.is_file():
-        raise ImageError(f"image not found: {path}")
-    try:
-        with Image.open(path) as im:
-            return im.convert("RGB")
-    except (OSError, Image.DecompressionBombError, ValueError) as e:
-        raise ImageError(f"cannot read image {path} ({e}); pass a PNG or JPEG file") from None
-
-
-def graph_from_image(image: Image.Image, detector: str = "clevr", image_filename: str | None = None,
+def graph_from_image(image, detector: str = "auto", image_filename: str | None = None,
                      detector_weights: str | Path | None = None) -> SceneGraph:
-    """Detect objects with the registered ``detector`` and build their scene graph, as ``vqa ask`` does
-    (``vqa.perception.image_graph.ImageGraphBuilder``, built once per detector and weights)."""
-    from .. import perception
-
-    if detector not in perception.available_detectors():
-        raise DataError(f"the {detector!r} detector is not available in this install (known: "
-                        f"{perception.available_detectors() or 'none'}); answer from a gold scene graph instead "
-                        "with --scene S.json [--image-filename F]")
-    try:
-        from ..perception.image_graph import ImageGraphBuilder
-    except ImportError:
-        raise DataError("this install has a detector but no graph builder (vqa.perception.image_graph); "
-                        "use --scene S.json for a gold scene graph") from None
+    """Detect objects and build their scene graph with the pipeline's builder, as ``vqa ask`` does
+    (``vqa.pipeline.scenes.SceneBuilder``, one per detector and weights)."""
     key = (detector, str(detector_weights) if detector_weights else None)
     if key not in _BUILDERS:
-        _BUILDERS[key] = ImageGraphBuilder(detector, weights=detector_weights)
-    graph, _ = _BUILDERS[key](image, image_filename=image_filename)
-    return graph
+        _BUILDERS[key] = SceneBuilder(detector, weights=detector_weights)
+    return _BUILDERS[key].build(image, image_filename=image_filename).graph
 
 
 def explain(question: str, image=None, graph: SceneGraph | None = None, qa=None, *,
-            weights: str | Path | None = None, detector: str = "clevr", detector_weights: str | Path | None = None,
+            weights: str | Path | None = None, detector: str = "auto", detector_weights: str | Path | None = None,
             top_k: int = 5) -> ExplainResult:
     """Answer ``question`` and keep the attention that produced the answer.
 
@@ -235,7 +205,7 @@ def explain(question: str, image=None, graph: SceneGraph | None = None, qa=None,
         detector_weights: that detector's weights (default: its shipped ones).
         top_k: how many answers to keep.
     """
-    img = _open_image(image) if image is not None else None
+    img = load_image(image) if image is not None else None
     if graph is None and img is not None:
         name = Path(image).name if isinstance(image, (str, Path)) else None
         graph = graph_from_image(img, detector, image_filename=name, detector_weights=detector_weights)

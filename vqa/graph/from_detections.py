@@ -1,7 +1,7 @@
 """``Detections`` -> ``SceneGraph``, with the same relation builder as gold graphs.
 
 Each detection's projected centre goes to CLEVR's ground plane through the size's homography
-(``vqa.perception.geometry``); CLEVR's left/right/front/behind rule then runs on those ground
+(``vqa.perception.clevr.geometry``); CLEVR's left/right/front/behind rule then runs on those ground
 positions exactly as on annotated ``3d_coords``. Objects keep the argmax attributes for people
 and ``extra["attribute_probs"]`` for the reasoner (``scene_to_pyg`` reads the distributions).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..perception.base import Detections
-from ..perception.geometry import SIZE_RADIUS, pixel_to_ground
+from ..perception.clevr.geometry import SIZE_RADIUS, pixel_to_ground
 from .relations import DEFAULT_DIRECTIONS, clevr_relations
 from .scene_graph import SceneGraph, SceneObject
 

@@ -99,13 +99,6 @@ class SceneGraph:
         return cls(objects=objects, relations=sorted(relations, key=_rel_key),
                    image_filename=g.graph.get("image_filename"))
 
-    def to_pyg(self, vocab: "GraphVocab"):
-        """``torch_geometric.data.Data`` with ``x`` (attribute ids), ``pos``, a complete ``edge_index``
-        over ordered pairs and ``edge_attr`` (multi-hot predicates, ``vocab.predicates`` order)."""
-        from .tensors import scene_to_pyg
-
-        return scene_to_pyg(self, vocab)
-
 
 def _rel_key(r: Relation):
     return (r.predicate, r.object, r.subject)

@@ -12,7 +12,8 @@ with no objects (an empty ``Detections``). Bad images raise ``ImageError`` befor
 them (``vqa.perception.image.load_image``).
 """
 from .base import Detections, DetectedObject, Detector, available_detectors, get_detector, register_detector
-from . import clevr_detector  # noqa: F401,E402  registers "clevr" (detectron2 loads only when it is built)
-from . import auto, coco_detector  # noqa: F401,E402  register "coco" and "auto" (OpenCV loads only when built)
+from .clevr import detector as _clevr  # noqa: F401,E402  registers "clevr" (detectron2 loads only when it is built)
+from . import auto  # noqa: F401,E402
+from .coco import detector as _coco  # noqa: F401,E402  register "coco" and "auto" (OpenCV loads only when built)
 
 __all__ = ["Detections", "DetectedObject", "Detector", "register_detector", "get_detector", "available_detectors"]

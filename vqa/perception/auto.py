@@ -122,6 +122,7 @@ class AutoDetector:
 
 @register_detector("auto")
 def _auto_factory() -> AutoDetector:
-    from . import clevr_detector, coco_detector  # noqa: F401  register both delegates
+    from .clevr import detector as _clevr  # noqa: F401
+    from .coco import detector as _coco  # noqa: F401  register both delegates
 
     return AutoDetector()

@@ -6,6 +6,7 @@ converted to 8-bit RGB, since a detector sees RGB only.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ..errors import ImageError
 
-__all__ = ["MAX_PIXELS", "MAX_BYTES", "load_image", "to_rgb"]
+__all__ = ["MAX_PIXELS", "MAX_BYTES", "load_image", "to_rgb", "pixel_digest"]
 
 MAX_PIXELS = 40_000_000  # 40 MP: a phone photo fits; a decompression bomb does not
 MAX_BYTES = 100 * 1024 * 1024
@@ -81,3 +82,11 @@ def load_image(source) -> Image.Image:
     except (OSError, SyntaxError, ValueError) as e:
         raise ImageError(f"{name} is truncated or corrupt ({e}); re-export the image") from None
     return to_rgb(image)
+
+
+def pixel_digest(image: Image.Image) -> str:
+    """SHA-256 of the RGB pixels and size: equal for the same picture saved in any lossless format."""
+    rgb = image.convert("RGB")
+    h = hashlib.sha256(f"{rgb.width}x{rgb.height}".encode())
+    h.update(rgb.tobytes())
+    return h.hexdigest()

@@ -1,9 +1,8 @@
-"""Multi-step question-conditioned graph reasoning."""
+"""Multi-step question-conditioned graph reasoning: the ``Reasoner`` (CLEVR and photo weights alike),
+its config and layers, and the rule-based and learned photo answerers."""
 from .coattention import CoAttention
 from .config import ReasonerConfig
 from .controlled_gat import ControlledGATConv
-from .io import DEFAULT_WEIGHTS, load_reasoner, save_reasoner
-from .reasoner import Reasoner, ReasonerOutput
+from .reasoner import DEFAULT_WEIGHTS, Reasoner, ReasonerOutput
 
-__all__ = ["Reasoner", "ReasonerOutput", "ReasonerConfig", "ControlledGATConv", "CoAttention",
-           "load_reasoner", "save_reasoner", "DEFAULT_WEIGHTS"]
+__all__ = ["Reasoner", "ReasonerOutput", "ReasonerConfig", "ControlledGATConv", "CoAttention", "DEFAULT_WEIGHTS"]

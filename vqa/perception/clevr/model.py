@@ -7,7 +7,7 @@ the same box features plus an embedding of the proposal's normalised box ``g``:
     p(a | roi) = softmax(W_a [h; g])          for a in size, colour, material, shape
     c = c_prop + (dx, dy) * (w_prop, h_prop)  the projected 3-D centre (CLEVR's ``pixel_coords``)
 
-With ``config.crop_size`` set, ``model.crop_head`` (``vqa.perception.attributes``) reads the
+With ``config.crop_size`` set, ``model.crop_head`` (``vqa.perception.clevr.attributes``) reads the
 attributes again from each detected box's full-resolution crop and replaces the ROI head's; with
 ``config.crop_centre_weight`` also set, ``model.crop_centre`` reads the centre again from the same crop.
 Factorised attribute heads share what they learn across the 96 combinations (few examples per

@@ -23,11 +23,10 @@ from ..data.splits import is_validation
 from ..encode.augment import augment_question
 from ..graph.io import load_clevr_scenes, load_json
 from ..graph.scene_graph import SceneGraph
-from .batching import Example, GraphCache, collate, make_example
-from .config import ReasonerConfig
-from .inference import run_batches
-from .io import save_reasoner
-from .reasoner import Reasoner
+from ..reason.batching import Example, GraphCache, collate, make_example
+from ..reason.config import ReasonerConfig
+from ..reason.inference import run_batches
+from ..reason.reasoner import Reasoner
 
 __all__ = ["TrainConfig", "train_reasoner", "evaluate_examples"]
 
@@ -278,10 +277,9 @@ def train_reasoner(tc: TrainConfig, log=print) -> dict:
         if ex:
             report[f"val_{name}"] = evaluate_examples(model, ex, cache)
     # what ships is fp16: measure the accuracy of the weights as they are written
-    path = save_reasoner(model, tc.out, metadata={"iterations": tc.iterations})
-    from .io import load_reasoner
-
-    shipped = load_reasoner(path)
+    path = model.save_pretrained(tc.out, metadata={"iterations": tc.iterations})
+    
+    shipped = Reasoner.from_pretrained(path)
     for name, ex in data["val"].items():
         if ex:
             report[f"val_{name}_fp16"] = evaluate_examples(shipped, ex, cache)["accuracy"]

@@ -3,8 +3,8 @@
 Two kinds of graph reach it. CLEVR graphs (gold, or from the ``clevr`` detector) go to the trained
 reasoner. Photo graphs (``detections_to_box_graph``, marked ``extra["relations"] == "boxes"``)
 never do: the reasoner's vocabulary is CLEVR's, so it would answer "cylinder" about a cat. They go
-to the photo answerer (``vqa.answer.photo_reasoner.default_photo_answerer``: the rules of
-``vqa.answer.photo.PhotoAnswerer`` where they parse the question, the trained photo reasoner for
+to the photo answerer (``vqa.reason.photo_answerer.default_photo_answerer``: the rules of
+``vqa.reason.photo_rules.PhotoAnswerer`` where they parse the question, the trained photo reasoner for
 familiar rewordings), which answers from what the graph contains or says why it cannot (out of
 vocabulary, not found, not sure).
 """
@@ -16,36 +16,16 @@ from pathlib import Path
 
 import torch
 
-from .answer.photo import ANSWERED, PhotoAnswer, PhotoAnswerer, is_photo_graph
-from .answer.prediction import EMPTY_GRAPH, NO_IMAGE, Prediction, top_answers
-from .encode.encoder import token_strings, tokenize
-from .graph.scene_graph import SceneGraph
-from .graph.tensors import collate_graphs, scene_to_pyg
-from .reason.inference import TracedReasoner
-from .reason.io import DEFAULT_WEIGHTS, load_reasoner
-from .reason.reasoner import ReasonerOutput
+from ..answer.prediction import ANSWERED, EMPTY_GRAPH, NO_IMAGE, PHOTO_GRAPH, PhotoPrediction, Prediction, top_answers
+from ..encode.encoder import token_strings, tokenize
+from ..graph.scene_graph import SceneGraph
+from ..graph.tensors import collate_graphs, scene_to_pyg
+from ..reason.inference import TracedReasoner
+from ..reason.photo_answerer import default_photo_answerer
+from ..reason.photo_rules import PhotoAnswer, PhotoAnswerer, is_photo_graph
+from ..reason.reasoner import DEFAULT_WEIGHTS, Reasoner, ReasonerOutput
 
 __all__ = ["Explanation", "GraphQA", "PhotoPrediction", "PHOTO_GRAPH"]
-
-PHOTO_GRAPH = "photo_graph"  # flag: answered by the photo answerer, not the CLEVR reasoner
-
-
-@dataclass
-class PhotoPrediction(Prediction):
-    """A ``Prediction`` about a photo graph, with the sentence to show and how it was answered.
-
-    ``answers[0]`` is the short answer ("yes", "2", "red"), or "not sure" / "unknown" (probability
-    0) followed by the guesses; ``message`` says it in words (for "unknown": why), ``status`` is
-    the ``PhotoAnswer`` status (``answered``, ``not_sure``, ``out_of_vocabulary``, ``not_found``,
-    ``unsupported``), also in ``flags`` when not ``answered``.
-    """
-
-    message: str = ""
-    status: str = ANSWERED
-
-    def to_json(self) -> dict:
-        return super().to_json() | {"message": self.message, "status": self.status}
-
 
 def photo_prediction(answer: PhotoAnswer, top_k: int = 5) -> PhotoPrediction:
     """``PhotoAnswer`` -> ``PhotoPrediction`` (see its docstring for the answers list)."""
@@ -90,15 +70,11 @@ class GraphQA:
                  trace: bool = False):
         if threads:
             torch.set_num_threads(threads)
-        self.model = load_reasoner(weights)
+        self.model = Reasoner.from_pretrained(weights)
         self.config = self.model.config
         self.traced = TracedReasoner(self.model) if trace else None
         self._tensors: OrderedDict[int, tuple[SceneGraph, object]] = OrderedDict()
-        if photo is None:
-            from .answer.photo_reasoner import default_photo_answerer
-
-            photo = default_photo_answerer()
-        self.photo = photo
+        self.photo = photo if photo is not None else default_photo_answerer()
 
     def explain(self, question: str, graph: SceneGraph | None, top_k: int = 5) -> Explanation:
         """Answer one question and keep its attention. ``graph=None`` means no image was given."""

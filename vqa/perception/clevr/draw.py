@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from .base import Detections
+from ..base import Detections
 
 __all__ = ["draw_detections"]
 

@@ -5,7 +5,7 @@ a lake) are a few pixels wide and score under the threshold. When a question nam
 that the photo's graph does not contain, ``look_closer`` runs the network once more on each tile of
 a ``grid x grid`` layout of overlapping crops (each resized to the network input, so magnified by
 ``1 / tile``), keeps only detections of the asked classes at the normal score threshold, and adds
-them to the detections; the graph is rebuilt from all of them by the usual builder, so colour,
+them to the detections; the graph is rebuilt from all of them by the usual builder (``vqa.pipeline.scenes``), so colour,
 size and relations of the added objects are computed exactly as for the first pass.
 
 Tiles (``tile_grid``): ``grid`` tiles per side, each ``tile`` of the image's width and height,
@@ -33,9 +33,8 @@ The added objects carry ``extra["closer_look"] = True`` in the graph, and the gr
 ``extra["closer_look"] = {"classes": [...], "found": n, "tiles": k}``; a closer look never removes
 or changes a first-pass object, and it never invents one: what it adds scored at least the
 threshold in a tile. Cost: ``grid ** 2`` network passes (about 500 ms for 4 on one thread); the tile
-rows are returned so that callers can cache them per image (``PhotoLooks``, kept per image by
-``ImageGraphBuilder`` and the app's ``SceneSource``) and answer later questions about other classes
-without running the network again.
+rows are returned so that callers can cache them per image (``vqa.pipeline.scenes.SceneBuilder``
+does) and answer later questions about other classes without running the network again.
 """
 from __future__ import annotations
 
@@ -44,9 +43,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .base import Detections
+from ..base import Detections
 
-__all__ = ["CloserLook", "PhotoLooks", "tile_grid", "tile_rows_to_image", "cut_by_tile", "merge_tiles", "look_closer"]
+__all__ = ["CloserLook", "tile_grid", "tile_rows_to_image", "cut_by_tile", "merge_tiles", "look_closer"]
 
 
 def tile_grid(width: int, height: int, grid: int = 2, tile: float = 0.6) -> list[list[int]]:
@@ -130,17 +129,6 @@ class CloserLook:
     seconds: float
     tile_rows: list = field(default_factory=list, repr=False)
 
-    def graph(self, image_filename: str | None = None):
-        """The box graph of all the detections; added objects and the graph say a closer look found them."""
-        from .image_graph import graph_from_detections
-
-        graph = graph_from_detections(self.detections, image_filename)
-        for k in self.added:
-            graph.objects[k].extra["closer_look"] = True
-        graph.extra["closer_look"] = {"classes": list(self.classes), "found": len(self.added),
-                                      "tiles": len(self.tile_rows)}
-        return graph
-
 
 def look_closer(detector, image, detections: Detections, classes, tile_rows=None) -> CloserLook:
     """Add the objects of ``classes`` that the tiles show and ``detections`` lack (module docstring).
@@ -162,44 +150,3 @@ def look_closer(detector, image, detections: Detections, classes, tile_rows=None
     merged = Detections(list(detections.objects) + found, detections.width, detections.height,
                         detector=detections.detector, seconds=detections.seconds)
     return CloserLook(merged, wanted, list(range(n, n + len(found))), time.perf_counter() - t0, tile_rows)
-
-
-@dataclass
-class PhotoLooks:
-    """One photo's first pass and the closer looks taken at it, for the questions asked about it.
-
-    Each set of looked-for classes gets its own graph (first pass plus what the tiles show of those
-    classes), so an answer depends only on the image and its question, not on earlier questions;
-    the tiles' network rows are computed once per photo.
-
-    Attributes:
-        detections, graph: the first pass and its graph.
-        tile_rows: the tiles' rows once a closer look has run (``CocoDetector.raw_tiles``).
-        graphs: looked-for classes (sorted tuple) -> graph after that closer look.
-    """
-
-    detections: Detections
-    graph: object
-    tile_rows: list | None = None
-    graphs: dict = field(default_factory=dict)
-
-    def missing(self, classes) -> tuple[str, ...]:
-        """The classes of ``classes`` absent from the first pass, sorted."""
-        present = {o.name for o in self.graph.objects}
-        return tuple(sorted({c for c in classes if c not in present}))
-
-    def graph_for(self, detector, classes, image) -> tuple[object, float | None]:
-        """The graph to answer a question naming ``classes`` from, and the closer look's milliseconds
-        (None when every class is in the first pass, so no closer look was needed).
-
-        ``image``: the photo, or a zero-argument function returning it (called only when a look runs).
-        """
-        wanted = self.missing(classes)
-        if not wanted:
-            return self.graph, None
-        t0 = time.perf_counter()
-        if wanted not in self.graphs:
-            look = look_closer(detector, image() if callable(image) else image, self.detections, wanted, self.tile_rows)
-            self.tile_rows = look.tile_rows
-            self.graphs[wanted] = look.graph(self.graph.image_filename)
-        return self.graphs[wanted], (time.perf_counter() - t0) * 1000

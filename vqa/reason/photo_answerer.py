@@ -33,9 +33,13 @@ from pathlib import Path
 
 import torch
 
+from ..encode.encoder import tokenize
 from ..graph.scene_graph import SceneGraph
 from ..graph.tensors import collate_graphs, scene_to_pyg
-from .photo import (ANSWERED, NOT_FOUND, NOT_SURE, OUT_OF_VOCABULARY, UNSUPPORTED, PhotoAnswer, PhotoAnswerer,
+from ..weights import weight_files
+from .photo import PHOTO_WEIGHTS
+from .reasoner import Reasoner
+from .photo_rules import (ANSWERED, NOT_FOUND, NOT_SURE, OUT_OF_VOCABULARY, UNSUPPORTED, PhotoAnswer, PhotoAnswerer,
                     PhotoAnswererConfig)
 
 __all__ = ["ReasonerPhotoAnswerer", "DEFAULT_PHOTO_ANSWERER", "default_photo_answerer"]
@@ -72,9 +76,7 @@ class ReasonerPhotoAnswerer:
         """The reasoner, loaded on first use (MiniLM included: about a second), so that building a
         ``GraphQA`` that never sees a photo costs nothing."""
         if self._model is None:
-            from ..reason.photo import PHOTO_WEIGHTS, load_photo_reasoner
-
-            self._model = load_photo_reasoner(self._weights or PHOTO_WEIGHTS)
+            self._model = Reasoner.from_pretrained(self._weights or PHOTO_WEIGHTS)
         return self._model
 
     def familiarity(self, question: str) -> float:
@@ -83,8 +85,6 @@ class ReasonerPhotoAnswerer:
         known = getattr(self.model, "known_questions", None)
         if known is None:
             return 1.0
-        from ..encode.encoder import tokenize
-
         ids, mask = tokenize([question], self.model.config.encoder.max_tokens)
         with torch.inference_mode():
             h = self.model.encoder.minilm(input_ids=ids, attention_mask=mask.long()).last_hidden_state
@@ -94,9 +94,6 @@ class ReasonerPhotoAnswerer:
 
     @classmethod
     def available(cls, weights: str | Path | None = None) -> bool:
-        from ..reason.photo import PHOTO_WEIGHTS
-        from ..weights import weight_files
-
         return all(f.is_file() for f in weight_files(weights or PHOTO_WEIGHTS))
 
     def __call__(self, question: str, graph: SceneGraph) -> PhotoAnswer:
@@ -107,8 +104,6 @@ class ReasonerPhotoAnswerer:
             return ruled
         if ruled.status == UNSUPPORTED and self.familiarity(question) < self.known_min:
             return ruled
-        from ..encode.encoder import tokenize
-
         cfg = self.model.config
         ids, mask = tokenize([question], cfg.encoder.max_tokens)
         with torch.inference_mode():

@@ -11,25 +11,25 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import WeightsError
-from ..weights import load_weights, save_weights
-from .base import DetectedObject, Detections, register_detector
+from ...errors import WeightsError
+from ...weights import load_weights, save_weights, shipped
+from ..base import DetectedObject, Detections, register_detector
 from .config import ClevrDetectorConfig
 from .geometry import camera_distance, hidden_part_nms, pixel_to_ground, solid_overlap_nms
 
 __all__ = ["DEFAULT_DETECTOR_WEIGHTS", "ClevrDetector", "save_detector", "load_detector_state"]
 
-DEFAULT_DETECTOR_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "clevr-detector.safetensors"
+DEFAULT_DETECTOR_WEIGHTS = shipped("clevr-detector")
 
 
 def save_detector(model: torch.nn.Module, config: ClevrDetectorConfig, path: str | Path,
                   metadata: dict | None = None) -> Path:
     """Write ``<stem>.safetensors`` (floating tensors as fp16) and ``<stem>.json`` (``vqa.weights``)."""
-    return save_weights(model.state_dict(), config.to_json, path, metadata)
+    return save_weights(model.state_dict(), config, path, metadata)
 
 
 def load_detector_state(path: str | Path) -> tuple[ClevrDetectorConfig, dict[str, torch.Tensor]]:
-    return load_weights(path, ClevrDetectorConfig.from_json, "detector",
+    return load_weights(path, ClevrDetectorConfig, "detector",
                         "train them with `vqa train detector` or pass --detector-weights")
 
 
@@ -49,7 +49,7 @@ class ClevrDetector:
 
     @classmethod
     def from_config(cls, config: ClevrDetectorConfig) -> "ClevrDetector":
-        from .clevr_model import build_clevr_model
+        from .model import build_clevr_model
 
         return cls(build_clevr_model(config), config)
 
@@ -77,7 +77,7 @@ class ClevrDetector:
         return {"image": torch.as_tensor(arr.transpose(2, 0, 1).copy()), "height": nh, "width": nw}, w / nw, h / nh
 
     def detect_batch(self, images: list) -> list[Detections]:
-        from .clevr_model import predict
+        from .model import predict
 
         t0 = time.perf_counter()
         inputs = [self._input(im) for im in images]

@@ -24,7 +24,7 @@ from torch.nn import functional as F
 from ..data.splits import is_development
 from ..errors import DataError
 from .clevr_data import BoxModel, real_records, render_records
-from .config import ClevrDetectorConfig
+from ..perception.clevr.config import ClevrDetectorConfig
 
 # modules trained after the detector, on its frozen boxes (``train_crop_head``)
 SECOND_STAGE = ("crop_head", "crop_centre")
@@ -192,12 +192,12 @@ def _load_checkpoint(model, optimizer, workdir: Path) -> tuple[int, dict]:
 
 
 def evaluate_on_records(detector, records: list[dict], batch: int = 4, progress: bool = False) -> dict:
-    """Detector figures (``vqa.perception.evaluate.score_graphs``) on records with annotations."""
+    """Detector figures (``vqa.train.detector_eval.score_graphs``) on records with annotations."""
     from tqdm import tqdm
 
     from ..graph.from_detections import detections_to_graph
     from ..graph.io import scene_from_clevr
-    from .evaluate import score_graphs
+    from .detector_eval import score_graphs
 
     preds, golds = [], []
     for start in tqdm(range(0, len(records), batch), disable=not progress, desc="evaluate", leave=False):
@@ -215,8 +215,8 @@ def train_detector(tc: DetectorTrainConfig, log=print) -> dict:
     from detectron2.data import build_detection_train_loader
     from tqdm import tqdm
 
-    from .clevr_detector import ClevrDetector, save_detector
-    from .clevr_model import build_clevr_model
+    from ..perception.clevr.detector import ClevrDetector, save_detector
+    from ..perception.clevr.model import build_clevr_model
 
     if tc.crop_epochs <= 0 and not tc.init:
         raise DataError("--crop-epochs 0 keeps the second stage of the --init weights; "
@@ -231,7 +231,7 @@ def train_detector(tc: DetectorTrainConfig, log=print) -> dict:
         + (f", development images left out: {len(dev_records)}" if tc.dev_holdout else ""))
 
     if tc.init:
-        from .clevr_detector import load_detector_state
+        from ..perception.clevr.detector import load_detector_state
 
         tc.model, init_state = load_detector_state(tc.init)
     model = build_clevr_model(tc.model)
@@ -308,8 +308,8 @@ def _crop_examples(model, tc: DetectorTrainConfig, records: list[dict]) -> list[
     detector's own box for each gold object it finds (what the crop head sees at test time)."""
     from tqdm import tqdm
 
-    from .clevr_model import predict
-    from .evaluate import match_centres
+    from ..perception.clevr.model import predict
+    from .detector_eval import match_centres
 
     mapper, examples, seen = ClevrMapper(augment=False), [], set()
     for r in tqdm(records, disable=not tc.progress, desc="crop examples", leave=False):
@@ -341,7 +341,7 @@ def _jitter(boxes: torch.Tensor, g: torch.Generator, amount: float = 0.08) -> to
 
 
 def _members(module) -> list:
-    from .attributes import AveragedHeads
+    from ..perception.clevr.attributes import AveragedHeads
 
     return list(module) if isinstance(module, AveragedHeads) else [module]
 
@@ -385,7 +385,7 @@ def _train_second_stage(stage: torch.nn.ModuleDict, examples: list[dict], tc: De
     from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
     from tqdm import tqdm
 
-    from .attributes import box_geometry, crop_objects, square_boxes
+    from ..perception.clevr.attributes import box_geometry, crop_objects, square_boxes
 
     head, centre_head = stage["crop_head"], stage["crop_centre"] if "crop_centre" in stage else None
     t0 = time.perf_counter()
@@ -471,7 +471,7 @@ relations {d['relation_agreement']:.2%}.
 
 
 _REAL_BOXES = {
-    "visible": "visible boxes drawn from each scene's 3-D annotation, `vqa/perception/silhouettes.py`",
+    "visible": "visible boxes drawn from each scene's 3-D annotation, `vqa/perception/clevr/silhouettes.py`",
     "model": "whole-object boxes predicted from `pixel_coords`, size, shape and rotation by a least-squares "
              "model fitted on the renders",
 }
@@ -534,7 +534,7 @@ def write_model_card(tc: DetectorTrainConfig, report: dict, path: Path) -> None:
   (the time above is all of them), are averaged: their attribute probabilities and their centres."""
                if crop and crop.get("members") else "")
     second = (f"""
-- Second stage (`CropAttributeHead`, `vqa/perception/attributes.py`): {crop['epochs']} epochs over the
+- Second stage (`CropAttributeHead`, `vqa/perception/clevr/attributes.py`): {crop['epochs']} epochs over the
   objects of the {crop['images']} distinct training images ({crop['objects_per_epoch']} crops per epoch,
   real images counted {tc.real_repeat}x), {tc.model.crop_size} x {tc.model.crop_size} crops of the detector's own boxes or
   the gold boxes, jittered and mirrored, weights averaged (EMA {tc.crop_ema}); {crop['seconds']:.0f} s. Its attributes
@@ -550,7 +550,7 @@ scratch here on CPU) whose ROI head predicts one "object" class with a class-agn
 four attributes and the object's projected 3-D centre (CLEVR's `pixel_coords`); then a second
 stage that reads the four attributes again from a full-resolution crop of each detected box
 (the ROI head's 7 x 7 view confused cubes with cylinders). Depth (`pixel[2]`) and ground
-positions come from the fixed CLEVR camera geometry (`vqa/perception/geometry.py`). After NMS,
+positions come from the fixed CLEVR camera geometry (`vqa/perception/clevr/geometry.py`). After NMS,
 {"a detection whose object would intersect a better-scoring one's in 3-D is dropped (`solid_nms`: the same object found twice)" if tc.model.solid_nms else "no 3-D overlap test (`solid_nms` off)"}{"; then one that lies within a nearer, better detection's box and has its colour (`part_nms`: a highlight or an edge of that object)" if tc.model.part_nms else ""}. Rebuild with
 {rebuild} (config: `{Path(tc.out).name}.json`).
 

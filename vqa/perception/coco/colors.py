@@ -61,11 +61,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...vocab.coco import COLOR_NAMES
+
 __all__ = ["COLOR_NAMES", "PALETTE", "name_pixels", "color_distribution", "box_color", "object_color",
            "skin_pixels"]
 
-COLOR_NAMES = ("black", "white", "gray", "red", "orange", "yellow", "green", "cyan", "blue", "purple",
-               "pink", "brown")
 
 PALETTE: dict[str, tuple[int, int, int]] = {
     "black": (0, 0, 0), "white": (255, 255, 255), "gray": (128, 128, 128), "red": (200, 30, 30),

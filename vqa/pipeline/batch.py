@@ -3,7 +3,7 @@
 Gold graphs come from a scenes file; predicted ones from the images, through the detector
 (``predicted_scenes``), so the two modes differ only in where the graphs come from.
 
-Long runs (see :mod:`vqa.eval.longrun`): questions, sorted by token count, go in fixed chunks of
+Long runs (see :mod:`vqa.pipeline.longrun`): questions, sorted by token count, go in fixed chunks of
 ``batch_size``; with an output file every finished chunk is appended to
 ``<predictions_out>.partial`` so that ``resume`` continues a killed run, and ``shard=(i, n)`` runs
 every n-th chunk only. The final predictions are the same however the work was split.
@@ -24,13 +24,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from tqdm.auto import tqdm
 
-from ..encode.encoder import token_rows
-from ..errors import DataError
+from ..encode.encoder import pad_token_rows, token_rows, token_strings
+from ..errors import DataError, ImageError
+from ..eval.clevr import evaluate as evaluate_clevr
 from ..graph.io import load_clevr_scenes, load_json
+from ..graph.tensors import collate_graphs
+from ..perception.clevr.detector import DEFAULT_DETECTOR_WEIGHTS
+from ..reason.batching import GraphCache
+from ..reason.inference import run_batches
+from ..reason.reasoner import Reasoner
 from ..weights import weight_files
-from .clevr import evaluate as evaluate_clevr
 from .longrun import PartialRun, file_digest, partial_path, shard_chunks
+from .scenes import SceneBuilder
 
 __all__ = ["run_clevr_model", "load_clevr_questions", "predicted_scenes", "ModelRun"]
 
@@ -70,10 +77,7 @@ def load_clevr_questions(path: str | Path) -> list[dict]:
 def predicted_scenes(questions: list[dict], images_dir: str | Path, detector_weights: str | Path | None = None,
                      progress: bool = True) -> list:
     """Scene graphs detected in ``images_dir`` for every image the questions ask about."""
-    from tqdm.auto import tqdm
 
-    from ..errors import ImageError
-    from ..perception.image_graph import ImageGraphBuilder
 
     images_dir = Path(images_dir)
     if not images_dir.is_dir():
@@ -82,18 +86,17 @@ def predicted_scenes(questions: list[dict], images_dir: str | Path, detector_wei
     missing = [n for n in names if not (images_dir / n).is_file()]
     if missing:
         raise DataError(f"{len(missing)} images the questions ask about are not in {images_dir}, e.g. {missing[0]!r}")
-    builder = ImageGraphBuilder("clevr", weights=detector_weights, cache_size=0)
+    builder = SceneBuilder("clevr", weights=detector_weights, cache_size=0)
     graphs = []
     for name in tqdm(names, unit="image", disable=not progress, desc="detecting"):
         try:
-            graphs.append(builder(images_dir / name)[0])
+            graphs.append(builder.build(images_dir / name).graph)
         except ImageError as e:
             raise DataError(f"{images_dir / name}: {e}") from None
     return graphs
 
 
 def _default_detector() -> Path:
-    from ..perception.clevr_detector import DEFAULT_DETECTOR_WEIGHTS
 
     return DEFAULT_DETECTOR_WEIGHTS
 
@@ -132,11 +135,8 @@ def run_clevr_model(
     With ``images_dir`` instead of ``scenes_path``, the graphs are detected in those images.
     ``workers`` (default: one per CPU core) processes answer the chunks, each with ``threads``.
     """
-    from tqdm.auto import tqdm
 
-    from ..reason.batching import GraphCache
-    from ..reason.io import load_reasoner
-
+    
     if resume and not predictions_out:
         raise DataError("--resume continues from <predictions-out>.partial; pass --predictions-out P.json of the run")
     if limit is not None and limit < 0:
@@ -155,7 +155,7 @@ def run_clevr_model(
     for k, q in enumerate(questions):
         if q["image_filename"] not in have:
             raise DataError(f"question {q.get('question_index', k)}: no scene for image {q['image_filename']!r} in {scenes_path}")
-    model = load_reasoner(weights)
+    model = Reasoner.from_pretrained(weights)
     cache = GraphCache(model.config.vocab)
     for g in scenes:
         cache.add(g.image_filename, g)
@@ -254,8 +254,6 @@ _JOB: _Job | None = None
 def _warm_up(model, cache, row: list[int], key: str) -> None:
     """One question through the model: it builds the encoder's token table and the CPU libraries'
     first-call state, which forked workers then share (each worker's first batch was about 0.08 s slower)."""
-    from ..encode.encoder import pad_token_rows
-    from ..graph.tensors import collate_graphs
 
     model.eval()
     with torch.inference_mode():
@@ -273,8 +271,6 @@ def _start_worker(threads: int) -> None:
 
 def _answer_chunk(item: tuple[int, list[int]]) -> tuple[int, list[dict]]:
     """Answer one chunk as one batch: (chunk number, one record per position, in chunk order)."""
-    from ..encode.encoder import pad_token_rows, token_strings
-    from ..reason.inference import run_batches
 
     k, pos = item
     job = _JOB

@@ -1,6 +1,6 @@
 """Honest answers about photo scene graphs: a rule-based answerer over the box graph.
 
-(The default photo answerer is the hybrid of ``vqa.answer.photo_reasoner``: these rules for every
+(The default photo answerer is the hybrid of ``vqa.reason.photo_answerer``: these rules for every
 question they parse, the trained photo reasoner for familiar rewordings.)
 
 The CLEVR reasoner knows CLEVR's vocabulary only (cubes, spheres, cylinders); asked about a photo
@@ -9,7 +9,7 @@ what the graph of the ``coco`` detector (``detections_to_box_graph``) contains, 
 cannot:
 
 * **out of vocabulary**: the question's object is none of the detector's 80 COCO classes (after
-  synonyms, ``vqa.answer.vocabulary``): "I can't see things like 'flag'; I can detect: ...";
+  synonyms, ``vqa.vocab.coco``): "I can't see things like 'flag'; I can detect: ...";
 * **not found**: a question presupposing an object ("what colour is the dog?") with none detected;
 * **not sure**: the answer's probability is below the type's threshold; the top guesses follow;
 * **unsupported**: the question matches none of the forms below; the reply lists them.
@@ -53,7 +53,7 @@ that the detector missed one more such object (``PhotoAnswererConfig.miss``):
   ``m`` (Poisson-binomial); the answer is its mode;
 * exist: ``p(yes) = P(count >= 1) = 1 - (1 - m) prod_i (1 - q_i)``;
 * more X than Y: ``P(count_X > count_Y)`` from the two distributions;
-* colour: the box colour distribution of the likeliest X (``vqa.perception.colors``);
+* colour: the box colour distribution of the likeliest X (``vqa.perception.coco.colors``);
   "is the X C?": ``p(yes) = p(C) / (p(C) + max_{k != C} p(k))`` (C against its strongest rival);
 * relations between the likeliest X and Y: if both are real (probability ``q = q_X q_Y``) the
   box rule decides; if not, a coin: ``p = q [rule] + (1 - q) / 2``. Same for "bigger than"
@@ -69,16 +69,16 @@ import re
 from dataclasses import dataclass, field
 
 from ..graph.box_relations import is_photo_graph  # noqa: F401  re-exported
+from ..answer.prediction import ANSWERED
 from ..graph.scene_graph import SceneGraph
-from ..perception.coco_detector import COCO_CLASSES
-from .vocabulary import ANY, COLOR_WORDS, NOT_CLASSES, object_class, surface_forms
+from ..vocab.coco import COCO_CLASSES
+from ..vocab.coco import ANY, COLOR_WORDS, NOT_CLASSES, object_class, surface_forms
 
 __all__ = ["PhotoAnswererConfig", "PhotoAnswer", "PhotoAnswerer", "Phrase", "is_photo_graph", "poisson_binomial",
            "question_classes", "ANSWERED", "NOT_SURE", "OUT_OF_VOCABULARY", "NOT_FOUND", "UNSUPPORTED",
            "QUESTION_FORMS"]
 
-ANSWERED, NOT_SURE, OUT_OF_VOCABULARY, NOT_FOUND, UNSUPPORTED = (
-    "answered", "not_sure", "out_of_vocabulary", "not_found", "unsupported")
+NOT_SURE, OUT_OF_VOCABULARY, NOT_FOUND, UNSUPPORTED = ("not_sure", "out_of_vocabulary", "not_found", "unsupported")
 
 QUESTION_FORMS = ("Is there a cat?", "How many people are there?", "What color is the car?", "Is the cup red?",
                   "Is the dog left of the person?", "Is the bus on the left or right of the picture?",

@@ -30,7 +30,7 @@ class ClevrDetectorConfig:
     (``pixel_coords``) relative to its proposal box.
 
     Attributes:
-        backbone: ``"ClevrNet-FPN"`` (``vqa.perception.backbone``, about 6x cheaper) or ``"R-18-FPN"``
+        backbone: ``"ClevrNet-FPN"`` (``vqa.perception.clevr.backbone``, about 6x cheaper) or ``"R-18-FPN"``
             (detectron2's ResNet-18 + FPN); both trained from scratch here.
         norm: ResNet normalisation (``"BN"``: there are no pretrained statistics to freeze).
         fpn_channels: FPN output width (the RPN and box pooler run on it).

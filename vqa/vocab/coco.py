@@ -1,7 +1,8 @@
-"""What the ``coco`` detector can name, and the words people use for it.
+"""The photo vocabulary, in one place: what the ``coco`` detector can name (``COCO_CLASSES``, ``SIZE_VALUES``,
+``COLOR_NAMES``), and the words people use for it.
 
 ``object_class(words)`` maps a noun phrase's words to one of the 80 COCO classes
-(``vqa.perception.coco_detector.COCO_CLASSES``), ``ANY`` for generic nouns ("objects", "things"),
+(``COCO_CLASSES``), ``ANY`` for generic nouns ("objects", "things"),
 or None when the phrase names nothing the detector knows. Matching, in order:
 
 1. the longest run of words (at most three) ending the phrase that is a surface form of a class:
@@ -13,15 +14,35 @@ or None when the phrase names nothing the detector knows. Matching, in order:
 3. ``NOT_CLASSES`` wins over 1-2: words that look like a class but mean something else
    ("glasses" are spectacles, not wine glasses; "plate" is not a bowl).
 
-Colour words (``COLOR_WORDS``) map to the palette of ``vqa.perception.colors`` ("grey" -> gray,
+Colour words (``COLOR_WORDS``) map to the palette of ``vqa.perception.coco.colors`` ("grey" -> gray,
 "silver" -> gray, "gold" -> yellow).
 """
 from __future__ import annotations
 
-from ..perception.coco_detector import COCO_CLASSES
-from ..perception.colors import COLOR_NAMES
 
-__all__ = ["ANY", "SYNONYMS", "NOT_CLASSES", "COLOR_WORDS", "GENERIC", "plural", "surface_forms", "object_class"]
+__all__ = ["COCO_LABELS", "COCO_CLASSES", "SIZE_VALUES", "COLOR_NAMES", "ANY", "SYNONYMS", "NOT_CLASSES", "COLOR_WORDS", "GENERIC", "plural", "surface_forms", "object_class"]
+
+# COCO's 90-id label map (the ids the TF Object Detection API models output). Ids 12, 26, 29, 30, 45, 66,
+# 68, 69, 71 and 83 were defined in the COCO paper but never annotated, so they have no entry here.
+COCO_LABELS: dict[int, str] = {
+    1: "person", 2: "bicycle", 3: "car", 4: "motorcycle", 5: "airplane", 6: "bus", 7: "train", 8: "truck",
+    9: "boat", 10: "traffic light", 11: "fire hydrant", 13: "stop sign", 14: "parking meter", 15: "bench",
+    16: "bird", 17: "cat", 18: "dog", 19: "horse", 20: "sheep", 21: "cow", 22: "elephant", 23: "bear",
+    24: "zebra", 25: "giraffe", 27: "backpack", 28: "umbrella", 31: "handbag", 32: "tie", 33: "suitcase",
+    34: "frisbee", 35: "skis", 36: "snowboard", 37: "sports ball", 38: "kite", 39: "baseball bat",
+    40: "baseball glove", 41: "skateboard", 42: "surfboard", 43: "tennis racket", 44: "bottle",
+    46: "wine glass", 47: "cup", 48: "fork", 49: "knife", 50: "spoon", 51: "bowl", 52: "banana", 53: "apple",
+    54: "sandwich", 55: "orange", 56: "broccoli", 57: "carrot", 58: "hot dog", 59: "pizza", 60: "donut",
+    61: "cake", 62: "chair", 63: "couch", 64: "potted plant", 65: "bed", 67: "dining table", 70: "toilet",
+    72: "tv", 73: "laptop", 74: "mouse", 75: "remote", 76: "keyboard", 77: "cell phone", 78: "microwave",
+    79: "oven", 80: "toaster", 81: "sink", 82: "refrigerator", 84: "book", 85: "clock", 86: "vase",
+    87: "scissors", 88: "teddy bear", 89: "hair drier", 90: "toothbrush",
+}
+COCO_CLASSES: list[str] = [COCO_LABELS[k] for k in sorted(COCO_LABELS)]  # the 80 names, in id order
+SIZE_VALUES = ("small", "medium", "large")
+# the colour names of the palette of ``vqa.perception.coco.colors`` (what a photo object's colour can be)
+COLOR_NAMES = ("black", "white", "gray", "red", "orange", "yellow", "green", "cyan", "blue", "purple",
+               "pink", "brown")
 
 ANY = "*"  # a generic noun: any detected object
 

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ..data.splits import is_validation
-from .config import CLEVR_ATTRIBUTE_VALUES
-from .silhouettes import visible_boxes
+from ..perception.clevr.config import CLEVR_ATTRIBUTE_VALUES
+from ..perception.clevr.silhouettes import visible_boxes
 
 __all__ = ["BoxModel", "render_records", "real_records", "attribute_ids"]
 
