@@ -7,8 +7,8 @@ from PIL import Image
 
 from vqa.errors import WeightsError
 from vqa.perception import available_detectors
-from vqa.perception.coco.detector import (COCO_CLASSES, COCO_LABELS, CocoDetector, CocoDetectorConfig,
-                                          coco_model_files, size_distribution)
+from vqa.perception.coco.detector import CocoDetector, CocoDetectorConfig, coco_model_files, size_distribution
+from vqa.vocab.coco import COCO_CLASSES, COCO_LABELS
 
 
 def _skimage_photo(name: str) -> Path:

@@ -3,15 +3,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import torch
 from torch import Tensor
 
-__all__ = ["Prediction", "PhotoPrediction", "top_answers", "EMPTY_GRAPH", "NO_IMAGE", "PHOTO_GRAPH", "ANSWERED"]
+__all__ = ["Prediction", "PhotoAnswer", "PhotoPrediction", "top_answers", "EMPTY_GRAPH", "NO_IMAGE", "PHOTO_GRAPH",
+           "ANSWERED", "NOT_SURE", "OUT_OF_VOCABULARY", "NOT_FOUND", "UNSUPPORTED"]
 
 EMPTY_GRAPH = "empty_graph"  # the scene graph has no objects: the answer comes from the question alone
 NO_IMAGE = "no_image"  # no image or graph was given: answered from the question prior
 PHOTO_GRAPH = "photo_graph"  # answered by the photo answerer, not the CLEVR reasoner
-ANSWERED = "answered"  # a photo answer's status when it is given (else not_sure, not_found, ...)
+# a photo answer's status: given, or why not (the rule-based and learned photo answerers of ``vqa.reason``)
+ANSWERED, NOT_SURE, OUT_OF_VOCABULARY, NOT_FOUND, UNSUPPORTED = (
+    "answered", "not_sure", "out_of_vocabulary", "not_found", "unsupported")
 
 
 @dataclass
@@ -37,6 +39,33 @@ class Prediction:
 
 
 @dataclass
+class PhotoAnswer:
+    """One answered photo question.
+
+    Attributes:
+        question: as asked.
+        question_type: exist, count, color, yes_no, left_right, relate, list, or unsupported.
+        answer: the short answer ("yes", "2", "red", "left"), or "not sure" / "unknown".
+        text: the sentence to show a person (the honest explanation when not answered).
+        answers: the top guesses ``(answer, probability)``, best first.
+        status: ANSWERED, NOT_SURE, OUT_OF_VOCABULARY, NOT_FOUND or UNSUPPORTED.
+        objects: indices of the graph objects the answer rests on (for highlighting).
+    """
+
+    question: str
+    question_type: str
+    answer: str
+    text: str
+    answers: list[tuple[str, float]] = field(default_factory=list)
+    status: str = ANSWERED
+    objects: list[int] = field(default_factory=list)
+
+    @property
+    def probability(self) -> float:
+        return self.answers[0][1] if self.answers else 0.0
+
+
+@dataclass
 class PhotoPrediction(Prediction):
     """A ``Prediction`` about a photo graph, with the sentence to show and how it was answered.
 
@@ -51,6 +80,17 @@ class PhotoPrediction(Prediction):
 
     def to_json(self) -> dict:
         return super().to_json() | {"message": self.message, "status": self.status}
+
+    @classmethod
+    def from_answer(cls, answer: PhotoAnswer, top_k: int = 5) -> "PhotoPrediction":
+        """A photo answerer's ``PhotoAnswer`` as a prediction: its top-k guesses, or when it is not
+        given, its short answer at probability 0 followed by the guesses."""
+        if answer.status == ANSWERED:
+            answers = list(answer.answers[:top_k])
+        else:
+            answers = [(answer.answer, 0.0)] + [g for g in answer.answers if g[0] != answer.answer][: top_k - 1]
+        flags = [PHOTO_GRAPH] + ([answer.status] if answer.status != ANSWERED else [])
+        return cls(answer.question, answers, answer.question_type, flags, answer.text, answer.status)
 
 
 def top_answers(logits: Tensor, answers: list[str], k: int = 5) -> list[list[tuple[str, float]]]:

@@ -16,26 +16,17 @@ from pathlib import Path
 
 import torch
 
-from ..answer.prediction import ANSWERED, EMPTY_GRAPH, NO_IMAGE, PHOTO_GRAPH, PhotoPrediction, Prediction, top_answers
+from ..answer.prediction import EMPTY_GRAPH, NO_IMAGE, PHOTO_GRAPH, PhotoPrediction, Prediction, top_answers
 from ..encode.encoder import token_strings, tokenize
+from ..graph.box_relations import is_photo_graph
 from ..graph.scene_graph import SceneGraph
 from ..graph.tensors import collate_graphs, scene_to_pyg
 from ..reason.inference import TracedReasoner
 from ..reason.photo_answerer import default_photo_answerer
-from ..reason.photo_rules import PhotoAnswer, PhotoAnswerer, is_photo_graph
+from ..reason.photo_rules import PhotoAnswerer
 from ..reason.reasoner import DEFAULT_WEIGHTS, Reasoner, ReasonerOutput
 
 __all__ = ["Explanation", "GraphQA", "PhotoPrediction", "PHOTO_GRAPH"]
-
-def photo_prediction(answer: PhotoAnswer, top_k: int = 5) -> PhotoPrediction:
-    """``PhotoAnswer`` -> ``PhotoPrediction`` (see its docstring for the answers list)."""
-    if answer.status == ANSWERED:
-        answers = list(answer.answers[:top_k])
-    else:
-        answers = [(answer.answer, 0.0)] + [g for g in answer.answers if g[0] != answer.answer][: top_k - 1]
-    flags = [PHOTO_GRAPH] + ([answer.status] if answer.status != ANSWERED else [])
-    return PhotoPrediction(answer.question, answers, answer.question_type, flags, answer.text, answer.status)
-
 
 @dataclass
 class Explanation:
@@ -117,7 +108,7 @@ class GraphQA:
     def _photo_explanation(self, question: str, graph: SceneGraph, top_k: int) -> Explanation:
         """One-step "attention" for the views: uniform over the words, spread over the objects used."""
         answer = self.photo(question, graph)
-        prediction = photo_prediction(answer, top_k)
+        prediction = PhotoPrediction.from_answer(answer, top_k)
         if not graph.objects:
             prediction.flags.append(EMPTY_GRAPH)
         tokens = question.split() or [""]

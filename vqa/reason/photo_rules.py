@@ -33,10 +33,8 @@ relate         what is left of / right of / above / below / on /      object nam
 list           what is in the picture? / what do you see?             object names
 =============  =====================================================  ==========================
 
-A phrase X is ``[determiner] [colour] [size] noun [relation the Y]``; the noun names a COCO class
-(or "objects"/"things" for any), the colour filters by colour, the size word is ignored and the
-relation (left of, right of, above, below, on, next to) keeps objects related so to the most
-likely Y.
+A phrase X is read by ``vqa.encode.photo_phrases.parse_phrase``; its relation keeps objects related so
+to the most likely Y.
 
 Probabilities. The detector's score ``s_i`` is read as the probability that box i is real (SSD's
 sigmoid scores are not calibrated; this is the simplest honest reading). For a phrase, each
@@ -66,35 +64,21 @@ guesses. These thresholds were fixed before the photo question set was run.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from ..graph.box_relations import is_photo_graph  # noqa: F401  re-exported
-from ..answer.prediction import ANSWERED
+from ..answer.prediction import ANSWERED, NOT_FOUND, NOT_SURE, OUT_OF_VOCABULARY, UNSUPPORTED, PhotoAnswer
+from ..encode.photo_phrases import COLORS_RE, PICTURE, REL_RE, RELATIONS, Phrase, normalise, parse_phrase
 from ..graph.scene_graph import SceneGraph
-from ..vocab.coco import COCO_CLASSES
-from ..vocab.coco import ANY, COLOR_WORDS, NOT_CLASSES, object_class, surface_forms
+from ..vocab.coco import ANY, COCO_CLASSES, COLOR_WORDS, NOT_CLASSES, surface_forms
 
-__all__ = ["PhotoAnswererConfig", "PhotoAnswer", "PhotoAnswerer", "Phrase", "is_photo_graph", "poisson_binomial",
+__all__ = ["PhotoAnswererConfig", "PhotoAnswer", "PhotoAnswerer", "Phrase", "poisson_binomial",
            "question_classes", "ANSWERED", "NOT_SURE", "OUT_OF_VOCABULARY", "NOT_FOUND", "UNSUPPORTED",
            "QUESTION_FORMS"]
-
-NOT_SURE, OUT_OF_VOCABULARY, NOT_FOUND, UNSUPPORTED = ("not_sure", "out_of_vocabulary", "not_found", "unsupported")
 
 QUESTION_FORMS = ("Is there a cat?", "How many people are there?", "What color is the car?", "Is the cup red?",
                   "Is the dog left of the person?", "Is the bus on the left or right of the picture?",
                   "What is left of the bench?", "Are there more cars than people?", "Is the cup bigger than the spoon?",
                   "What is in the picture?")
-
-_SIZE_WORDS = frozenset({"big", "large", "small", "little", "tiny", "huge", "giant", "medium"})
-_DETERMINERS = frozenset({"a", "an", "the", "any", "some", "this", "that", "these", "those", "one", "other"})
-_PICTURE = r"(?:picture|image|photo|photograph|scene|frame)"
-_FILLER = re.compile(rf"\s+(?:in|on|of) (?:the|this) {_PICTURE}$|\s+(?:there|here|visible|in it|at all|around|are|is)$")
-_RELATIONS = {"left of": "left", "right of": "right", "above": "above", "below": "below", "under": "below",
-              "underneath": "below", "beneath": "below", "on": "on", "on top of": "on", "next to": "next to",
-              "beside": "next to", "near": "next to"}
-_REL_RE = "|".join(sorted((re.escape(r) for r in _RELATIONS), key=len, reverse=True))
-_COLORS_RE = "|".join(sorted(COLOR_WORDS, key=len, reverse=True))
-
 
 @dataclass(frozen=True)
 class PhotoAnswererConfig:
@@ -109,53 +93,6 @@ class PhotoAnswererConfig:
     same_size: float = 1.25  # "bigger than": areas within this ratio are "about the same size"
 
 
-@dataclass
-class Phrase:
-    """A parsed noun phrase: class (or ``ANY``), optional colour, optional relation to an anchor phrase."""
-
-    text: str
-    cls: str | None
-    color: str | None = None
-    relation: str | None = None
-    anchor: "Phrase | None" = None
-
-    def unknown(self) -> "Phrase | None":
-        """The first phrase (this or its anchor) whose noun is not a detector class."""
-        if self.cls is None:
-            return self
-        return self.anchor.unknown() if self.anchor is not None else None
-
-    def describe(self) -> str:
-        return self.text
-
-
-@dataclass
-class PhotoAnswer:
-    """One answered photo question.
-
-    Attributes:
-        question: as asked.
-        question_type: exist, count, color, yes_no, left_right, relate, list, or unsupported.
-        answer: the short answer ("yes", "2", "red", "left"), or "not sure" / "unknown".
-        text: the sentence to show a person (the honest explanation when not answered).
-        answers: the top guesses ``(answer, probability)``, best first.
-        status: ANSWERED, NOT_SURE, OUT_OF_VOCABULARY, NOT_FOUND or UNSUPPORTED.
-        objects: indices of the graph objects the answer rests on (for highlighting).
-    """
-
-    question: str
-    question_type: str
-    answer: str
-    text: str
-    answers: list[tuple[str, float]] = field(default_factory=list)
-    status: str = ANSWERED
-    objects: list[int] = field(default_factory=list)
-
-    @property
-    def probability(self) -> float:
-        return self.answers[0][1] if self.answers else 0.0
-
-
 def poisson_binomial(ps: list[float]) -> list[float]:
     """Distribution of the number of successes of independent Bernoulli(p_k): ``out[n] = P(N = n)``."""
     out = [1.0]
@@ -166,51 +103,6 @@ def poisson_binomial(ps: list[float]) -> list[float]:
             nxt[n + 1] += v * p
         out = nxt
     return out
-
-
-def _normalise(question: str) -> str:
-    q = question.lower().replace("\u2019", "'")
-    q = re.sub(r"'s\b", "", q)
-    q = re.sub(r"[^a-z0-9 ]+", " ", q)
-    q = re.sub(r"\s+", " ", q).strip()
-    q = re.sub(r"\b(?:to|on|at) the (left|right)(?: hand)?(?: side)? of\b", r"\1 of", q)
-    q = re.sub(r"\bcolour\b", "color", q)
-    q = re.sub(r"\bin front of\b", "infrontof", q)
-    return q
-
-
-def _strip(text: str) -> str:
-    text = text.strip()
-    while True:
-        new = _FILLER.sub("", text).strip()
-        if new == text:
-            break
-        text = new
-    words = text.split()
-    while words and words[0] in _DETERMINERS:
-        words = words[1:]
-    return " ".join(words)
-
-
-def parse_phrase(text: str) -> Phrase:
-    """``[det] [colour] [size] noun [relation [det] phrase]`` -> ``Phrase`` (module docstring)."""
-    text = _strip(text)
-    m = re.match(rf"^(?P<head>.+?) (?:that is |which is |who is )?(?P<rel>{_REL_RE}) (?P<anchor>.+)$", text)
-    if m and not m.group("head").endswith(" on"):
-        head = parse_phrase(m.group("head"))
-        head.relation = _RELATIONS[m.group("rel")]
-        head.anchor = parse_phrase(m.group("anchor"))
-        head.text = text
-        return head
-    words = text.split()
-    color = None
-    keep = []
-    for w in words:
-        if w in COLOR_WORDS and color is None and w != words[-1]:
-            color = COLOR_WORDS[w]
-        elif w not in _SIZE_WORDS:
-            keep.append(w)
-    return Phrase(text=" ".join(keep) or text, cls=object_class(keep), color=color)
 
 
 class PhotoAnswerer:
@@ -254,12 +146,12 @@ class PhotoAnswerer:
     def parse(self, question: str):
         """``(question type, match, {"a": Phrase, "b": Phrase}, handler)`` of the first form that
         matches the question, or None when none does."""
-        q = _normalise(question)
+        q = normalise(question)
         for qtype, pattern, handler in self._forms():
             m = re.match(pattern, q)
             if m:
                 phrases = {k: parse_phrase(v) for k, v in m.groupdict().items() if v and k in ("a", "b")
-                           and not re.fullmatch(rf"(?:the |this )?{_PICTURE}", v)}  # "of the picture": no object
+                           and not re.fullmatch(rf"(?:the |this )?{PICTURE}", v)}  # "of the picture": no object
                 return qtype, m, phrases, handler
         return None
 
@@ -277,7 +169,7 @@ class PhotoAnswerer:
                            + " ".join(QUESTION_FORMS), [("unknown", 0.0)], UNSUPPORTED)
 
     def _forms(self):
-        pic = _PICTURE
+        pic = PICTURE
         return [
             ("list", rf"^(?:what|which) (?:objects |things )?(?:is|are) (?:there )?(?:in|on) (?:the|this) {pic}$"
                      rf"|^what (?:do|can) you see(?: in (?:the|this) {pic})?$|^what is there$", self._list),
@@ -292,8 +184,8 @@ class PhotoAnswerer:
                            rf"(?: of (?:the|this) {pic})?$", self._on_side),
             ("left_right", r"^(?:is|are) (?P<a>.+?) (?P<side>left|right) of (?P<b>.+)$", self._is_side),
             ("yes_no", r"^(?:is|are) (?P<a>.+?) (?P<cmp>bigger|larger|smaller) than (?P<b>.+)$", self._bigger),
-            ("yes_no", rf"^(?:is|are) (?P<a>.+) (?P<color>{_COLORS_RE})(?: in color| colored)?$", self._is_color),
-            ("relate", rf"^(?:what|which object|what object|who) (?:is|are) (?P<rel>{_REL_RE}) (?P<a>.+)$", self._relate),
+            ("yes_no", rf"^(?:is|are) (?P<a>.+) (?P<color>{COLORS_RE})(?: in color| colored)?$", self._is_color),
+            ("relate", rf"^(?:what|which object|what object|who) (?:is|are) (?P<rel>{REL_RE}) (?P<a>.+)$", self._relate),
             ("exist", rf"^(?:is there|are there|is there any|are there any|do you see|can you see|do i see|"
                       rf"does (?:the|this) {pic} (?:show|contain|have)|does it (?:show|contain|have)) (?P<a>.+)$",
              self._exist),
@@ -449,7 +341,7 @@ class PhotoAnswerer:
         j, qj = self._best(phrases["a"], graph)
         if j is None:
             return self._not_found(question, qtype, phrases["a"])
-        pred = _RELATIONS[m.group("rel")]
+        pred = RELATIONS[m.group("rel")]
         found = sorted({r.subject for r in graph.relations if r.object == j and r.predicate == pred},
                        key=lambda i: -graph.objects[i].score)
         names = list(dict.fromkeys(graph.objects[i].name for i in found))
@@ -497,7 +389,7 @@ def question_classes(question: str) -> list[str]:
             if p.anchor is not None:
                 phrases.append(p.anchor)
         return out
-    words, out = _normalise(question).split(), []
+    words, out = normalise(question).split(), []
     for i in range(len(words)):
         for n in (3, 2, 1):
             form = " ".join(words[i:i + n])

@@ -19,9 +19,9 @@ from __future__ import annotations
 import torch
 from detectron2.config import CfgNode, get_cfg
 from detectron2.config import configurable
-from detectron2.layers import ShapeSpec, batched_nms, cat
+from detectron2.layers import batched_nms, cat
 from detectron2.modeling import ROI_HEADS_REGISTRY, StandardROIHeads, build_model
-from detectron2.structures import Boxes, Instances
+from detectron2.structures import Boxes
 from torch import nn
 from torch.nn import functional as F
 

@@ -49,7 +49,7 @@ from ...errors import ImageError, WeightsError
 from ..base import DetectedObject, Detections, register_detector
 from .closer_look import cut_by_tile, merge_tiles, tile_grid, tile_rows_to_image
 from .colors import box_color, object_color
-from ...vocab.coco import COCO_CLASSES, COCO_LABELS, SIZE_VALUES
+from ...vocab.coco import COCO_LABELS
 
 __all__ = ["CocoDetectorConfig", "CocoDetector", "coco_model_files",
            "size_distribution"]
