@@ -33,68 +33,19 @@ Where we knowingly differ from the official generator's output:
 """
 from __future__ import annotations
 
-import itertools
 import json
 import random
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
 from ..graph.scene_graph import SceneGraph
 from .executor import ProgramError, SceneIndex, answer_to_str, execute_program
+from .templates import (ATTR_KEYS, ATTR_TYPES, OPTIONAL_WORDS, RELATIONS, TEMPLATES_DIR, Family, TemplateNode, compile_family,
+                        drop_other, expand_program, param_values)
 
 __all__ = ["TEMPLATES_DIR", "Family", "QuestionGenerator", "generate_questions"]
-
-TEMPLATES_DIR = Path(__file__).parent / "clevr_templates"
-
-# Attribute positions used throughout: a description is a 4-tuple (size, color, material, shape)
-# with None for "not mentioned", the order of CLEVR's <Z> <C> <M> <S> and of its filter nodes.
-ATTR_TYPES = ("Size", "Color", "Material", "Shape")
-ATTR_KEYS = ("size", "color", "material", "shape")
-RELATIONS = ("left", "right", "behind", "front")
-_SET_NODES = {"filter": "set", "filter_unique": "unique", "filter_count": "count", "filter_exist": "exist",
-              "relate": "set", "relate_filter": "set", "relate_filter_unique": "unique",
-              "relate_filter_count": "count", "relate_filter_exist": "exist",
-              "filter_size": "set", "filter_color": "set", "filter_material": "set", "filter_shape": "set"}
-_BOOL_FINAL = ("exist", "filter_exist", "relate_filter_exist", "equal_size", "equal_color", "equal_material",
-               "equal_shape", "equal_integer", "less_than", "greater_than", "equal_object")
-_COUNT_FINAL = ("count", "filter_count", "relate_filter_count")
-_OPTIONAL = re.compile(r"\[([^\]]*)\]")
-
-
-@dataclass
-class _Node:
-    """One template node, pre-digested for sampling."""
-
-    type: str
-    inputs: list[int]
-    mode: str = ""  # "", or for nodes with parameters: "set" | "unique" | "count" | "exist"
-    relation: str | None = None  # name of its <R> parameter (relate* nodes)
-    attr_params: tuple = (None, None, None, None)  # parameter name per attribute position
-    subsets: list[int] = field(default_factory=list)  # attribute subsets (4-bit) it may mention
-    combos: list[tuple] = field(default_factory=list)  # every description it may use
-
-
-@dataclass
-class Family:
-    """One question family: a template of one file, plus what we derive from it."""
-
-    filename: str
-    index: int
-    template: dict
-    nodes: list[_Node]
-    param_types: dict[str, str]
-    answer_space: tuple[str, ...]
-    last_param: int  # index of the last template node with parameters
-    out_neq: dict[int, list[int]]  # node k -> nodes whose output must differ from k's (checked at k)
-    ne_pairs: list[tuple[str, str]]
-
-    @property
-    def key(self) -> str:
-        return f"{self.filename}:{self.index}"
-
 
 def _bits(mask: int) -> list[int]:
     return [i for i in range(mask.bit_length()) if mask >> i & 1]
@@ -180,85 +131,13 @@ class QuestionGenerator:
             if path.name in ("metadata.json", "synonyms.json"):
                 continue
             for k, template in enumerate(json.loads(path.read_text())):
-                self.families.append(self._compile(path.name, k, template))
+                self.families.append(compile_family(path.name, k, template, self.values))
         self.produced = [0] * len(self.families)
         self.answer_counts = [{a: 0 for a in f.answer_space} for f in self.families]
         self._question_index = 0
 
-    # ----------------------------------------------------------------------------- templates
-    def _compile(self, filename: str, index: int, template: dict) -> Family:
-        param_types = {p["name"]: p["type"] for p in template["params"]}
-        null_params, ne_pairs, out_neq = set(), [], {}
-        for c in template.get("constraints", []):
-            if c["type"] == "NULL":
-                null_params.add(c["params"][0])
-            elif c["type"] == "OUT_NEQ":
-                a, b = c["params"]
-                out_neq.setdefault(max(a, b), []).append(min(a, b))
-            elif c["type"] == "NE":
-                ne_pairs.append(tuple(c["params"]))
-            else:
-                raise ValueError(f"{filename}[{index}]: unknown constraint type {c['type']!r}")
-        # A queried attribute must not be in the object's description ("What size is the large
-        # cube?"). The templates say so with NULL constraints, except comparison.json[4], which
-        # declares <Z> instead of <Z3>; we add the implied constraint for every query node.
-        for n in template["nodes"]:
-            if n["type"].startswith("query_"):
-                qtype = ATTR_TYPES[ATTR_KEYS.index(n["type"][len("query_"):])]
-                source = template["nodes"][n["inputs"][0]]
-                null_params.update(p for p in source.get("side_inputs", []) if param_types[p] == qtype)
-        nodes = [self._compile_node(n, param_types, null_params) for n in template["nodes"]]
-        last_param = max(i for i, n in enumerate(nodes) if n.mode)
-        final = template["nodes"][-1]["type"]
-        if final in _BOOL_FINAL:
-            space = ("yes", "no")
-        elif final in _COUNT_FINAL:
-            space = tuple(str(i) for i in range(11))
-        elif final.startswith("query_"):
-            space = tuple(self.values[ATTR_KEYS.index(final[len("query_"):])])
-        else:
-            raise ValueError(f"{filename}[{index}]: cannot tell the answer type of {final!r}")
-        return Family(filename, index, template, nodes, param_types, space, last_param, out_neq, ne_pairs)
-
-    def _compile_node(self, node: dict, param_types: dict[str, str], null_params: set) -> _Node:
-        t = node["type"]
-        out = _Node(type=t, inputs=list(node.get("inputs", [])))
-        if t not in _SET_NODES:
-            return out
-        out.mode = _SET_NODES[t]
-        side = list(node.get("side_inputs", []))
-        if t.startswith("relate"):
-            out.relation = side.pop(0)
-        names: list[str | None] = [None] * 4
-        for name in side:
-            names[ATTR_TYPES.index(param_types[name])] = name
-        out.attr_params = tuple(names)
-        # Per position: may be mentioned (optional), must be mentioned (a plain filter_X node) or not.
-        required = 0
-        optional = 0
-        for p, name in enumerate(names):
-            if name is None or name in null_params:
-                continue
-            if t.startswith("filter_") and t[len("filter_"):] in ATTR_KEYS:
-                required |= 1 << p
-            else:
-                optional |= 1 << p
-        out.subsets = [s | required for s in range(16) if s & ~optional == 0]
-        if t == "filter":  # a bare filter that keeps everything would read "things or red cubes"
-            out.subsets = [s for s in out.subsets if s]
-        choices = []
-        for p in range(4):
-            if required >> p & 1:
-                choices.append(self.values[p])
-            elif optional >> p & 1:
-                choices.append((None,) + self.values[p])
-            else:
-                choices.append((None,))
-        out.combos = [c for c in itertools.product(*choices) if t != "filter" or any(v is not None for v in c)]
-        return out
-
     # ----------------------------------------------------------------------------- sampling
-    def _bases(self, node: _Node, inp: list, sd: _SceneData) -> list[tuple[str | None, int]]:
+    def _bases(self, node: TemplateNode, inp: list, sd: _SceneData) -> list[tuple[str | None, int]]:
         """(relation, object set to filter) pairs the node can start from."""
         if node.relation is not None:
             return [(r, sd.relate[inp[0]][r]) for r in RELATIONS]
@@ -272,7 +151,7 @@ class QuestionGenerator:
             return mask != 0
         return mask
 
-    def _sample_option(self, node: _Node, inp: list, sd: _SceneData):
+    def _sample_option(self, node: TemplateNode, inp: list, sd: _SceneData):
         """One random (relation, description, output, set) for a node that is not the last one."""
         rng = self.rng
         bases = self._bases(node, inp, sd)
@@ -298,7 +177,7 @@ class QuestionGenerator:
             return rel, vals, self._output(node.mode, mask), mask
         return None
 
-    def _enumerate(self, node: _Node, inp: list, sd: _SceneData) -> dict[int, list[tuple]]:
+    def _enumerate(self, node: TemplateNode, inp: list, sd: _SceneData) -> dict[int, list[tuple]]:
         """Every option of the last parametrised node, grouped by the set (or object) it yields."""
         groups: dict[int, list[tuple]] = {}
         for rel, base in self._bases(node, inp, sd):
@@ -315,7 +194,7 @@ class QuestionGenerator:
         return groups
 
     @staticmethod
-    def _eval(node: _Node, args: list, sd: _SceneData):
+    def _eval(node: TemplateNode, args: list, sd: _SceneData):
         """A node without parameters on bit masks; None when undefined."""
         t = node.type
         if t == "scene":
@@ -413,10 +292,10 @@ class QuestionGenerator:
         key, opt = rng.choice(by_answer[answer])
         choice[i] = opt
         outs, sets = finished[key]
-        vals = self._param_values(fam, choice)
+        vals = param_values(fam, choice)
         if any(vals.get(a) is not None and vals.get(a) == vals.get(b) for a, b in fam.ne_pairs):
             return None
-        program = self._expand(fam, vals)
+        program = expand_program(fam, vals)
         self._check(program, sd, answer, fam)
         self.produced[f] += 1
         self.answer_counts[f][answer] = self.answer_counts[f].get(answer, 0) + 1
@@ -430,18 +309,6 @@ class QuestionGenerator:
         return q
 
     @staticmethod
-    def _param_values(fam: Family, choice: dict[int, tuple]) -> dict[str, str | None]:
-        vals: dict[str, str | None] = {}
-        for i, (rel, desc) in choice.items():
-            node = fam.nodes[i]
-            if node.relation is not None:
-                vals[node.relation] = rel
-            for name, v in zip(node.attr_params, desc):
-                if name is not None:
-                    vals[name] = v
-        return vals
-
-    @staticmethod
     def _check(program: list[dict], sd: _SceneData, answer: str, fam: Family) -> None:
         """Our evaluator and the project's executor must agree; a mismatch is a bug here."""
         try:
@@ -452,31 +319,6 @@ class QuestionGenerator:
             raise RuntimeError(f"{fam.key}: executor answers {got!r}, generator {answer!r}")
 
     # ----------------------------------------------------------------------------- output
-    def _expand(self, fam: Family, vals: dict[str, str | None]) -> list[dict]:
-        """Template nodes -> CLEVR's primitive program (compound nodes become filter chains)."""
-        program: list[dict] = []
-        where: dict[int, int] = {}  # template node -> program node holding its output
-
-        def add(t: str, inputs: list[int], value_inputs: list[str] | None = None) -> int:
-            program.append({"type": t, "inputs": inputs, "value_inputs": value_inputs or []})
-            return len(program) - 1
-
-        for i, node in enumerate(fam.nodes):
-            inputs = [where[j] for j in node.inputs]
-            if not node.mode:
-                where[i] = add(node.type, inputs)
-                continue
-            cur = inputs[0]
-            if node.relation is not None:
-                cur = add("relate", [cur], [vals[node.relation]])
-            for p, name in enumerate(node.attr_params):
-                if name is not None and vals.get(name) is not None:
-                    cur = add(f"filter_{ATTR_KEYS[p]}", [cur], [vals[name]])
-            if node.mode in ("unique", "count", "exist"):
-                cur = add(node.mode, [cur])
-            where[i] = cur
-        return program
-
     def _word(self, value: str) -> str:
         options = self.synonyms.get(value)
         return self.rng.choice(options) if options else value
@@ -493,29 +335,14 @@ class QuestionGenerator:
             else:
                 word = self._word(v)
             text = text.replace(name, word)
-        text = _OPTIONAL.sub(lambda m: m.group(1) if rng.random() < 0.5 else "", text)
+        text = OPTIONAL_WORDS.sub(lambda m: m.group(1) if rng.random() < 0.5 else "", text)
         text = " ".join(text.split())
         text = re.sub(r" ([?;,])", r"\1", text)
-        text = self._drop_other(text, vals)
+        text = drop_other(text, vals)
         if not text.endswith("?"):
             text += "?"  # one variant of same_relate.json[6] lacks it
         # "a object" -> "an object" (CLEVR itself leaves "a object" in its questions).
         return re.sub(r"\b([Aa]) (?=[aeiouAEIOU])", r"\1n ", text)
-
-    @staticmethod
-    def _drop_other(text: str, vals: dict[str, str | None]) -> str:
-        """"other" is wrong when the two descriptions differ in a mentioned attribute.
-
-        "How many other red things have the same shape as the blue cube?": the blue cube cannot
-        be one of the red things, so the question reads "How many red things ...".
-        """
-        if " other " not in text and " another " not in text:
-            return text
-        for a in ("<Z>", "<C>", "<M>", "<S>"):
-            v1, v2 = vals.get(a), vals.get(a[:-1] + "2>")
-            if v1 is not None and v2 is not None and v1 != v2:
-                return text.replace(" other ", " ").replace(" another ", " a ")
-        return text
 
     # ----------------------------------------------------------------------------- public API
     def family_index(self, template_filename: str, question_family_index: int) -> int:
