@@ -6,7 +6,8 @@ import re
 import pytest
 
 from vqa.data.executor import answer_to_str, execute_program
-from vqa.data.generator import TEMPLATES_DIR, QuestionGenerator, generate_questions
+from vqa.data.generator import QuestionGenerator, generate_questions
+from vqa.data.templates import TEMPLATES_DIR, drop_other
 from vqa.data.scenes import sample_scenes
 
 OFFICIAL_KEYS = {"split", "image_filename", "image_index", "image", "question", "program", "answer",
@@ -135,6 +136,6 @@ def test_generator_instantiate_one_family(scenes):
 def test_generator_drop_other_when_descriptions_differ():
     text = "How many other red things have the same shape as the blue cube?"
     vals = {"<C>": "blue", "<S>": "cube", "<C2>": "red", "<S2>": None}
-    assert QuestionGenerator._drop_other(text, vals) == "How many red things have the same shape as the blue cube?"
+    assert drop_other(text, vals) == "How many red things have the same shape as the blue cube?"
     same = {"<C>": "red", "<C2>": "red"}
-    assert QuestionGenerator._drop_other(text, same) == text
+    assert drop_other(text, same) == text
