@@ -59,7 +59,7 @@ def file_sha256(path: str | Path) -> str:
 def save_weights(state: dict[str, "torch.Tensor"], config: Any, path: str | Path,
                  metadata: dict | None = None) -> Path:
     """Write ``state`` (floating tensors as fp16) and ``config`` (a dataclass) with the file's SHA-256."""
-    import torch
+    import torch  # defers torch: `vqa --help` and the metrics import this module's neighbours without it
     from safetensors.torch import save_file
 
     weights, config_path = weight_files(path)
@@ -76,7 +76,7 @@ def load_weights(path: str | Path, config_type: type[C], what: str,
                  rebuild: str) -> tuple[C, dict[str, "torch.Tensor"]]:
     """``(config_type(**config), state with fp32 floating tensors)``; ``what`` names the model and
     ``rebuild`` says how to get weights, in the error messages."""
-    from safetensors import SafetensorError
+    from safetensors import SafetensorError  # defers torch (safetensors.torch imports it)
     from safetensors.torch import load_file
 
     weights, config_path = weight_files(path)

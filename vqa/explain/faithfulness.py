@@ -22,6 +22,8 @@ import numpy as np
 
 from ..data.executor import ProgramError, SceneIndex, execute_program, node_type
 from ..graph.scene_graph import SceneGraph
+from ..reason.batching import GraphCache
+from ..reason.inference import run_batches
 from ..reason.targets import _STARTS as STEP_STARTS  # one rule for where a step starts
 from ..reason.targets import program_steps
 
@@ -73,9 +75,6 @@ def attention_records(model, questions: list[dict], scenes: dict[str, SceneGraph
 
     Questions whose image has no scene or whose program fails on it are skipped.
     """
-    from ..reason.batching import GraphCache
-    from ..reason.inference import run_batches
-
     cache = GraphCache(model.config.vocab)
     index = {}
     kept, outputs = [], []

@@ -34,7 +34,7 @@ These are image-plane rules: "bigger" compares the boxes in the picture, not the
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -141,8 +141,6 @@ def for_display(graph: SceneGraph) -> SceneGraph:
     attribute is its name, so "large orange person person" becomes "large orange person".
     Other graphs come back unchanged (the same object).
     """
-    from dataclasses import replace
-
     if not is_photo_graph(graph):
         return graph
     objects = [replace(o, attributes={k: v for k, v in o.attributes.items() if not (k == "class" and v == o.name)})

@@ -51,7 +51,7 @@ def scene_to_pyg(graph: SceneGraph, vocab: GraphVocab = CLEVR_VOCAB):
     (attribute -> {value: p}) when a detector supplied them. ``pos`` is the pixel centre
     divided by the image size.
     """
-    from torch_geometric.data import Data
+    from torch_geometric.data import Data  # defers torch_geometric (about 1 s to import) to the first graph
 
     n = len(graph.objects)
     tokens = {t: k for k, t in enumerate(vocab.node_tokens)}

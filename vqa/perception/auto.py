@@ -46,8 +46,10 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+from PIL import Image
 
 from .base import Detections, Detector, get_detector, register_detector
+from .image import to_rgb
 
 __all__ = ["ImageStats", "image_stats", "choose_detector", "AutoDetector"]
 
@@ -71,10 +73,6 @@ class ImageStats:
 
 def image_stats(image) -> ImageStats:
     """``ImageStats`` of an RGB ``PIL.Image`` (other modes are converted as ``load_image`` does)."""
-    from PIL import Image
-
-    from .image import to_rgb
-
     w, h = image.size
     thumb = np.asarray(to_rgb(image).resize(_THUMB, Image.BILINEAR), dtype=np.float32) / 255.0  # [64, 96, 3]
     frame = np.zeros(thumb.shape[:2], dtype=bool)
@@ -122,7 +120,4 @@ class AutoDetector:
 
 @register_detector("auto")
 def _auto_factory() -> AutoDetector:
-    from .clevr import detector as _clevr  # noqa: F401
-    from .coco import detector as _coco  # noqa: F401  register both delegates
-
     return AutoDetector()

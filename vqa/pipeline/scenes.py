@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+import torch
 from PIL import Image
 
 from ..errors import DataError, VqaError
@@ -44,6 +45,7 @@ from ..graph.box_relations import detections_to_box_graph
 from ..graph.from_detections import detections_to_graph
 from ..graph.scene_graph import SceneGraph
 from ..perception.auto import choose_detector
+from ..perception.clevr.detector import ClevrDetector
 from ..perception.base import Detections, Detector, available_detectors, get_detector
 from ..perception.coco.closer_look import look_closer
 from ..perception.image import load_image, pixel_digest
@@ -150,8 +152,6 @@ class SceneBuilder:
         """The detector registered as ``name``, built on first use."""
         if name not in self._detectors:
             if name == "clevr" and self.weights is not None:
-                from ..perception.clevr.detector import ClevrDetector
-
                 self._detectors[name] = ClevrDetector.from_pretrained(self.weights)
             else:
                 self._detectors[name] = get_detector(name)
@@ -165,8 +165,6 @@ class SceneBuilder:
         return choose_detector(image) if choice == "auto" else choice
 
     def _detect(self, name: str, image: Image.Image, timings: dict) -> Detections:
-        import torch
-
         with self._detect_lock:
             t0 = time.perf_counter()
             built = name in self._detectors

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..encode.encoder import EncoderConfig
 from ..graph.tensors import CLEVR_VOCAB, GraphVocab
-from ..vocab.clevr import ANSWER_TYPES, CLEVR_ANSWERS
+from ..vocab.clevr import ANSWER_TYPES, CLEVR_ANSWERS, clevr_answer_type
 
 __all__ = ["ReasonerConfig"]
 
@@ -43,8 +43,6 @@ class ReasonerConfig:
         if self.fusion not in ("early", "late", "hybrid"):
             raise ValueError(f"fusion must be 'early', 'late' or 'hybrid', got {self.fusion!r}")
         if not self.answer_type_of:
-            from ..vocab.clevr import clevr_answer_type
-
             self.answer_type_of = [clevr_answer_type(a) for a in self.answers]
 
     def to_json(self, path: str | Path) -> None:

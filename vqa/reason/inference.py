@@ -7,6 +7,7 @@ from dataclasses import fields
 from typing import Iterator
 
 import torch
+from tqdm.auto import tqdm
 
 from ..encode.encoder import pad_token_rows, token_rows, tokenize
 from ..graph.scene_graph import Relation, SceneGraph, SceneObject
@@ -95,8 +96,6 @@ def run_batches(model: Reasoner, questions: list[str], scenes: list[str], cache:
     if rows is None:
         rows = token_rows(questions)
     order = sorted(range(len(questions)), key=lambda i: len(rows[i]))
-    from tqdm.auto import tqdm
-
     bar = tqdm(total=len(order), unit="q", disable=not progress, desc="answering")
     model.eval()
     device = next(model.parameters()).device

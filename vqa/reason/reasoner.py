@@ -111,7 +111,7 @@ class Reasoner(nn.Module):
         self.pos_in = nn.Linear(2, d)
         self.node_norm = nn.LayerNorm(d)
         if c.fusion == "late":
-            from torch_geometric.nn import GATv2Conv
+            from torch_geometric.nn import GATv2Conv  # defers torch_geometric: only the late-fusion variant uses it
 
             self.gnn = nn.ModuleList([GATv2Conv(d, d // 4, heads=4, edge_dim=r) for _ in range(2)])
         else:

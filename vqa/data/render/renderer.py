@@ -19,8 +19,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
+from tqdm import tqdm
 
 from ...errors import DataError
+from ...graph.relations import clevr_relations, relationships_dict
+from ...graph.scene_graph import SceneGraph, SceneObject
 
 __all__ = ["RenderConfig", "render_scenes", "mask_rle", "find_blender"]
 
@@ -85,11 +89,6 @@ def mask_rle(mask: np.ndarray) -> dict:
 
 
 def _merge(rc: RenderConfig, names: list[str]) -> list[dict]:
-    from PIL import Image
-
-    from ...graph.relations import clevr_relations, relationships_dict
-    from ...graph.scene_graph import SceneGraph, SceneObject
-
     out = Path(rc.out_dir)
     scenes = []
     for name in names:
@@ -112,8 +111,6 @@ def _merge(rc: RenderConfig, names: list[str]) -> list[dict]:
 
 def render_scenes(rc: RenderConfig, progress: bool = True) -> Path:
     """Render (or finish rendering) the images of ``rc``; returns the merged ``scenes.json``."""
-    from tqdm import tqdm
-
     blender = find_blender(rc.blender)
     assets = Path(rc.assets)
     if not (assets / "base_scene.blend").is_file():

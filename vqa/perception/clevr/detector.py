@@ -14,7 +14,7 @@ import torch
 from ...errors import WeightsError
 from ...weights import load_weights, save_weights, shipped
 from ..base import DetectedObject, Detections, register_detector
-from .config import ClevrDetectorConfig
+from .config import CLEVR_ATTRIBUTE_VALUES, ClevrDetectorConfig
 from .geometry import camera_distance, hidden_part_nms, pixel_to_ground, solid_overlap_nms
 
 __all__ = ["DEFAULT_DETECTOR_WEIGHTS", "ClevrDetector", "save_detector", "load_detector_state"]
@@ -49,7 +49,7 @@ class ClevrDetector:
 
     @classmethod
     def from_config(cls, config: ClevrDetectorConfig) -> "ClevrDetector":
-        from .model import build_clevr_model
+        from .model import build_clevr_model  # defers detectron2 until a CLEVR detector is built
 
         return cls(build_clevr_model(config), config)
 
@@ -77,7 +77,7 @@ class ClevrDetector:
         return {"image": torch.as_tensor(arr.transpose(2, 0, 1).copy()), "height": nh, "width": nw}, w / nw, h / nh
 
     def detect_batch(self, images: list) -> list[Detections]:
-        from .model import predict
+        from .model import predict  # defers detectron2 (see from_config)
 
         t0 = time.perf_counter()
         inputs = [self._input(im) for im in images]
@@ -89,8 +89,6 @@ class ClevrDetector:
         return self.detect_batch([image])[0]
 
     def _detections(self, out: dict, size, sx: float, sy: float, seconds: float) -> Detections:
-        from .config import CLEVR_ATTRIBUTE_VALUES
-
         scale = torch.tensor([sx, sy, sx, sy])
         boxes = (out["boxes"] * scale).tolist()
         centres = (out["centres"] * scale[:2]).numpy()

@@ -25,6 +25,8 @@ from detectron2.structures import Boxes
 from torch import nn
 from torch.nn import functional as F
 
+from . import backbone  # noqa: F401  registers build_clevrnet_fpn_backbone with detectron2
+from .attributes import AveragedHeads, CropAttributeHead, CropCentreHead, object_crops
 from .config import CLEVR_ATTRIBUTE_VALUES, ClevrDetectorConfig
 
 __all__ = ["ClevrROIHeads", "build_d2_config", "build_clevr_model", "predict"]
@@ -35,8 +37,6 @@ def build_d2_config(config: ClevrDetectorConfig) -> CfgNode:
     backbones = {"ClevrNet-FPN": "build_clevrnet_fpn_backbone", "R-18-FPN": "build_resnet_fpn_backbone"}
     if config.backbone not in backbones:
         raise NotImplementedError(f"backbone {config.backbone!r} is not implemented; use one of {sorted(backbones)}")
-    from . import backbone  # noqa: F401  registers build_clevrnet_fpn_backbone
-
     cfg = get_cfg()
     cfg.MODEL.DEVICE = "cpu"
     cfg.MODEL.META_ARCHITECTURE = "GeneralizedRCNN"
@@ -173,8 +173,6 @@ class ClevrROIHeads(StandardROIHeads):
 def build_clevr_model(config: ClevrDetectorConfig) -> nn.Module:
     """detectron2's ``GeneralizedRCNN`` plus, when ``config.crop_size``, the ``crop_head`` second stage
     (``config.second_stages`` of them, averaged)."""
-    from .attributes import AveragedHeads, CropAttributeHead, CropCentreHead
-
     model = build_model(build_d2_config(config))
 
     def second_stage(kind):  # one head, or K averaged (state keys crop_head.0..., crop_head.1...)
@@ -201,8 +199,6 @@ def predict(model, config: ClevrDetectorConfig, batched_inputs: list[dict]) -> l
     outs = model.roi_heads.predict(features, proposals, config.score_threshold, config.nms_threshold,
                                    config.max_detections)
     if hasattr(model, "crop_head"):  # second stage: attributes (and centres) from full-resolution crops
-        from .attributes import object_crops
-
         for out, x in zip(outs, batched_inputs):
             # both heads are built with config.crop_size and crop_margin: one set of crops serves both
             crops, geo = object_crops(x["image"], out["boxes"], config.crop_size, config.crop_margin)

@@ -42,6 +42,8 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
+from torchvision.ops import batched_nms
 
 from ..base import Detections
 
@@ -100,9 +102,6 @@ def merge_tiles(boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray, iou: 
     ``boxes`` ``[N, 4]`` xyxy, ``scores`` ``[N]``, ``labels`` ``[N]`` integer classes: the same object
     found in two overlapping tiles becomes one box, the higher-scored.
     """
-    import torch
-    from torchvision.ops import batched_nms
-
     if len(boxes) == 0:
         return np.zeros(0, dtype=np.int64)
     keep = batched_nms(torch.as_tensor(np.asarray(boxes, dtype=np.float32)),

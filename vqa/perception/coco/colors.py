@@ -178,7 +178,7 @@ def box_color(image: np.ndarray, box, max_side: int = 48, **kwargs) -> dict[str,
 
 def skin_pixels(rgb: np.ndarray) -> np.ndarray:
     """``[H, W]`` bool: skin-tone pixels of a uint8 RGB image (YCrCb box of Chai & Ngan, 1999)."""
-    import cv2
+    import cv2  # defers OpenCV
 
     ycc = cv2.cvtColor(np.ascontiguousarray(rgb, dtype=np.uint8), cv2.COLOR_RGB2YCrCb)
     cr, cb = ycc[..., 1], ycc[..., 2]

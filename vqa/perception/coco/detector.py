@@ -44,8 +44,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
+from torchvision.ops import box_iou, nms
 
 from ...errors import ImageError, WeightsError
+from ..image import to_rgb
 from ..base import DetectedObject, Detections, register_detector
 from .closer_look import cut_by_tile, merge_tiles, tile_grid, tile_rows_to_image
 from .colors import box_color, object_color
@@ -157,9 +160,6 @@ def size_distribution(box, width: int, height: int, small: float = 0.03, large: 
 
 def _iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``[N, 4] x [M, 4] -> [N, M]`` IoU of xyxy boxes (torchvision.ops.box_iou on numpy)."""
-    import torch
-    from torchvision.ops import box_iou
-
     return box_iou(torch.as_tensor(a, dtype=torch.float32), torch.as_tensor(b, dtype=torch.float32)).numpy()
 
 
@@ -182,14 +182,14 @@ class CocoDetector:
         self.config = config or CocoDetectorConfig()
         self._lock = threading.Lock()
         if self.config.num_threads is not None:
-            import cv2
+            import cv2  # defers OpenCV until the coco detector runs
 
             cv2.setNumThreads(int(self.config.num_threads))
 
     @classmethod
     def from_config(cls, config: CocoDetectorConfig | None = None) -> "CocoDetector":
         """Load the packaged SSD-MobileNet-v2 (about 1 s) under ``config``."""
-        import cv2
+        import cv2  # defers OpenCV until the coco detector runs
 
         graph, text = coco_model_files()
         return cls(cv2.dnn.readNetFromTensorflow(str(graph), str(text)), config)
@@ -207,7 +207,7 @@ class CocoDetector:
 
     def raw(self, rgb: np.ndarray) -> np.ndarray:
         """The network's rows ``[K, 7]`` for an ``[H, W, 3]`` uint8 RGB image (corners as fractions)."""
-        import cv2
+        import cv2  # defers OpenCV until the coco detector runs
 
         s = self.config.input_size
         # the graph expects RGB 0-255 and normalises itself; no mean, scale or channel swap here
@@ -227,9 +227,6 @@ class CocoDetector:
         return Detections(objects, width=w, height=h, detector=self.name, seconds=time.perf_counter() - t0)
 
     def _objects(self, rows: np.ndarray, rgb: np.ndarray) -> list[DetectedObject]:
-        import torch
-        from torchvision.ops import nms
-
         cfg = self.config
         h, w = rgb.shape[:2]
         ids, scores, boxes = self._pixel_rows(rows, w, h)
@@ -340,8 +337,6 @@ class CocoDetector:
 def _as_rgb_array(image) -> np.ndarray:
     """``[H, W, 3]`` uint8 RGB from a PIL image (any mode) or an array (grey ``[H, W]`` is repeated)."""
     if hasattr(image, "mode"):
-        from ..image import to_rgb
-
         return np.asarray(to_rgb(image), dtype=np.uint8)
     a = np.asarray(image)
     if a.ndim == 2:
