@@ -10,17 +10,16 @@ Steps are numbered from 0, like the rows of the tensors: ``overlay_step0.png`` s
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from PIL import Image
 from torch import Tensor
 
-from ..answer.prediction import Prediction
 from ..errors import DataError
 from ..graph.scene_graph import SceneGraph
 from ..perception.image import load_image
-from ..pipeline.ask import GraphQA
+from ..pipeline.ask import Explanation, GraphQA
 from ..pipeline.scenes import SceneBuilder
 from ..reason.reasoner import DEFAULT_WEIGHTS
 from . import figures
@@ -36,28 +35,13 @@ _BUILDERS: dict[tuple, object] = {}
 
 
 @dataclass
-class ExplainResult:
-    """One answered question and the attention behind the answer.
+class ExplainResult(Explanation):
+    """An ``Explanation`` (the answer and every attention tensor, shapes in its docstring) with the
+    question, the graph and image it is about, and the methods that draw it."""
 
-    Shapes (T steps, L tokens, N objects, E edges of this graph):
-        word_attn [T, L] (rows sum to 1); node_attn [T, N] (rows sum to 1 when the step selects
-        anything); node_select [T, N] (set membership in [0, 1]); coattn [L, N] (rows sum to 1;
-        zeros unless the model's fusion is "hybrid"); edge_attn [T, E] over edge_index [2, E]
-        (object indices, source j -> target i); slot_attn [2, T] (which steps the answer reads).
-    """
-
-    question: str
-    prediction: Prediction
-    graph: SceneGraph
-    image: Image.Image | None
-    tokens: list[str]
-    word_attn: Tensor
-    node_attn: Tensor
-    node_select: Tensor
-    coattn: Tensor
-    edge_attn: Tensor
-    edge_index: Tensor
-    slot_attn: Tensor
+    question: str = ""
+    graph: SceneGraph = field(default_factory=SceneGraph)
+    image: Image.Image | None = None
     object_ids: list[str] = field(default_factory=list)
     object_labels: list[str] = field(default_factory=list)
 
@@ -213,8 +197,8 @@ def explain(question: str, image=None, graph: SceneGraph | None = None, qa=None,
     e = qa.explain(question, graph, top_k=top_k)
     graph = graph if graph is not None else SceneGraph()
     ids = [str(o.id if o.id is not None else k) for k, o in enumerate(graph.objects)]
-    return ExplainResult(question=question, prediction=e.prediction, graph=graph, image=img, tokens=e.tokens,
-                         word_attn=e.word_attn.float(), node_attn=e.node_attn.float(), node_select=e.node_select.float(),
-                         coattn=e.coattn.float(), edge_attn=e.edge_attn.float(), edge_index=e.edge_index.long(),
-                         slot_attn=e.slot_attn.float(), object_ids=ids, object_labels=figures.object_labels(graph))
+    tensors = {f.name: getattr(e, f.name) for f in fields(Explanation)}
+    tensors.update({k: v.long() if k == "edge_index" else v.float() for k, v in tensors.items() if isinstance(v, Tensor)})
+    return ExplainResult(**tensors, question=question, graph=graph, image=img, object_ids=ids,
+                         object_labels=figures.object_labels(graph))
 

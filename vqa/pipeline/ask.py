@@ -30,10 +30,14 @@ __all__ = ["Explanation", "GraphQA", "PhotoPrediction", "PHOTO_GRAPH"]
 
 @dataclass
 class Explanation:
-    """A prediction with the attention that produced it, cut to this question's tokens/objects.
+    """A prediction with the attention that produced it, cut to this question's tokens and objects.
 
-    Shapes: word_attn [T, L], node_attn [T, N], node_select [T, N], coattn [L, N],
-    edge_attn [T, E] over ``edge_index`` [2, E] (object indices of this graph), slot_attn [2, T].
+    Shapes (T steps, L tokens, N objects, E edges of this graph):
+        word_attn [T, L] (rows sum to 1); node_attn [T, N] (a row sums to 1 when the step selects
+        anything, to about 0 when it selects nothing); node_select [T, N] (set membership in [0, 1]);
+        coattn [L, N] (rows sum to 1; zeros unless the model's fusion is "hybrid"); edge_attn [T, E]
+        over edge_index [2, E] (object indices, source j -> target i); slot_attn [2, T] (which
+        steps the answer reads).
     """
 
     prediction: Prediction
