@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from vqa.data.splits import is_validation  # noqa: E402
 from vqa.encode.encoder import tokenize  # noqa: E402
 from vqa.perception.clevr.detector import DEFAULT_DETECTOR_WEIGHTS  # noqa: E402
-from vqa.pipeline.scenes import ImageGraphBuilder  # noqa: E402
+from vqa.pipeline.scenes import SceneBuilder  # noqa: E402
 from vqa.pipeline.ask import GraphQA  # noqa: E402
 from vqa.reason.reasoner import DEFAULT_WEIGHTS  # noqa: E402
 
@@ -49,12 +49,13 @@ def main() -> None:
             by_image.setdefault(q["image_filename"], []).append(q["question"])
     names = sorted(by_image)[: args.images + 1]
 
-    builder = ImageGraphBuilder("clevr", weights=args.detector_weights, detect_threads=args.detect_threads)
+    builder = SceneBuilder("clevr", weights=args.detector_weights, detect_threads=args.detect_threads)
     qa = GraphQA(args.weights, threads=args.threads, trace=True)
     rows, second = [], []
     for k, name in enumerate(names):
         t0 = time.perf_counter()
-        graph, steps = builder(clevr / "images" / name)
+        scene = builder.build(clevr / "images" / name)
+        graph, steps = scene.graph, scene.timings
         t1 = time.perf_counter()
         ids, mask = tokenize([by_image[name][0]], qa.config.encoder.max_tokens)
         with torch.inference_mode():
@@ -62,7 +63,8 @@ def main() -> None:
         t2 = time.perf_counter()
         qa.ask(by_image[name][0], graph, top_k=1)
         t3 = time.perf_counter()
-        graph2, _ = builder(clevr / "images" / name)  # same image again: cached graph
+        scene = builder.build(clevr / "images" / name)  # same image again: cached graph
+        graph2, _ = scene.graph, scene.timings
         qa.ask(by_image[name][1], graph2, top_k=1)
         t4 = time.perf_counter()
         if k == 0:

@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)
     from vqa.reason.photo_rules import PhotoAnswerer
     from vqa.reason.photo_answerer import ReasonerPhotoAnswerer
-    from vqa.reason.photo import PhotoTrainConfig, photo_split
+    from vqa.train.photo_reasoner import PhotoTrainConfig, photo_split
 
     tc = PhotoTrainConfig()
     graphs, examples = photo_split(args.scenes, tc.questions_per_scene, args.seed, "PHOTO_VAL", tc.detector_like)

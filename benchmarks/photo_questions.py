@@ -72,11 +72,11 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(1)
     from vqa.reason.photo_rules import question_classes
-    from vqa.pipeline.scenes import ImageGraphBuilder
+    from vqa.pipeline.scenes import SceneBuilder
     from vqa.pipeline.ask import GraphQA
 
     questions = json.loads(Path(args.questions).read_text())["questions"]
-    builder = ImageGraphBuilder("auto", closer_look=not args.no_closer_look)
+    builder = SceneBuilder("auto", closer_look=not args.no_closer_look)
     photo = None
     if args.answerer == "rules":
         from vqa.reason.photo_rules import PhotoAnswerer
@@ -92,10 +92,12 @@ def main(argv=None) -> int:
         path = resolve(q["image"])
         if path not in graphs:  # the first pass, once per photo
             t0 = time.perf_counter()
-            graphs[path], _ = builder(path)
+            scene = builder.build(path)
+            graphs[path], _ = scene.graph, scene.timings
             detect_ms.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
-        graph, timings = builder(path, look_for=question_classes(q["question"]))
+        scene = builder.build(path, look_for=question_classes(q["question"]))
+        graph, timings = scene.graph, scene.timings
         p = qa.ask(q["question"], graph)
         ms = (time.perf_counter() - t0) * 1000
         look = graph.extra.get("closer_look")
@@ -162,7 +164,8 @@ def main(argv=None) -> int:
         for path, first in graphs.items():
             added = []
             for cls in COCO_CLASSES:
-                g, _ = builder(path, look_for=[cls])
+                scene = builder.build(path, look_for=[cls])
+                g, _ = scene.graph, scene.timings
                 added += [f"{o.name} {o.score:.2f}" for o in g.objects if o.extra.get("closer_look")]
             missing = len(set(COCO_CLASSES) - {o.name for o in first.objects})
             print(f"- {path.name}: {missing} classes looked for, found: {', '.join(added) or 'nothing'}")
