@@ -1,1 +1,13 @@
-"""pipeline."""
+"""The pipeline: image -> scene graph -> answer, the one composition that the CLI, the app, explain
+and the notebooks call.
+
+``scenes.SceneBuilder`` reads an image into a ``Scene`` (detector, scene graph, timings);
+``ask.GraphQA`` answers a question about a scene graph (the CLEVR reasoner, or the photo answerer
+for photo graphs) and keeps the attention (``Explanation``); ``batch.run_clevr_model`` answers a
+whole CLEVR question file in batches for ``vqa eval --graphs gold|predicted``, resumable
+(``longrun``).
+"""
+from .ask import Explanation, GraphQA
+from .scenes import DETECTOR_CHOICES, Scene, SceneBuilder
+
+__all__ = ["GraphQA", "Explanation", "SceneBuilder", "Scene", "DETECTOR_CHOICES"]
