@@ -1,4 +1,9 @@
-"""Handlers without a UI: missing pieces, bad uploads, the scene-graph cache, the detector drop-in."""
+"""Handlers without a UI: missing pieces, bad uploads, the scene-graph cache, the detector drop-in.
+
+The scene graphs come from the app's ``SceneBuilder`` (``handlers.app_scene_builder``); "no CLEVR
+detector installed" is a builder whose detector weights are missing, so the shipped examples answer
+from their gold graphs.
+"""
 from __future__ import annotations
 
 import json
@@ -10,10 +15,10 @@ from PIL import Image
 
 from vqa.answer.prediction import EMPTY_GRAPH, NO_IMAGE
 from vqa.app import handlers
-from vqa.app.handlers import AppModels
-from vqa.app.scene_source import EXAMPLES_DIR, DetectorMissingError, SceneSource
+from vqa.app.handlers import EXAMPLES_DIR, AppModels, app_scene_builder
 from vqa.errors import ImageError, QuestionError
 from vqa.perception.base import DetectedObject, Detections
+from vqa.pipeline.scenes import DetectorMissingError
 
 EXAMPLE = EXAMPLES_DIR / "CLEVR_train_000005.png"
 
@@ -26,12 +31,9 @@ def qa(random_weights):
 
 
 @pytest.fixture
-def models(qa):
-    """The reasoner plus the example fallback (no detector), with a fresh cache per test."""
-    from vqa.graph.io import load_clevr_scenes
-    from vqa.app.scene_source import EXAMPLE_SCENES
-
-    return AppModels(qa, SceneSource(None, load_clevr_scenes(EXAMPLE_SCENES)))
+def models(qa, tmp_path):
+    """The reasoner plus the example fallback (no CLEVR detector: its weights are missing), a fresh cache per test."""
+    return AppModels(qa, app_scene_builder(weights=tmp_path / "no-detector.safetensors"))
 
 
 def test_handlers_example_answered_with_gold_graph_and_all_views(models):
@@ -101,12 +103,12 @@ def test_handlers_too_large_upload_raises(models, tmp_path):
 
 def test_handlers_second_question_hits_scene_graph_cache(models, tmp_path):
     calls = []
-    build = models.scenes._build
-    models.scenes._build = lambda upload: calls.append(upload.digest) or build(upload)
-    copy = tmp_path / "same_picture.png"
+    first_pass = models.scenes._first_pass
+    models.scenes._first_pass = lambda image, *args: calls.append(image.size) or first_pass(image, *args)
+    copy = tmp_path / EXAMPLE.name
     shutil.copy(EXAMPLE, copy)
     first = handlers.ask(models, EXAMPLE, "How many cubes are there?")
-    second = handlers.ask(models, copy, "Is there a red cube?")  # same bytes, another file
+    second = handlers.ask(models, copy, "Is there a red cube?")  # uploaded again: same bytes and name, another file
     assert len(calls) == 1
     assert "scene graph" in first.timings and "scene graph (cached)" in second.timings
     assert second.graph is first.graph
@@ -123,12 +125,13 @@ def test_handlers_example_matched_by_pixels_after_reencoding(models, tmp_path):
 def test_handlers_unknown_image_without_detector_says_so(models, tmp_path):
     other = tmp_path / "grey.png"
     Image.new("RGB", (480, 320), (128, 128, 128)).save(other)
-    with pytest.raises(DetectorMissingError, match="no object detector is installed"):
-        handlers.ask(models, other, "How many cubes are there?")
+    with pytest.raises(DetectorMissingError, match="'clevr' detector is not available"):
+        handlers.ask(models, other, "How many cubes are there?", "clevr")
 
 
 class FakeDetector:
-    """Stands in for the ``clevr`` detector: a fixed list of detections, counting calls."""
+    """Stands in for a CLEVR-like detector (the builder's default when passed as ``detector=``): a fixed
+    list of detections, counting calls."""
 
     name = "fake"
 
@@ -148,7 +151,7 @@ def _cube(x0, colour):
 
 def test_handlers_detector_drops_in(qa, tmp_path):
     detector = FakeDetector([_cube(50, "red"), _cube(300, "blue")])
-    models = AppModels(qa, SceneSource(detector, []))
+    models = AppModels(qa, app_scene_builder(detector=detector))
     other = tmp_path / "anything.png"
     Image.new("RGB", (480, 320), (90, 90, 90)).save(other)
     a = handlers.ask(models, other, "What color is the cube on the left?")
@@ -158,7 +161,7 @@ def test_handlers_detector_drops_in(qa, tmp_path):
 
 
 def test_handlers_no_objects_found_gives_empty_graph_flag(qa, tmp_path):
-    models = AppModels(qa, SceneSource(FakeDetector([]), []))
+    models = AppModels(qa, app_scene_builder(detector=FakeDetector([])))
     empty = tmp_path / "floor.png"
     Image.new("RGB", (480, 320), (128, 128, 128)).save(empty)
     a = handlers.ask(models, empty, "How many cubes are there?")
@@ -179,3 +182,4 @@ def test_handlers_step_views_follow_the_slider(models):
     first, last = handlers.step_views(a, 1), handlers.step_views(a, a.steps)
     assert first[0].tobytes() != last[0].tobytes()  # bars titled and weighted per step
     assert handlers.step_views(a, 99)[0].tobytes() == last[0].tobytes()  # clamped to the last step
+
