@@ -130,13 +130,11 @@ def test_handlers_unknown_image_without_detector_says_so(models, tmp_path):
 
 
 class FakeDetector:
-    """Stands in for a CLEVR-like detector (the builder's default when passed as ``detector=``): a fixed
-    list of detections, counting calls."""
+    """Stands in for a detector: a fixed list of detections, counting calls. Named ``fake`` it is a
+    CLEVR-like drop-in (the builder's default when passed as ``detector=``); named ``coco``, the photo one."""
 
-    name = "fake"
-
-    def __init__(self, objects):
-        self.objects, self.calls = objects, 0
+    def __init__(self, objects, name: str = "fake"):
+        self.objects, self.calls, self.name = objects, 0, name
 
     def detect(self, image):
         self.calls += 1
@@ -183,3 +181,61 @@ def test_handlers_step_views_follow_the_slider(models):
     assert first[0].tobytes() != last[0].tobytes()  # bars titled and weighted per step
     assert handlers.step_views(a, 99)[0].tobytes() == last[0].tobytes()  # clamped to the last step
 
+
+# ---------------------------------------------------------------- photos: one-step answers, no objects
+def _cat():
+    return DetectedObject(box=[20, 20, 300, 200], name="cat", score=0.93,
+                          attributes={"class": {"cat": 1.0}, "color": {"brown": 1.0}, "size": {"large": 1.0}})
+
+
+def _photo_models(qa, tmp_path, objects) -> AppModels:
+    coco = FakeDetector(objects, "coco")
+    return AppModels(qa, app_scene_builder(weights=tmp_path / "no-detector.safetensors", detectors={"coco": coco}))
+
+
+def _photo(tmp_path) -> Path:
+    """A colourful 4:3 picture: not CLEVR-like, so ``auto`` sends it to the coco detector."""
+    path = tmp_path / "photo.jpg"
+    im = Image.new("RGB", (400, 300), (200, 40, 40))
+    im.paste((20, 160, 40), (0, 0, 200, 300))
+    im.save(path)
+    return path
+
+
+@pytest.mark.parametrize("question", ["Is there a cat?", "How many dogs are there?"])
+def test_handlers_photo_answer_one_step_draws_every_view(qa, tmp_path, question):
+    a = handlers.ask(_photo_models(qa, tmp_path, [_cat()]), _photo(tmp_path), question)
+    assert a.steps == 1 and "photo_graph" in a.explanation.prediction.flags
+    views = handlers.figure_views(a)
+    assert all(isinstance(v, Image.Image) for v in views.values()), {k: v for k, v in views.items() if v is None}
+    assert not a.explanation.coattn.any()  # the photo answerer has no co-attention: drawn as zeros, not an error
+    last = handlers.step_views(a, 1)
+    for step in (None, 0, 2, 5):  # a cleared step box, and steps beyond the one there is, show that one
+        assert [v.tobytes() for v in handlers.step_views(a, step)] == [v.tobytes() for v in last]
+    assert "1 object, 1 reasoning step." in handlers.answer_views(a)[1]
+
+
+def test_handlers_photo_answer_using_no_object_rings_none(qa, tmp_path, monkeypatch):
+    """Nothing attended (a count of 0): the scene graph must not ring an object as the most attended."""
+    from vqa.explain import figures
+
+    drawn = []
+    draw = figures.draw_scene_graph
+    monkeypatch.setattr(figures, "draw_scene_graph", lambda g, **kw: drawn.append(kw) or draw(g, **kw))
+    models = _photo_models(qa, tmp_path, [_cat()])
+    for question in ("How many dogs are there?", "Is there a cat?"):
+        handlers.figure_views(handlers.ask(models, _photo(tmp_path), question))
+    assert drawn[0]["node_weights"] is None and "used no object" in drawn[0]["title"]
+    assert drawn[1]["node_weights"].tolist() == [1.0] and "attention" in drawn[1]["title"]
+
+
+def test_handlers_photo_with_no_objects_shows_the_picture_and_no_empty_views(qa, tmp_path):
+    a = handlers.ask(_photo_models(qa, tmp_path, []), _photo(tmp_path), "Is there a cup?")
+    assert a.steps == 1 and a.explanation.prediction.flags == ["photo_graph", EMPTY_GRAPH]
+    views = handlers.figure_views(a)
+    assert views["objects"] is a.image and views["word_attention"] is not None and views["step_words"] is not None
+    assert all(views[k] is None for k in ("final_attention", "coattention", "scene_graph", "step_objects"))
+    words, objects = handlers.step_views(a, 1)
+    assert words is not None and objects is None
+    assert "0 objects, 1 reasoning step." in handlers.answer_views(a)[1]
+    assert handlers.api_result(a)["objects"] == []
