@@ -21,6 +21,8 @@ from PIL import Image
 from ..reason.photo_rules import question_classes
 from ..answer.prediction import EMPTY_GRAPH, NO_IMAGE
 from ..errors import QuestionError
+from ..graph.box_relations import for_display
+from ..graph.io import load_clevr_scenes
 from ..graph.scene_graph import SceneGraph
 from ..pipeline.ask import Explanation, GraphQA
 from ..pipeline.scenes import SceneBuilder
@@ -54,8 +56,6 @@ EXAMPLE_SCENES = EXAMPLES_DIR / "clevr_val_scenes.json"
 def app_scene_builder(**kwargs) -> SceneBuilder:
     """The pipeline's builder as the app uses it: many images cached, and the shipped examples' gold
     graphs for when no CLEVR detector is installed."""
-    from ..graph.io import load_clevr_scenes
-
     kwargs.setdefault("cache_size", 256)
     return SceneBuilder(examples=load_clevr_scenes(EXAMPLE_SCENES), example_dir=EXAMPLES_DIR, **kwargs)
 
@@ -97,8 +97,6 @@ class Answered:
     @cached_property
     def display_graph(self) -> SceneGraph | None:
         """The graph as drawings label it (``for_display``), made once for all the views."""
-        from ..graph.box_relations import for_display
-
         return for_display(self.graph) if self.graph is not None else None
 
 
@@ -155,6 +153,7 @@ def ask(models: AppModels, image_path: str | Path | None, question: str | None,
 
 def _labels(graph: SceneGraph | None) -> list[str]:
     """Object labels of a display graph (``Answered.display_graph``)."""
+    # deferred: vqa.explain.figures imports matplotlib and networkx, which only drawing needs
     from ..explain.figures import object_labels
 
     return object_labels(graph) if graph is not None else []
@@ -200,6 +199,7 @@ def answer_views(a: Answered) -> tuple[dict[str, float], str]:
 def step_views(a: Answered, step: int | None) -> tuple[Image.Image, Image.Image | None]:
     """Reasoning step ``step`` (1-based, clamped to the answer's steps; None, as from a cleared step box:
     the last): the words it read (bars) and the objects it selected (overlay)."""
+    # deferred: vqa.explain.figures imports matplotlib
     from ..explain.figures import draw_object_attention, draw_word_attention_step, figure_to_image
 
     t = min(max(int(step if step is not None else a.steps), 1), a.steps) - 1
@@ -220,6 +220,7 @@ def figure_views(a: Answered) -> dict[str, Image.Image | None]:
     heatmap), ``scene_graph`` (networkx drawing, attended nodes/edges highlighted), and
     ``step_words`` / ``step_objects`` for the last step.
     """
+    # deferred: vqa.explain.figures imports matplotlib
     from ..explain.figures import (draw_coattention, draw_object_attention, draw_objects, draw_scene_graph,
                                    draw_word_attention, figure_to_image)
 
