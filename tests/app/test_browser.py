@@ -1,11 +1,15 @@
 """The app in a real browser: Debian's chromium driven by playwright against ``vqa serve``.
 
-The image is uploaded from ../shared (a real CLEVR validation image, as a user would pick a file);
-the expected answer is CLEVR's own annotation of the question, checked against its program.
+Images are uploaded through the page's file input, as a user would pick a file: a CLEVR validation
+image from ../shared (its expected answer is CLEVR's own annotation, checked against its program),
+then images that are not shipped examples: photos packaged with scikit-image (answered in one step
+by the photo answerer), another CLEVR image (five reasoning steps, read by the detector) and a
+flat colour picture with nothing to detect. On each, every view must render without an error.
 """
 from __future__ import annotations
 
 import os
+import re
 import urllib.request
 from pathlib import Path
 
@@ -38,8 +42,12 @@ def page(browser, app_url):
 
 
 def _ask(page, image: Path, question: str) -> None:
+    clear = page.locator("#image-upload button[aria-label=Clear]")
+    if clear.count():  # a file is shown: remove it (the x in the corner), which brings the file input back
+        clear.click()
     page.locator("#image-upload input[type=file]").set_input_files(str(image))
-    page.wait_for_selector(f"#image-upload :text('{image.name}')", timeout=TIMEOUT_MS)  # upload finished
+    # upload finished (the stem: a long name is shown as two parts, stem and extension)
+    page.wait_for_selector(f"#image-upload :text('{image.stem}')", timeout=TIMEOUT_MS)
     page.locator("#question textarea").fill(question)
     page.locator("#ask").click()
 
@@ -77,3 +85,113 @@ def test_browser_corrupt_upload_shows_message(page, app_url, tmp_path):
     assert page.locator("#answers [data-testid=label-output-value]").count() == 0  # no answer was shown
     with urllib.request.urlopen(app_url, timeout=10) as r:  # the server is still up
         assert r.status == 200
+
+
+# ------------------------------------------------------------------ images that are not shipped examples
+EXAMPLES = Path(__file__).resolve().parents[2] / "vqa" / "app" / "examples"
+OTHER_CLEVR = "CLEVR_train_000006.png"  # in ../shared, not a shipped example
+# the step's word bars are drawn for every answer, with the other pictures: once a new one has loaded
+# (its source differs from the previous answer's), the pictures have arrived
+DONE_OR_FAILED = """before => {
+    const i = document.querySelector('#step-words img');
+    const failed = document.querySelector('[data-testid=toast-body]')
+        || [...document.querySelectorAll('[data-testid=status-tracker]')].some(s => s.innerText.trim() === 'Error');
+    return failed || (i && i.src !== before && i.complete && i.naturalWidth > 0);
+}"""
+
+
+@pytest.fixture(scope="module")
+def skimage_photos() -> Path:
+    import skimage
+
+    return Path(skimage.__file__).resolve().parent / "data"
+
+
+def _errors(page) -> list[str]:
+    """What the page shows as failed: toasts (with their text) and components showing "Error"."""
+    toasts = [t.inner_text().strip() for t in page.locator("[data-testid=toast-body]").all()]
+    marked = [e.inner_text().strip() for e in page.get_by_text("Error", exact=True).all() if e.is_visible()]
+    return toasts + marked
+
+
+def _src(page, elem_id: str) -> str | None:
+    return page.evaluate(f"() => {{ const i = document.querySelector('#{elem_id} img'); return i ? i.src : null; }}")
+
+
+def _wait_for_step(page, previous: dict[str, str | None], step: int) -> dict[str, str | None]:
+    """Wait until the step pictures differ from ``previous`` and have loaded; return their sources."""
+    page.wait_for_function(
+        """([prev, ids]) => ids.every(id => { const i = document.querySelector(`#${id} img`);
+                                              return i && i.src !== prev[id] && i.complete && i.naturalWidth > 0; })""",
+        arg=[previous, [k for k, v in previous.items() if v is not None]], timeout=TIMEOUT_MS)
+    assert page.locator("#step input[type=number]").input_value() == str(step)
+    return {k: _src(page, k) if v is not None else None for k, v in previous.items()}
+
+
+def _check_every_view(page, objects: int | None, before: str | None = None) -> int:
+    """Wait for the answer and its pictures; check every view; move the slider through every step.
+
+    ``objects``: how many objects the summary must report (None: at least one); ``before``: the step
+    word picture of the previous answer on this page. Returns the number of steps.
+    """
+    page.wait_for_function(DONE_OR_FAILED, arg=before, timeout=TIMEOUT_MS)
+    assert not _errors(page), f"the page shows errors: {_errors(page)}"
+    assert page.locator("#answers [data-testid=label-output-value]").inner_text().strip()
+    summary = page.locator("#summary").inner_text()
+    n, steps = (int(x) for x in re.search(r"(\d+) objects?, (\d+) reasoning steps?", summary).groups())
+    assert n == objects if objects is not None else n > 0, summary
+    drawn = ["objects", "step-words", "word-attention"] + (
+        ["final-attention", "step-objects", "coattention", "scene-graph"] if n else [])
+    for elem_id in drawn:
+        page.wait_for_function(f"() => {{ const i = document.querySelector('#{elem_id} img');"
+                               " return i && i.complete && i.naturalWidth > 0; }", timeout=TIMEOUT_MS)
+        size = _picture_size(page, elem_id)
+        assert size and size[0] > 50 and size[1] > 50, f"#{elem_id} shows no picture ({size})"
+    for elem_id in set(PICTURES) - set(drawn):  # nothing to draw without objects: empty, not an error
+        assert _src(page, elem_id) is None, f"#{elem_id} shows a picture of a graph with no objects"
+
+    slider = page.locator("#step input[type=range]")
+    if steps == 1:  # nothing to move through: the slider is fixed at 1 and says why
+        assert slider.is_disabled() and page.locator("#step input[type=number]").input_value() == "1"
+        assert "one step" in page.locator("#step").inner_text()
+    else:  # from the last step down to the first, each step's pictures replace the previous step's
+        assert slider.is_enabled() and slider.get_attribute("max") == str(steps)
+        assert page.locator("#step input[type=number]").input_value() == str(steps)
+        seen = [{k: _src(page, k) for k in ("step-words", "step-objects") if k in drawn}]
+        for t in range(steps - 1, 0, -1):
+            slider.focus()
+            page.keyboard.press("ArrowLeft")
+            seen.append(_wait_for_step(page, seen[-1], t))
+        for k in seen[0]:
+            assert len({s[k] for s in seen}) == steps, f"#{k} did not change with every step"
+    assert not _errors(page), f"the page shows errors: {_errors(page)}"
+    return steps
+
+
+@pytest.mark.parametrize("source, image, question, objects", [
+    ("skimage", "astronaut.png", "How many people are there?", None),  # photos: the photo answerer, one step
+    ("skimage", "coffee.png", "Is there a cup?", None),
+    ("clevr", OTHER_CLEVR, "How many cubes are there?", None),  # the clevr detector and the reasoner's steps
+    ("flat", "flat_blue.png", "Is there a cup?", 0),  # a photo in which nothing is found
+])
+def test_browser_every_view_renders_for_uploaded_image(page, skimage_photos, clevr_dir, tmp_path, source, image,
+                                                       question, objects):
+    assert not (EXAMPLES / image).exists(), f"{image} is a shipped example; this test wants an image that is not"
+    if source == "flat":
+        from PIL import Image
+
+        Image.new("RGB", (640, 480), (40, 90, 200)).save(tmp_path / image)
+    path = {"skimage": skimage_photos, "clevr": clevr_dir / "images", "flat": tmp_path}[source] / image
+    _ask(page, path, question)
+    assert _check_every_view(page, objects) == (5 if source == "clevr" else 1)
+
+
+def test_browser_slider_follows_one_step_and_many_step_answers(page, skimage_photos, clevr_dir):
+    """A photo, then a CLEVR image, then the photo again, on one page: the slider opens and closes."""
+    _ask(page, skimage_photos / "coffee.png", "Is there a cup?")
+    assert _check_every_view(page, None) == 1
+    for image, question, steps in ((clevr_dir / "images" / OTHER_CLEVR, "How many cubes are there?", 5),
+                                   (skimage_photos / "coffee.png", "How many cups are there?", 1)):
+        before = _src(page, "step-words")
+        _ask(page, image, question)
+        assert _check_every_view(page, None, before) == steps

@@ -5,10 +5,10 @@ import pytest
 from PIL import Image
 
 from vqa.app import handlers
-from vqa.app.handlers import AppModels
-from vqa.app.scene_source import EXAMPLES_DIR, DetectorMissingError, SceneSource
+from vqa.app.handlers import EXAMPLES_DIR, AppModels, app_scene_builder
 from vqa.errors import VqaError
 from vqa.perception.base import DetectedObject, Detections
+from vqa.pipeline.scenes import DetectorMissingError
 
 EXAMPLE = EXAMPLES_DIR / "CLEVR_train_000005.png"
 
@@ -35,13 +35,9 @@ def qa(random_weights):
 
 
 @pytest.fixture
-def models(qa):
-    from vqa.app.scene_source import EXAMPLE_SCENES
-    from vqa.graph.io import load_clevr_scenes
-
-    coco = FakeCoco()
-    return AppModels(qa, SceneSource(None, load_clevr_scenes(EXAMPLE_SCENES), photo_detector=lambda: coco,
-                                     default_choice="auto"))
+def models(qa, tmp_path):
+    """A fake ``coco`` detector for photos; no CLEVR detector (its weights are missing), so examples use gold graphs."""
+    return AppModels(qa, app_scene_builder(weights=tmp_path / "no-detector.safetensors", detectors={"coco": FakeCoco()}))
 
 
 def _photo(tmp_path):
@@ -78,5 +74,5 @@ def test_detector_choice_auto_keeps_clevr_examples_on_gold_graphs(models):
 def test_detector_choice_clevr_override_and_unknown_choice(models, tmp_path):
     with pytest.raises(DetectorMissingError):
         handlers.ask(models, _photo(tmp_path), "How many cubes are there?", "clevr")
-    with pytest.raises(VqaError, match="unknown detector choice"):
+    with pytest.raises(VqaError, match="'yolo' detector is not available"):
         handlers.ask(models, _photo(tmp_path), "How many cubes are there?", "yolo")

@@ -1,4 +1,9 @@
-"""Handlers without a UI: missing pieces, bad uploads, the scene-graph cache, the detector drop-in."""
+"""Handlers without a UI: missing pieces, bad uploads, the scene-graph cache, the detector drop-in.
+
+The scene graphs come from the app's ``SceneBuilder`` (``handlers.app_scene_builder``); "no CLEVR
+detector installed" is a builder whose detector weights are missing, so the shipped examples answer
+from their gold graphs.
+"""
 from __future__ import annotations
 
 import json
@@ -10,10 +15,10 @@ from PIL import Image
 
 from vqa.answer.prediction import EMPTY_GRAPH, NO_IMAGE
 from vqa.app import handlers
-from vqa.app.handlers import AppModels
-from vqa.app.scene_source import EXAMPLES_DIR, DetectorMissingError, SceneSource
+from vqa.app.handlers import EXAMPLES_DIR, AppModels, app_scene_builder
 from vqa.errors import ImageError, QuestionError
 from vqa.perception.base import DetectedObject, Detections
+from vqa.pipeline.scenes import DetectorMissingError
 
 EXAMPLE = EXAMPLES_DIR / "CLEVR_train_000005.png"
 
@@ -26,12 +31,9 @@ def qa(random_weights):
 
 
 @pytest.fixture
-def models(qa):
-    """The reasoner plus the example fallback (no detector), with a fresh cache per test."""
-    from vqa.graph.io import load_clevr_scenes
-    from vqa.app.scene_source import EXAMPLE_SCENES
-
-    return AppModels(qa, SceneSource(None, load_clevr_scenes(EXAMPLE_SCENES)))
+def models(qa, tmp_path):
+    """The reasoner plus the example fallback (no CLEVR detector: its weights are missing), a fresh cache per test."""
+    return AppModels(qa, app_scene_builder(weights=tmp_path / "no-detector.safetensors"))
 
 
 def test_handlers_example_answered_with_gold_graph_and_all_views(models):
@@ -101,12 +103,12 @@ def test_handlers_too_large_upload_raises(models, tmp_path):
 
 def test_handlers_second_question_hits_scene_graph_cache(models, tmp_path):
     calls = []
-    build = models.scenes._build
-    models.scenes._build = lambda upload: calls.append(upload.digest) or build(upload)
-    copy = tmp_path / "same_picture.png"
+    first_pass = models.scenes._first_pass
+    models.scenes._first_pass = lambda image, *args: calls.append(image.size) or first_pass(image, *args)
+    copy = tmp_path / EXAMPLE.name
     shutil.copy(EXAMPLE, copy)
     first = handlers.ask(models, EXAMPLE, "How many cubes are there?")
-    second = handlers.ask(models, copy, "Is there a red cube?")  # same bytes, another file
+    second = handlers.ask(models, copy, "Is there a red cube?")  # uploaded again: same bytes and name, another file
     assert len(calls) == 1
     assert "scene graph" in first.timings and "scene graph (cached)" in second.timings
     assert second.graph is first.graph
@@ -123,17 +125,16 @@ def test_handlers_example_matched_by_pixels_after_reencoding(models, tmp_path):
 def test_handlers_unknown_image_without_detector_says_so(models, tmp_path):
     other = tmp_path / "grey.png"
     Image.new("RGB", (480, 320), (128, 128, 128)).save(other)
-    with pytest.raises(DetectorMissingError, match="no object detector is installed"):
-        handlers.ask(models, other, "How many cubes are there?")
+    with pytest.raises(DetectorMissingError, match="'clevr' detector is not available"):
+        handlers.ask(models, other, "How many cubes are there?", "clevr")
 
 
 class FakeDetector:
-    """Stands in for the ``clevr`` detector: a fixed list of detections, counting calls."""
+    """Stands in for a detector: a fixed list of detections, counting calls. Named ``fake`` it is a
+    CLEVR-like drop-in (the builder's default when passed as ``detector=``); named ``coco``, the photo one."""
 
-    name = "fake"
-
-    def __init__(self, objects):
-        self.objects, self.calls = objects, 0
+    def __init__(self, objects, name: str = "fake"):
+        self.objects, self.calls, self.name = objects, 0, name
 
     def detect(self, image):
         self.calls += 1
@@ -148,7 +149,7 @@ def _cube(x0, colour):
 
 def test_handlers_detector_drops_in(qa, tmp_path):
     detector = FakeDetector([_cube(50, "red"), _cube(300, "blue")])
-    models = AppModels(qa, SceneSource(detector, []))
+    models = AppModels(qa, app_scene_builder(detector=detector))
     other = tmp_path / "anything.png"
     Image.new("RGB", (480, 320), (90, 90, 90)).save(other)
     a = handlers.ask(models, other, "What color is the cube on the left?")
@@ -158,7 +159,7 @@ def test_handlers_detector_drops_in(qa, tmp_path):
 
 
 def test_handlers_no_objects_found_gives_empty_graph_flag(qa, tmp_path):
-    models = AppModels(qa, SceneSource(FakeDetector([]), []))
+    models = AppModels(qa, app_scene_builder(detector=FakeDetector([])))
     empty = tmp_path / "floor.png"
     Image.new("RGB", (480, 320), (128, 128, 128)).save(empty)
     a = handlers.ask(models, empty, "How many cubes are there?")
@@ -179,3 +180,62 @@ def test_handlers_step_views_follow_the_slider(models):
     first, last = handlers.step_views(a, 1), handlers.step_views(a, a.steps)
     assert first[0].tobytes() != last[0].tobytes()  # bars titled and weighted per step
     assert handlers.step_views(a, 99)[0].tobytes() == last[0].tobytes()  # clamped to the last step
+
+
+# ---------------------------------------------------------------- photos: one-step answers, no objects
+def _cat():
+    return DetectedObject(box=[20, 20, 300, 200], name="cat", score=0.93,
+                          attributes={"class": {"cat": 1.0}, "color": {"brown": 1.0}, "size": {"large": 1.0}})
+
+
+def _photo_models(qa, tmp_path, objects) -> AppModels:
+    coco = FakeDetector(objects, "coco")
+    return AppModels(qa, app_scene_builder(weights=tmp_path / "no-detector.safetensors", detectors={"coco": coco}))
+
+
+def _photo(tmp_path) -> Path:
+    """A colourful 4:3 picture: not CLEVR-like, so ``auto`` sends it to the coco detector."""
+    path = tmp_path / "photo.jpg"
+    im = Image.new("RGB", (400, 300), (200, 40, 40))
+    im.paste((20, 160, 40), (0, 0, 200, 300))
+    im.save(path)
+    return path
+
+
+@pytest.mark.parametrize("question", ["Is there a cat?", "How many dogs are there?"])
+def test_handlers_photo_answer_one_step_draws_every_view(qa, tmp_path, question):
+    a = handlers.ask(_photo_models(qa, tmp_path, [_cat()]), _photo(tmp_path), question)
+    assert a.steps == 1 and "photo_graph" in a.explanation.prediction.flags
+    views = handlers.figure_views(a)
+    assert all(isinstance(v, Image.Image) for v in views.values()), {k: v for k, v in views.items() if v is None}
+    assert not a.explanation.coattn.any()  # the photo answerer has no co-attention: drawn as zeros, not an error
+    last = handlers.step_views(a, 1)
+    for step in (None, 0, 2, 5):  # a cleared step box, and steps beyond the one there is, show that one
+        assert [v.tobytes() for v in handlers.step_views(a, step)] == [v.tobytes() for v in last]
+    assert "1 object, 1 reasoning step." in handlers.answer_views(a)[1]
+
+
+def test_handlers_photo_answer_using_no_object_rings_none(qa, tmp_path, monkeypatch):
+    """Nothing attended (a count of 0): the scene graph must not ring an object as the most attended."""
+    from vqa.explain import figures
+
+    drawn = []
+    draw = figures.draw_scene_graph
+    monkeypatch.setattr(figures, "draw_scene_graph", lambda g, **kw: drawn.append(kw) or draw(g, **kw))
+    models = _photo_models(qa, tmp_path, [_cat()])
+    for question in ("How many dogs are there?", "Is there a cat?"):
+        handlers.figure_views(handlers.ask(models, _photo(tmp_path), question))
+    assert drawn[0]["node_weights"] is None and "used no object" in drawn[0]["title"]
+    assert drawn[1]["node_weights"].tolist() == [1.0] and "attention" in drawn[1]["title"]
+
+
+def test_handlers_photo_with_no_objects_shows_the_picture_and_no_empty_views(qa, tmp_path):
+    a = handlers.ask(_photo_models(qa, tmp_path, []), _photo(tmp_path), "Is there a cup?")
+    assert a.steps == 1 and a.explanation.prediction.flags == ["photo_graph", EMPTY_GRAPH]
+    views = handlers.figure_views(a)
+    assert views["objects"] is a.image and views["word_attention"] is not None and views["step_words"] is not None
+    assert all(views[k] is None for k in ("final_attention", "coattention", "scene_graph", "step_objects"))
+    words, objects = handlers.step_views(a, 1)
+    assert words is not None and objects is None
+    assert "0 objects, 1 reasoning step." in handlers.answer_views(a)[1]
+    assert handlers.api_result(a)["objects"] == []

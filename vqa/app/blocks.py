@@ -49,7 +49,7 @@ reasoning step. Images up to {mb} MiB and {mp} megapixels; {source}."""
 def step_slider(steps: int):
     """The step slider for an answer of ``steps`` reasoning steps. Gradio refuses a slider whose minimum
     is not below its maximum, so a one-step answer gets a fixed slider that says so."""
-    import gradio as gr
+    import gradio as gr  # deferred: gradio is heavy, needed only where the page is built
 
     if steps > 1:
         return gr.Slider(minimum=1, maximum=steps, value=steps, step=1, interactive=True, label="Step")
@@ -58,7 +58,7 @@ def step_slider(steps: int):
 
 def build_app(weights: str | Path | None = None, models: AppModels | None = None):
     """The ``gr.Blocks`` of the app; the models load here, once (pass ``models`` to reuse loaded ones)."""
-    import gradio as gr
+    import gradio as gr  # deferred: gradio is heavy, needed only where the page is built
 
     models = models or AppModels.load(weights)
 

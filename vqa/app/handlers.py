@@ -21,6 +21,8 @@ from PIL import Image
 from ..reason.photo_rules import question_classes
 from ..answer.prediction import EMPTY_GRAPH, NO_IMAGE
 from ..errors import QuestionError
+from ..graph.box_relations import for_display
+from ..graph.io import load_clevr_scenes
 from ..graph.scene_graph import SceneGraph
 from ..pipeline.ask import Explanation, GraphQA
 from ..pipeline.scenes import SceneBuilder
@@ -54,8 +56,6 @@ EXAMPLE_SCENES = EXAMPLES_DIR / "clevr_val_scenes.json"
 def app_scene_builder(**kwargs) -> SceneBuilder:
     """The pipeline's builder as the app uses it: many images cached, and the shipped examples' gold
     graphs for when no CLEVR detector is installed."""
-    from ..graph.io import load_clevr_scenes
-
     kwargs.setdefault("cache_size", 256)
     return SceneBuilder(examples=load_clevr_scenes(EXAMPLE_SCENES), example_dir=EXAMPLES_DIR, **kwargs)
 
@@ -97,8 +97,6 @@ class Answered:
     @cached_property
     def display_graph(self) -> SceneGraph | None:
         """The graph as drawings label it (``for_display``), made once for all the views."""
-        from ..graph.box_relations import for_display
-
         return for_display(self.graph) if self.graph is not None else None
 
 
@@ -155,6 +153,7 @@ def ask(models: AppModels, image_path: str | Path | None, question: str | None,
 
 def _labels(graph: SceneGraph | None) -> list[str]:
     """Object labels of a display graph (``Answered.display_graph``)."""
+    # deferred: vqa.explain.figures imports matplotlib and networkx, which only drawing needs
     from ..explain.figures import object_labels
 
     return object_labels(graph) if graph is not None else []
@@ -179,6 +178,10 @@ def api_result(a: Answered) -> dict:
     }
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def answer_views(a: Answered) -> tuple[dict[str, float], str]:
     """The top-5 answers as ``{answer: probability}`` and a Markdown summary (answer, flags, graph source)."""
     p = a.explanation.prediction
@@ -189,15 +192,17 @@ def answer_views(a: Answered) -> tuple[dict[str, float], str]:
     lines += [f"**Note:** {FLAG_NOTES[f]}" for f in p.flags if f in FLAG_NOTES]
     lines += [f"**Note:** {n}" for n in [closer_look_note(a.graph)] if n]
     n = len(a.graph.objects) if a.graph is not None else 0
-    lines.append(f"Scene graph: {a.graph_source}; {n} objects, {a.steps} reasoning steps.")
+    lines.append(f"Scene graph: {a.graph_source}; {_count(n, 'object')}, {_count(a.steps, 'reasoning step')}.")
     return {ans: prob for ans, prob in p.answers}, "\n\n".join(lines)
 
 
-def step_views(a: Answered, step: int) -> tuple[Image.Image, Image.Image | None]:
-    """Reasoning step ``step`` (1-based): the words it read (bars) and the objects it selected (overlay)."""
+def step_views(a: Answered, step: int | None) -> tuple[Image.Image, Image.Image | None]:
+    """Reasoning step ``step`` (1-based, clamped to the answer's steps; None, as from a cleared step box:
+    the last): the words it read (bars) and the objects it selected (overlay)."""
+    # deferred: vqa.explain.figures imports matplotlib
     from ..explain.figures import draw_object_attention, draw_word_attention_step, figure_to_image
 
-    t = min(max(int(step), 1), a.steps) - 1
+    t = min(max(int(step if step is not None else a.steps), 1), a.steps) - 1
     e = a.explanation
     words = figure_to_image(draw_word_attention_step(e.tokens, e.word_attn[t], title=f"step {t + 1}: words read"))
     objects = None
@@ -215,6 +220,7 @@ def figure_views(a: Answered) -> dict[str, Image.Image | None]:
     heatmap), ``scene_graph`` (networkx drawing, attended nodes/edges highlighted), and
     ``step_words`` / ``step_objects`` for the last step.
     """
+    # deferred: vqa.explain.figures imports matplotlib
     from ..explain.figures import (draw_coattention, draw_object_attention, draw_objects, draw_scene_graph,
                                    draw_word_attention, figure_to_image)
 
@@ -229,9 +235,12 @@ def figure_views(a: Answered) -> dict[str, Image.Image | None]:
         views["final_attention"] = draw_object_attention(a.image, g, e.node_attn[-1].tolist())
         views["coattention"] = figure_to_image(draw_coattention(e.tokens, _labels(g), e.coattn))
         edge_weights = e.edge_attn[-1] if e.edge_attn.shape[-1] else None
+        # a photo answer that used no object attends to none: ringing object 0 as "most attended" would be false
+        attended = bool(e.node_attn[-1].sum() > 0)
         views["scene_graph"] = figure_to_image(draw_scene_graph(
-            g, node_weights=e.node_attn[-1], edge_index=e.edge_index if edge_weights is not None else None,
-            edge_weights=edge_weights, title="scene graph (final step attention)"))
+            g, node_weights=e.node_attn[-1] if attended else None,
+            edge_index=e.edge_index if edge_weights is not None else None, edge_weights=edge_weights,
+            title="scene graph (final step attention)" if attended else "scene graph (the answer used no object)"))
     views["word_attention"] = figure_to_image(draw_word_attention(e.tokens, e.word_attn,
                                                                   [f"step {t + 1}" for t in range(a.steps)]))
     views["step_words"], views["step_objects"] = step_views(a, a.steps)
