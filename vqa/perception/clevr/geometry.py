@@ -117,8 +117,8 @@ def hidden_part_nms(boxes: np.ndarray, depths: np.ndarray, colours: np.ndarray, 
     detector and a visible-box one found on the real training images and the shared renders scored
     0.51-0.76, while the one true object the test ever dropped on real development images, a small
     cyan cylinder behind a large cyan sphere, scored 0.99 (both measured with the detector before
-    clevr-detector@207f898). For the
-    shipped detector the bound changes nothing on the held-out, development or training images.
+    clevr-detector@207f898). For the shipped detector the bound changes nothing on the held-out,
+    development or training images.
 
     Args:
         boxes: ``[N, 4]`` xyxy.  depths: ``[N]`` camera distances.  colours: ``[N, C]`` colour
