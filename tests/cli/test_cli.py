@@ -41,11 +41,6 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path, args, message):
     assert len(r.stderr.strip().splitlines()) == 1
 
 
-def test_cli_unknown_benchmark_exits_2(tmp_path):
-    r = run("eval", "--benchmark", "okvqa", "--questions", "q.json", cwd=tmp_path)
-    assert r.returncode == 2 and "invalid choice" in r.stderr
-
-
 def test_cli_malformed_json_exits_2(tmp_path, capsys):
     (tmp_path / "q.json").write_text('{"questions": [')
     (tmp_path / "s.json").write_text('{"scenes": []}')

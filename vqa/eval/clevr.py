@@ -89,7 +89,7 @@ def evaluate(questions: list[dict], predictions: list[dict], allow_missing: bool
     if missing and not allow_missing:
         raise DataError(
             f"{len(missing)} of {len(qs)} questions have no prediction (e.g. {first_few(missing)}); "
-            "answer every question or pass allow_missing to count them wrong"
+            "answer every question or pass allow_missing=True (--allow-missing in the CLI) to count them wrong"
         )
 
     scores: list[float] = []

@@ -240,7 +240,8 @@ def evaluate(
     if missing and not allow_missing:
         raise DataError(
             f"missing predictions: {len(missing)} of {len(balanced)} balanced questions have none (e.g. {first_few(missing)}); "
-            "predict every balanced question or pass allow_missing to count them wrong"
+            "predict every balanced question or pass allow_missing=True (--allow-missing in the CLI) "
+            "to count them wrong"
         )
 
     acc: list[float] = []
@@ -300,7 +301,8 @@ def evaluate(
                         where = "is not in the questions file" if eid not in questions else "has no prediction"
                         raise DataError(
                             f"missing predictions: entailed question {eid!r} (of {qid!r}) {where}; consistency needs the "
-                            "all-questions file and a prediction for every question in it, or pass allow_missing to count them wrong"
+                            "all-questions file and a prediction for every question in it, or pass "
+                            "allow_missing=True (--allow-missing in the CLI) to count them wrong"
                         )
                     missing_entailed.add(eid)
                     scores.append(0.0)

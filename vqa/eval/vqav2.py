@@ -265,7 +265,7 @@ def evaluate(
     if missing and not allow_missing:
         raise DataError(
             f"{len(missing)} of {len(last)} annotated questions have no result (e.g. {first_few(missing)}); "
-            "answer every question or pass allow_missing to score them 0"
+            "answer every question or pass allow_missing=True (--allow-missing in the CLI) to score them 0"
         )
 
     # Copies of the answer dicts, rewritten in place as the official does; the inputs stay untouched.

@@ -51,9 +51,12 @@ def scene_from_clevr(scene: dict) -> SceneGraph:
 
 
 def scene_to_clevr(graph: SceneGraph) -> dict:
+    """``SceneGraph`` -> one entry of ``{"scenes": [...]}``. Each object has CLEVR's four attributes
+    (None where it lacks one) and its others: a photo object's ``class``, ``color`` and ``size``."""
     objects = []
     for o in graph.objects:
         d = {a: o.attributes.get(a) for a in CLEVR_ATTRIBUTES}
+        d.update(o.attributes)
         if o.position is not None:
             d["3d_coords"] = o.position
         if o.pixel is not None:

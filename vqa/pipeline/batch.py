@@ -59,6 +59,7 @@ class ModelRun:
     resumed: int = 0
     attention: list[dict] = field(default_factory=list)
     answer_seconds: float = 0.0  # wall time spent answering (after loading questions, graphs and model)
+    skipped_missing_images: int = 0  # questions left out because their image is missing (skip_missing_images)
 
 
 def load_clevr_questions(path: str | Path) -> list[dict]:
@@ -85,7 +86,8 @@ def predicted_scenes(questions: list[dict], images_dir: str | Path, detector_wei
     names = sorted({q["image_filename"] for q in questions})
     missing = [n for n in names if not (images_dir / n).is_file()]
     if missing:
-        raise DataError(f"{len(missing)} images the questions ask about are not in {images_dir}, e.g. {missing[0]!r}")
+        raise DataError(f"{len(missing)} images the questions ask about are not in {images_dir}, e.g. {missing[0]!r}; "
+                        "--skip-missing-images leaves their questions out")
     builder = SceneBuilder("clevr", weights=detector_weights, cache_size=0)
     graphs = []
     for name in tqdm(names, unit="image", disable=not progress, desc="detecting"):
@@ -125,6 +127,7 @@ def run_clevr_model(
     progress: bool = True,
     images_dir: str | Path | None = None,
     detector_weights: str | Path | None = None,
+    skip_missing_images: bool = False,
 ) -> ModelRun:
     """Answer every question (of ``shard``) on its gold scene graph, write the outputs, score.
 
@@ -132,7 +135,9 @@ def run_clevr_model(
     ``resume`` continues from (resuming needs the same inputs, ``limit``, ``batch_size``, ``shard``
     and whether attention is written). ``attention_out`` gets one JSON line per question:
     ``question_index``, ``image_filename``, ``node_attn`` [T, N], ``word_attn`` [T, L], ``tokens``.
-    With ``images_dir`` instead of ``scenes_path``, the graphs are detected in those images.
+    With ``images_dir`` instead of ``scenes_path``, the graphs are detected in those images;
+    ``skip_missing_images`` leaves out the questions whose image is not there (the metrics count them
+    as ``skipped_missing_images``) instead of failing.
     ``workers`` (default: one per CPU core) processes answer the chunks, each with ``threads``.
     """
 
@@ -144,6 +149,9 @@ def run_clevr_model(
     if threads < 1 or (workers is not None and workers < 1):
         raise DataError(f"--threads and --workers must be at least 1, got {threads} and {workers}")
     questions = load_clevr_questions(questions_path)[:limit]
+    skipped = 0
+    if images_dir is not None and skip_missing_images:
+        questions, skipped = _with_images(questions, images_dir)
     torch.set_num_threads(threads)
     if images_dir is not None:
         scenes = predicted_scenes(questions, images_dir, detector_weights, progress)
@@ -232,7 +240,19 @@ def run_clevr_model(
             q.setdefault("template_filename", "unknown")
         metrics = evaluate_clevr(scored, [{"question_index": p["question_index"], "answer": p["answer"]} for p in predictions],
                                  allow_missing=allow_missing)
-    return ModelRun(predictions, metrics, len(questions), shard, resumed, attention, answer_seconds)
+        if skip_missing_images:
+            metrics["skipped_missing_images"] = skipped
+    return ModelRun(predictions, metrics, len(questions), shard, resumed, attention, answer_seconds, skipped)
+
+
+def _with_images(questions: list[dict], images_dir: str | Path) -> tuple[list[dict], int]:
+    """The questions whose image is in ``images_dir`` (each keeping its ``question_index``, which
+    defaults to its position in the file), and how many were left out."""
+    kept = [dict(q, question_index=q.get("question_index", k)) for k, q in enumerate(questions)
+            if (Path(images_dir) / q["image_filename"]).is_file()]
+    if not kept:
+        raise DataError(f"none of the {len(questions)} questions has its image in {images_dir}")
+    return kept, len(questions) - len(kept)
 
 
 @dataclass

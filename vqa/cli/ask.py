@@ -1,0 +1,98 @@
+"""``vqa ask``: answer one question about an image or a gold scene graph."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from ..graph.io import load_clevr_scenes, scene_to_clevr
+from .common import DEFAULT_WEIGHTS, EPILOG, add_detector_argument, pick_scene
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub) -> None:
+    a = sub.add_parser("ask", help="answer a question about a scene", epilog=EPILOG,
+                       description="Answer QUESTION about IMAGE (or about a scene graph given with --scene).")
+    a.add_argument("image", nargs="?", help="image file (with --scene: only its file name is used to find the scene)")
+    a.add_argument("question", help="the question, in quotes")
+    a.add_argument("--scene", help="CLEVR scenes JSON: answer from this gold scene graph")
+    a.add_argument("--image-filename", help="which scene of --scene (default: the image's file name, or the only scene)")
+    a.add_argument("--top-k", type=int, default=5, help="how many answers to print (default 5)")
+    a.add_argument("--json", action="store_true",
+                   help='print {"question", "answers": [{"answer", "probability"}], ...}; IMAGE without --scene adds '
+                        '"scene_graph" and "timings_ms" (load_models: every model loaded, the photo reasoner included; '
+                        "decode, detect, graph, closer_look when taken, answer)")
+    a.add_argument("--weights", default=DEFAULT_WEIGHTS, help="reasoner .safetensors (config JSON beside it)")
+    a.add_argument("--threads", type=int, default=1, help="torch threads (default 1: fastest for one question)")
+    add_detector_argument(a, "detector for IMAGE without --scene (default auto: 'clevr' for CLEVR-like renders, 'coco' "
+                             "for photos, chosen per image by vqa.perception.auto.choose_detector). Photo graphs are "
+                             "answered from what they contain (existence, counts, colours, left/right of the 80 COCO "
+                             "classes), never by the CLEVR reasoner; other questions get an honest 'unknown'")
+    a.add_argument("--no-closer-look", action="store_true",
+                   help="photos: answer from the first detector pass only. By default, a question about a COCO class "
+                        "the photo's graph lacks ('Is there a spoon?') runs the detector again over 2 x 2 overlapping "
+                        "tiles for that class (about 0.5 s); what it finds is added to the graph (marked closer_look; "
+                        "--json: timings_ms.closer_look and scene_graph.closer_look)")
+    a.add_argument("--detector-weights", help="CLEVR detector .safetensors (default weights/clevr-detector.safetensors)")
+    a.add_argument("--draw", metavar="PNG", help="save IMAGE with its scene graph's objects drawn on it here")
+    a.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..graph.box_relations import for_display, is_photo_graph  # defers torch
+    from ..pipeline.ask import GraphQA, PhotoPrediction  # defers torch
+
+    graph, scene, timings = None, None, {}
+    if args.scene:
+        name = args.image_filename or (Path(args.image).name if args.image else None)
+        graph = pick_scene(load_clevr_scenes(args.scene), name, args.scene)
+    elif args.image:  # from pixels: detector (auto: clevr for renders, coco for photos) -> scene graph
+        from ..pipeline.scenes import SceneBuilder  # defers torch and detectron2
+        from ..reason.photo_rules import question_classes  # defers torch
+
+        builder = SceneBuilder(args.detector, weights=args.detector_weights, closer_look=not args.no_closer_look)
+        scene = builder.build(args.image, look_for=question_classes(args.question))
+        graph = scene.graph
+        timings.update(scene.timings)
+    t0 = time.perf_counter()
+    import torch_geometric.data  # noqa: F401 - defers torch_geometric: imported now, not by the first answer
+    qa = GraphQA(args.weights, threads=args.threads)
+    if args.json and is_photo_graph(graph) and hasattr(qa.photo, "model"):
+        _ = qa.photo.model  # the photo reasoner loads on first use: now, so that "answer" times the answer alone
+    timings["load_models"] = timings.pop("load", 0.0) + (time.perf_counter() - t0) * 1000
+    t0 = time.perf_counter()
+    p = qa.ask(args.question, graph, top_k=args.top_k)
+    timings["answer"] = (time.perf_counter() - t0) * 1000
+    if args.draw and scene is not None:
+        from ..explain.figures import draw_objects  # defers torch
+
+        draw_objects(scene.image, for_display(graph)).save(args.draw)
+    if args.json:
+        out = {"question": p.question, "answers": p.to_json()["answers"], "flags": p.flags}
+        if isinstance(p, PhotoPrediction):
+            out.update(message=p.message, status=p.status)
+        if scene is not None:
+            order = ("load_models", "decode", "detect", "graph", "closer_look", "answer")
+            out["detector"] = graph.extra.get("detector", args.detector)
+            out["scene_graph"] = scene_to_clevr(graph)
+            out["timings_ms"] = {k: round(timings[k], 2) for k in order if k in timings}
+        print(json.dumps(out))
+    elif isinstance(p, PhotoPrediction):
+        # photos: the sentence first (it says "not sure" or why not), then the guesses
+        print(p.message)
+        for a, prob in p.answers[1:] if p.status != "answered" else []:
+            print(f"{a:>12s}  {prob:6.1%}")
+        objects = ", ".join(o.name for o in graph.objects) or "none"
+        print(f"note: photo scene graph ({graph.extra.get('detector', 'coco')} detector; objects: {objects}); "
+              "answered from the graph, not by the CLEVR reasoner")
+        look = graph.extra.get("closer_look")
+        if look:
+            print(f"note: closer look for {', '.join(look['classes'])} (the detector again over "
+                  f"{look['tiles']} tiles, {timings.get('closer_look', 0):.0f} ms): found {look['found']}")
+    else:
+        for a, prob in p.answers:
+            print(f"{a:>12s}  {prob:6.1%}")
+        for f in p.flags:
+            print(f"note: {f.replace('_', ' ')}: answered from the question alone")
+    return 0

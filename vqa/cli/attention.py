@@ -1,0 +1,46 @@
+"""``vqa attention``: answer one question and draw what the model attended to."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..graph.io import load_clevr_scenes
+from .common import DEFAULT_WEIGHTS, EPILOG, add_detector_argument, pick_scene
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub) -> None:
+    v = sub.add_parser("attention", help="draw what the model attended to for one question", epilog=EPILOG,
+                       description="Answer QUESTION about IMAGE and write the attention: overlay_step{t}.png (object "
+                                   "attention of step t over the image), words_step{t}.png and words.png (word attention), "
+                                   "coattention.png (tokens x objects), graph.png (scene graph, attended nodes and edges), "
+                                   "objects.png, and attention.json (every tensor as lists, object ids, tokens, answers). "
+                                   "Steps count from 0.")
+    v.add_argument("image", help="the scene's image (drawn under the overlays)")
+    v.add_argument("question", help="the question, in quotes")
+    v.add_argument("--out", required=True, help="output folder (created)")
+    v.add_argument("--scene", help="CLEVR scenes JSON: reason over this gold scene graph instead of detecting objects")
+    v.add_argument("--image-filename", help="which scene of --scene (default: the image's file name)")
+    add_detector_argument(v, "detector for image-only mode (default auto: 'clevr' for CLEVR-like renders, 'coco' "
+                             "for photos, chosen per image)")
+    v.add_argument("--detector-weights", help="detector .safetensors (default weights/clevr-detector.safetensors)")
+    v.add_argument("--top-k", type=int, default=5, help="how many answers to keep (default 5)")
+    v.add_argument("--weights", default=DEFAULT_WEIGHTS, help="reasoner .safetensors (config JSON beside it)")
+    v.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    v.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..explain import explain, load_qa  # defers torch
+
+    graph = None
+    if args.scene:
+        graph = pick_scene(load_clevr_scenes(args.scene), args.image_filename or Path(args.image).name, args.scene)
+    result = explain(args.question, args.image, graph, qa=load_qa(args.weights, threads=args.threads, trace=False),
+                     detector=args.detector, detector_weights=args.detector_weights, top_k=args.top_k)
+    written = result.save(args.out)
+    for a, prob in result.answers:
+        print(f"{a:>12s}  {prob:6.1%}")
+    print(f"wrote {len(written)} files to {args.out}: attention.json, overlay_step0..{result.steps - 1}.png, "
+          "words_step*.png, words.png, coattention.png, graph.png, objects.png")
+    return 0

@@ -1,0 +1,206 @@
+"""``vqa eval``: score a predictions file, or run the model on CLEVR questions first;
+``vqa eval merge``: combine the prediction files of shards and score them."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..errors import DataError
+from ..eval import format_table
+from ..eval.merge import merge_predictions, question_order
+from ..eval.score import clevr_question_list, score
+from ..graph.io import load_json
+from ..pipeline.longrun import parse_shard, partial_path
+from .common import DEFAULT_WEIGHTS, EPILOG
+
+__all__ = ["add_parser", "run", "run_merge"]
+
+BENCHMARKS = ("clevr", "gqa", "vqav2")
+# Files each benchmark's scoring needs besides the predictions.
+_SCORING_INPUTS = {"clevr": ("questions",), "vqav2": ("annotations", "questions"), "gqa": ("questions",)}
+# Checked in run, not by argparse, so that a wrong name gets one line instead of the whole usage.
+_BENCHMARK_METAVAR = "{" + ",".join(BENCHMARKS) + "}"
+
+
+def add_parser(sub) -> None:
+    e = sub.add_parser("eval", help="score predictions or run the model on a benchmark", epilog=EPILOG,
+                       usage="vqa eval --benchmark {clevr,gqa,vqav2} [options]\n"
+                             "       vqa eval merge --benchmark {clevr,gqa,vqav2} [options] SHARD [SHARD ...]",
+                       description="Official metrics of CLEVR, GQA and VQA v2. With --predictions, scores that file; "
+                                   "with --graphs gold|predicted (CLEVR), runs the model on the questions first. Long runs: "
+                                   "--predictions-out keeps progress in P.partial for --resume; --shard i/n runs every "
+                                   "n-th batch; `vqa eval merge` combines the shards' files and scores them.")
+    e.add_argument("--benchmark", metavar=_BENCHMARK_METAVAR, help="(required) which benchmark's format and metric")
+    e.add_argument("--questions", help="questions file (CLEVR questions JSON, GQA all-questions JSON, VQA v2 questions JSON)")
+    e.add_argument("--scenes", help="CLEVR scenes JSON (gold graphs), for --graphs gold")
+    e.add_argument("--graphs", choices=["gold", "predicted"],
+                   help="run the model on gold scene graphs from --scenes, or on graphs the detector predicts from "
+                        "--images (CLEVR only: no GQA reasoner is shipped yet)")
+    e.add_argument("--images", help="folder of the questions' images, for --graphs predicted")
+    e.add_argument("--skip-missing-images", action="store_true",
+                   help="--graphs predicted: skip the questions whose image is not in --images instead of failing "
+                        "(counted in a note and, in --metrics-out, as skipped_missing_images)")
+    e.add_argument("--detector-weights", help="detector .safetensors for --graphs predicted (default: the shipped one)")
+    e.add_argument("--predictions", help="predictions to score: CLEVR [{question_index, answer}], GQA [{questionId, prediction}], "
+                                         "VQA v2 [{question_id, answer}]")
+    _add_scoring_arguments(e)
+    e.add_argument("--predictions-out", help="model mode: write predictions here (official format); while running, "
+                                             "finished batches go to PREDICTIONS_OUT.partial")
+    e.add_argument("--attention-out", help="model mode: write per-question attention as JSON lines here")
+    e.add_argument("--resume", action="store_true", help="model mode: continue an interrupted run from PREDICTIONS_OUT.partial "
+                                                         "(same inputs and options; the result is identical)")
+    e.add_argument("--shard", metavar="I/N", help="model mode: run shard I of N (1..N): every N-th batch of questions, "
+                                                  "counted from batch I; combine with `vqa eval merge`")
+    e.add_argument("--limit", type=int, help="model mode: only the first N questions")
+    e.add_argument("--batch-size", type=int, default=1024, help="model mode: questions per batch (default 1024); also the "
+                                                                 "unit of --shard and --resume, so keep it across shards")
+    e.add_argument("--weights", default=DEFAULT_WEIGHTS, help="model mode: reasoner .safetensors")
+    e.add_argument("--workers", type=int, help="model mode: processes answering batches in parallel (default: one per "
+                                               "CPU core, at most one per batch)")
+    e.add_argument("--threads", type=int, default=1, help="model mode: torch threads per worker (default 1: this "
+                                                          "model's small matrix products do not split well across threads)")
+    e.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    e.set_defaults(func=run)
+    # prog: without it argparse builds merge's usage line from eval's two-line usage
+    esub = e.add_subparsers(dest="eval_step", metavar="merge", title="combining shards", prog="vqa eval")
+    m = esub.add_parser("merge", help="combine shard prediction files, write them in question order and score them",
+                        epilog=EPILOG, description="Combine the --predictions-out files of `vqa eval --shard i/n` runs "
+                        "(any official-format prediction files) into one in question order, refusing questions "
+                        "answered by two files, and score it like `vqa eval --predictions`.")
+    m.add_argument("shards", nargs="+", metavar="SHARD", help="prediction files of the shards")
+    m.add_argument("--benchmark", required=True, metavar=_BENCHMARK_METAVAR, help="which benchmark's format and metric")
+    m.add_argument("--questions", help="questions file the shards answered (sets the order; needed for scoring)")
+    _add_scoring_arguments(m)
+    m.add_argument("--predictions-out", help="write the merged predictions here")
+    m.set_defaults(func=run_merge)
+
+
+def _add_scoring_arguments(p: argparse.ArgumentParser) -> None:
+    """The inputs and outputs of scoring, shared by `vqa eval` and `vqa eval merge`."""
+    p.add_argument("--annotations", help="VQA v2 annotations JSON")
+    p.add_argument("--choices", help="GQA choices JSON (enables validity and plausibility)")
+    p.add_argument("--scene-graphs", help="GQA scene graphs JSON (with --attentions: grounding)")
+    p.add_argument("--attentions", help="GQA spatial attention maps JSON (with --scene-graphs: grounding)")
+    p.add_argument("--allow-missing", action="store_true", help="count questions without a prediction as wrong instead of failing")
+    p.add_argument("--metrics-out", help="write the metrics (unrounded) as JSON here")
+
+
+def run(args) -> int:
+    if not args.benchmark:
+        raise DataError("--benchmark is required: clevr, gqa or vqav2 (`vqa eval merge` combines shard files)")
+    _check_benchmark(args)
+    if args.graphs is None:
+        model_only = [f"--{n.replace('_', '-')}" for n in ("predictions_out", "attention_out", "limit", "shard", "resume",
+                                                           "images", "skip_missing_images", "detector_weights")
+                      if getattr(args, n) not in (None, False)]
+        if model_only:
+            raise DataError(f"{' '.join(model_only)} only apply to model mode (--graphs gold|predicted); "
+                            "to score a predictions file, pass --predictions")
+        _require(args, *_SCORING_INPUTS[args.benchmark], "predictions")
+        _report(args, score(args.benchmark, load_json(args.predictions), **_load_inputs(args),
+                            allow_missing=args.allow_missing))
+        return 0
+
+    if args.benchmark == "gqa":
+        raise DataError("no GQA reasoner is shipped yet, so --graphs cannot run on GQA; score a GQA model's "
+                        "predictions with --predictions P.json instead")
+    if args.benchmark != "clevr":
+        raise DataError(f"model mode (--graphs) runs on CLEVR scene graphs; for --benchmark {args.benchmark}, "
+                        "score a model's predictions with --predictions P.json")
+    if args.predictions:
+        raise DataError("pass either --graphs (run the model) or --predictions (score a file), not both")
+    _require(args, "questions", "images" if args.graphs == "predicted" else "scenes")
+    if args.graphs == "predicted" and args.scenes:
+        raise DataError("--graphs predicted detects the graphs in --images; --scenes is for --graphs gold")
+    if args.graphs == "gold" and args.skip_missing_images:
+        raise DataError("--skip-missing-images is for --graphs predicted, which reads the images in --images")
+    from ..pipeline.batch import run_clevr_model  # defers torch and detectron2
+
+    shard = parse_shard(args.shard)
+    try:
+        images = args.images if args.graphs == "predicted" else None
+        result = run_clevr_model(args.questions, args.scenes, args.weights, predictions_out=args.predictions_out,
+                              images_dir=images, detector_weights=args.detector_weights,
+                              skip_missing_images=args.skip_missing_images,
+                              attention_out=args.attention_out, limit=args.limit, batch_size=args.batch_size,
+                              threads=args.threads, workers=args.workers, shard=shard, resume=args.resume,
+                              allow_missing=args.allow_missing, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        if args.predictions_out:
+            print(f"vqa eval: finished batches are kept in {partial_path(args.predictions_out)}; "
+                  "run the same command with --resume to continue", file=sys.stderr)
+        raise
+    if result.skipped_missing_images:
+        print(f"vqa eval: note: {result.skipped_missing_images} of {result.total + result.skipped_missing_images} questions "
+              f"skipped: their image is not in {args.images} (--skip-missing-images)", file=sys.stderr)
+    if result.resumed:
+        print(f"resumed: {result.resumed} answers came from {partial_path(args.predictions_out)}")
+    if shard != (1, 1):
+        print(f"shard {shard[0]}/{shard[1]}: {len(result.predictions)} of {result.total} questions; the scores below cover "
+              "this shard only (combine the shards with `vqa eval merge`)")
+    if args.predictions_out:
+        print(f"wrote {len(result.predictions)} predictions to {args.predictions_out}")
+    if result.metrics is None:
+        print(f"{len(result.predictions)} questions answered; they carry no answers, so only predictions were written")
+    else:
+        _report(args, result.metrics)
+    return 0
+
+
+def run_merge(args) -> int:
+    """`vqa eval merge`: shard prediction files -> one file in question order -> scores."""
+    _check_benchmark(args)
+    _require(args, *_SCORING_INPUTS[args.benchmark])
+    inputs = _load_inputs(args)
+    parts = [(path, load_json(path)) for path in args.shards]
+    merged = merge_predictions(args.benchmark, parts, question_order(args.benchmark, inputs["questions"], inputs["annotations"]))
+    print(f"merged {len(merged)} predictions from {len(parts)} files")
+    if args.predictions_out:
+        out = Path(args.predictions_out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(merged) + "\n")  # the same bytes a single model-mode run writes
+        print(f"wrote {args.predictions_out}")
+    if args.benchmark == "clevr" and not all(isinstance(q, dict) and isinstance(q.get("answer"), str)
+                                             for q in clevr_question_list(inputs["questions"]) or []):
+        print("the questions carry no answers, so nothing was scored")
+        return 0
+    _report(args, score(args.benchmark, merged, **inputs, allow_missing=args.allow_missing))
+    return 0
+
+
+def _check_benchmark(args) -> None:
+    if args.benchmark not in BENCHMARKS:
+        raise DataError(f"unknown --benchmark {args.benchmark!r}; choose clevr, gqa or vqav2")
+
+
+def _load_inputs(args) -> dict:
+    if bool(args.scene_graphs) != bool(args.attentions):
+        raise DataError("grounding needs both --scene-graphs and --attentions")
+    if args.benchmark != "gqa" and (args.choices or args.scene_graphs):
+        raise DataError(f"--choices, --scene-graphs and --attentions are GQA inputs, not {args.benchmark} ones")
+    names = ("questions", "annotations", "choices", "scene_graphs", "attentions")
+    return {n: load_json(getattr(args, n)) if getattr(args, n) else None for n in names}
+
+
+def _report(args, metrics: dict) -> None:
+    """Notes on stderr, the table on stdout, the unrounded metrics as JSON in --metrics-out."""
+    repeated = metrics.get("duplicate_results") or metrics.get("duplicate_predictions")
+    if repeated:
+        print(f"vqa eval: note: {repeated} question ids are predicted more than once; the last prediction counts, "
+              "as in the official evaluator", file=sys.stderr)
+    if metrics.get("missing"):
+        print(f"vqa eval: note: {metrics['missing']} questions have no prediction and count as wrong (--allow-missing)",
+              file=sys.stderr)
+    print(format_table(metrics, args.benchmark))
+    if args.metrics_out:
+        out = Path(args.metrics_out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(metrics, indent=2) + "\n")
+
+
+def _require(args, *names):
+    missing = [f"--{n.replace('_', '-')}" for n in names if not getattr(args, n)]
+    if missing:
+        raise DataError(f"--benchmark {args.benchmark} needs {' '.join(missing)}")

@@ -1,0 +1,25 @@
+"""``vqa serve``: start the web app."""
+from __future__ import annotations
+
+import os
+
+from .common import DEFAULT_WEIGHTS, EPILOG
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub) -> None:
+    s = sub.add_parser("serve", help="start the web app", epilog=EPILOG)
+    s.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), help="bind address (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)), help="port (default 7860)")
+    s.add_argument("--weights", default=DEFAULT_WEIGHTS, help="reasoner .safetensors")
+    s.add_argument("--concurrency", type=int, default=2,
+                   help="questions answered at once, the rest wait in the queue (default 2)")
+    s.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..app import launch  # defers gradio and torch
+
+    launch(host=args.host, port=args.port, weights=args.weights, concurrency=args.concurrency)
+    return 0

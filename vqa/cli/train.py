@@ -1,0 +1,187 @@
+"""``vqa train reasoner|detector|photo-reasoner``: train a model, write its weights and model card."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ..errors import DataError
+from .common import EPILOG
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub) -> None:
+    t = sub.add_parser("train", help="train a model and write its weights and model card", epilog=EPILOG)
+    tsub = t.add_subparsers(dest="what", required=True, metavar="MODEL")
+    r = tsub.add_parser("reasoner", help="train the CLEVR reasoner on generated scenes and questions",
+                        description="Generates CLEVR-rule scenes and template questions, trains with step supervision, "
+                                    "validates on held-out scenes, writes OUT.safetensors/.json/.md. Resumes from "
+                                    "WORKDIR's checkpoint when one exists.")
+    r.add_argument("--out", default="weights/clevr-reasoner", help="output stem (default weights/clevr-reasoner)")
+    r.add_argument("--workdir", default="runs/reasoner", help="data cache and checkpoints (default runs/reasoner)")
+    r.add_argument("--shared", help="folder with CLEVR_train_scenes.json and CLEVR_train_questions.json "
+                                    "(default ../shared/data/clevr when present; '' to skip)")
+    r.add_argument("--scenes", type=int, default=12000, help="generated training scenes (default 12000)")
+    r.add_argument("--val-scenes", type=int, default=400, help="generated validation scenes (default 400)")
+    r.add_argument("--iterations", type=int, default=12000, help="optimiser steps (default 12000)")
+    r.add_argument("--batch-size", type=int, default=128, help="questions per step (default 128)")
+    r.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (default 2e-3)")
+    r.add_argument("--augment", type=float, default=0.6, help="share of questions reworded per draw (default 0.6)")
+    r.add_argument("--fusion", default="hybrid", choices=["early", "late", "hybrid"], help="fusion variant (default hybrid)")
+    r.add_argument("--encoder", default="conv", choices=["conv", "small", "minilm"],
+                   help="question encoder: conv (gated convolutions), small (Transformer) or minilm (default conv)")
+    r.add_argument("--encoder-dim", type=int, help="small/conv encoder's width (default: --dim)")
+    r.add_argument("--encoder-layers", type=int, default=2, help="small/conv encoder's layers (default 2)")
+    r.add_argument("--encoder-heads", type=int, default=4, help="small encoder's attention heads (default 4)")
+    r.add_argument("--encoder-ffn", type=int, help="small encoder's feed-forward width (default 2 x its width)")
+    r.add_argument("--encoder-kernel", type=int, default=5, help="conv encoder's window in tokens (default 5)")
+    r.add_argument("--steps", type=int, default=5, help="reasoning steps (default 5)")
+    r.add_argument("--dim", type=int, default=128, help="hidden size (default 128)")
+    r.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    r.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    r.add_argument("--device", default="cpu", help="torch device, e.g. cuda where a GPU is lent (default cpu)")
+    r.add_argument("--loader-workers", type=int, default=0,
+                   help="processes collating batches ahead; same batches, for a GPU that outruns collation (default 0)")
+    r.add_argument("--eval-every", type=int, default=2000, help="validate every N steps (default 2000)")
+    r.add_argument("--fresh", action="store_true", help="delete WORKDIR first instead of resuming")
+    r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    d = tsub.add_parser("detector", help="train the CLEVR detector (detectron2 Faster R-CNN) on renders and real images",
+                        description="Trains on the shared renders, the real CLEVR training images and any --renders "
+                                    "folders, reports on the held-out real images (index a multiple of 5), writes "
+                                    "OUT.safetensors/.json/.md. Resumes from WORKDIR's checkpoint when one exists.")
+    d.add_argument("--out", default="weights/clevr-detector", help="output stem (default weights/clevr-detector)")
+    d.add_argument("--workdir", default="runs/detector", help="checkpoints (default runs/detector)")
+    d.add_argument("--shared", default="../shared/data", help="folder with clevr/ and clevr_renders/ (default ../shared/data)")
+    d.add_argument("--renders", nargs="*", default=[], help="extra folders written by `vqa render`")
+    d.add_argument("--init", default="",
+                   help="fine-tune: start from these detector weights and their config instead of from scratch "
+                        "(with --crop-epochs 0 their second stage is kept)")
+    d.add_argument("--iterations", type=int, default=6000, help="optimiser steps (default 6000)")
+    d.add_argument("--batch-size", type=int, default=2, help="images per step (default 2)")
+    d.add_argument("--lr", type=float, default=1e-3, help="peak AdamW learning rate (default 1e-3)")
+    d.add_argument("--warmup", type=int, default=200, help="linear warm-up steps before the cosine (default 200)")
+    d.add_argument("--crop-renders", nargs="*", default=[],
+                   help="extra `vqa render` folders for the second stage (crop heads) only")
+    d.add_argument("--crop-epochs", type=int, default=40,
+                   help="epochs of the second-stage crop heads, trained after the detector (default 40)")
+    d.add_argument("--crop-centre-weight", type=float, default=None,
+                   help="train a crop centre head too and give its centre this weight against the ROI head's "
+                        "(0: none; default 1: the crop centre alone)")
+    d.add_argument("--second-stages", type=int, default=None,
+                   help="second stages (crop attribute and centre heads) trained with seeds SEED.. and averaged "
+                        "(default: the shipped recipe's)")
+    d.add_argument("--real-repeat", type=int, default=2,
+                   help="times each real training image counts against the renders (default 2)")
+    d.add_argument("--real-boxes", choices=["visible", "model"], default="visible",
+                   help="boxes of the real images: their visible parts drawn from their scenes (default, the shipped "
+                        "recipe), or whole objects predicted by a box model (also covers what nearer objects hide)")
+    d.add_argument("--dev-holdout", action="store_true",
+                   help="also leave out the real development images (index 1 mod 5) and report on them: for judging "
+                        "a change to the recipe on real images without the held-out ones")
+    d.add_argument("--threads", type=int, default=1,
+                   help="torch threads (default 1, the shipped weights' setting: a run repeats bit for bit on one machine)")
+    d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    d.add_argument("--fresh", action="store_true", help="delete WORKDIR first instead of resuming")
+    d.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    pr = tsub.add_parser("photo-reasoner", help="train the reasoner for photo graphs on the photo question engine",
+                         description="Generates COCO-vocabulary scenes and questions (vqa/data/photo_engine.py), encodes "
+                                     "each distinct question once with the frozen MiniLM, trains the reasoner with step "
+                                     "supervision, validates on held-out generated scenes, writes OUT.safetensors/.json/.md.")
+    pr.add_argument("--out", default="weights/photo-reasoner", help="output stem (default weights/photo-reasoner)")
+    pr.add_argument("--workdir", default="runs/photo-reasoner", help="checkpoints and report (default runs/photo-reasoner)")
+    pr.add_argument("--scenes", type=int, default=5000, help="generated training scenes (default 5000)")
+    pr.add_argument("--val-scenes", type=int, default=400, help="generated validation scenes (default 400)")
+    pr.add_argument("--iterations", type=int, default=8000, help="optimiser steps (default 8000)")
+    pr.add_argument("--batch-size", type=int, default=128, help="questions per step (default 128)")
+    pr.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (default 2e-3)")
+    pr.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    pr.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    pr.add_argument("--eval-every", type=int, default=2000, help="validate every N steps (default 2000)")
+    pr.add_argument("--max-minutes", type=float, default=35.0,
+                    help="stop training after this many minutes, still writing weights and card (default 35)")
+    pr.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    t.set_defaults(func=run)
+
+
+def run(args) -> int:
+    {"reasoner": _reasoner, "detector": _detector, "photo-reasoner": _photo_reasoner}[args.what](args)
+    return 0
+
+
+def _reasoner(args) -> None:
+    from ..reason.config import ReasonerConfig  # defers torch
+    from ..train.reasoner import TrainConfig, train_reasoner  # defers the training code
+
+    model = ReasonerConfig(fusion=args.fusion, steps=args.steps, dim=args.dim)
+    model.encoder.kind = args.encoder
+    model.encoder.dim = args.encoder_dim or args.dim
+    model.encoder.layers, model.encoder.heads = args.encoder_layers, args.encoder_heads
+    model.encoder.ffn = args.encoder_ffn or 2 * model.encoder.dim
+    model.encoder.kernel = args.encoder_kernel
+    shared = args.shared
+    if shared is None and Path("../shared/data/clevr/CLEVR_train_scenes.json").is_file():
+        shared = "../shared/data/clevr"
+    tc = TrainConfig(out=args.out, workdir=args.workdir, shared=shared or None, scenes=args.scenes,
+                     val_scenes=args.val_scenes, iterations=args.iterations, batch_size=args.batch_size,
+                     lr=args.lr, seed=args.seed, threads=args.threads, augment=args.augment,
+                     eval_every=args.eval_every, progress=not args.no_progress, model=model, device=args.device,
+                     loader_workers=args.loader_workers)
+    if args.fresh:
+        shutil.rmtree(args.workdir, ignore_errors=True)
+    report = train_reasoner(tc)
+    for k in ("val_shared", "val_generated"):
+        if k in report:
+            print(f"{k}: {report[k]['accuracy']:.4f} ({report[k]['count']} questions)")
+    print(f"wrote {args.out}.safetensors, .json and .md in {report['total_seconds']} s")
+
+
+def _detector(args) -> None:
+    if not Path(args.shared, "clevr_renders", "scenes.json").is_file():
+        raise DataError(f"training data not found: {args.shared}/clevr_renders/scenes.json; pass --shared DIR")
+    if args.init and not Path(args.init).is_file():
+        raise DataError(f"--init {args.init}: no such weights file")
+    if args.real_repeat < 0:
+        raise DataError(f"--real-repeat {args.real_repeat}: give 0 (renders only) or more")
+    for flag, value in (("--crop-centre-weight", args.crop_centre_weight), ("--second-stages", args.second_stages)):
+        if args.init and value is not None:  # the model config, crop heads included, is the init's
+            raise DataError(f"{flag} sets up a model trained from scratch; with --init the "
+                            "config of the init weights applies (edit their .json instead)")
+    if args.second_stages is not None and args.second_stages < 1:
+        raise DataError(f"--second-stages {args.second_stages}: give 1 or more")
+    for folder in args.renders + args.crop_renders:
+        if not Path(folder, "scenes.json").is_file():
+            raise DataError(f"{folder} has no scenes.json: pass folders written by `vqa render` "
+                            "(an interrupted render writes it when run again with the same options)")
+    from ..train.detector import DetectorTrainConfig, train_detector  # defers the training code (detectron2)
+
+    if args.fresh:
+        shutil.rmtree(args.workdir, ignore_errors=True)
+    tc = DetectorTrainConfig(out=args.out, workdir=args.workdir, shared=args.shared, renders=args.renders,
+                             crop_renders=args.crop_renders, init=args.init, iterations=args.iterations,
+                             batch_size=args.batch_size, lr=args.lr, warmup=args.warmup, threads=args.threads,
+                             seed=args.seed, dev_holdout=args.dev_holdout, real_repeat=args.real_repeat,
+                             real_boxes=args.real_boxes,
+                             crop_epochs=args.crop_epochs, progress=not args.no_progress)
+    if args.crop_centre_weight is not None:
+        tc.model.crop_centre_weight = args.crop_centre_weight
+    if args.second_stages is not None:
+        tc.model.second_stages = args.second_stages
+    report = train_detector(tc)
+    for key, title in (("development_real", "development real images"), ("held_out_real", "held-out real images")):
+        if key in report:
+            r = report[key]
+            print(f"{title}: recall {r['recall']:.4f}, precision {r['precision']:.4f}, "
+                  f"all attributes {r['all_attributes_accuracy']:.4f}, relations {r['relation_agreement']:.4f}")
+    print(f"wrote {args.out}.safetensors, .json and .md")
+
+
+def _photo_reasoner(args) -> None:
+    from ..train.photo_reasoner import PhotoTrainConfig, train_photo_reasoner  # defers the training code
+
+    tc = PhotoTrainConfig(out=args.out, workdir=args.workdir, scenes=args.scenes, val_scenes=args.val_scenes,
+                          iterations=args.iterations, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                          threads=args.threads, eval_every=args.eval_every, max_minutes=args.max_minutes,
+                          progress=not args.no_progress)
+    report = train_photo_reasoner(tc)
+    print(f"val_generated: {report['val_generated']['accuracy']:.4f} ({report['val_generated']['count']} questions)")
+    print(f"wrote {args.out}.safetensors, .json and .md in {report['total_seconds']} s")
