@@ -21,6 +21,7 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
+from ..data.render.renderer import RenderConfig
 from ..data.splits import is_development
 from ..errors import DataError
 from ..graph.from_detections import detections_to_graph
@@ -199,8 +200,6 @@ def _flag(field_name: str) -> str:
 
 def _render_command(folder: str) -> str:
     """The `vqa render` call that wrote ``folder``, read back from its scenes.json."""
-    from ..data.render.renderer import RenderConfig
-
     try:
         used = json.loads(Path(folder, "scenes.json").read_text())["info"]["config"]
     except (OSError, ValueError, KeyError, TypeError):
