@@ -51,8 +51,7 @@ def test_clevr_detector_other_image_sizes_map_back(untrained):
 def test_clevr_detector_training_losses_are_named_and_finite(untrained, clevr_dir):
     from detectron2.utils.events import EventStorage
 
-    from vqa.train.clevr_data import render_records
-    from vqa.train.detector import ClevrMapper
+    from vqa.train.clevr_data import ClevrMapper, render_records
 
     records, _ = render_records(clevr_dir.parent / "clevr_renders" / "scenes.json")
     mapper = ClevrMapper(augment=True)
@@ -158,7 +157,8 @@ def test_crop_head_is_optional():
 
 def test_crop_head_trains_on_real_crops_and_resumes(untrained, tmp_path, clevr_dir):
     from vqa.train.clevr_data import render_records
-    from vqa.train.detector import DetectorTrainConfig, train_crop_head
+    from vqa.train.detector import DetectorTrainConfig
+    from vqa.train.second_stage import train_crop_head
 
     records, _ = render_records(clevr_dir.parent / "clevr_renders" / "scenes.json")
     tc = DetectorTrainConfig(crop_epochs=1, crop_batch=16, progress=False, model=untrained.config)
@@ -192,7 +192,8 @@ def test_crop_centre_head_offsets_are_in_units_of_the_crop():
 
 def test_crop_centre_head_trains_with_the_attribute_head(tmp_path, clevr_dir):
     from vqa.train.clevr_data import render_records
-    from vqa.train.detector import DetectorTrainConfig, train_crop_head
+    from vqa.train.detector import DetectorTrainConfig
+    from vqa.train.second_stage import train_crop_head
 
     det = ClevrDetector.from_config(ClevrDetectorConfig(crop_centre_weight=0.5, score_threshold=0.0, max_detections=3))
     assert hasattr(det.model, "crop_centre")
@@ -216,7 +217,8 @@ def test_averaged_second_stages_train_apart_and_average_their_readings(tmp_path,
 
     from vqa.perception.clevr.attributes import AveragedHeads, object_crops
     from vqa.train.clevr_data import render_records
-    from vqa.train.detector import DetectorTrainConfig, train_crop_head
+    from vqa.train.detector import DetectorTrainConfig
+    from vqa.train.second_stage import train_crop_head
 
     torch.manual_seed(0)
     det = ClevrDetector.from_config(ClevrDetectorConfig(crop_centre_weight=1.0, second_stages=2,
@@ -252,21 +254,22 @@ def test_detector_checkpoints_leave_the_second_stage_out(tmp_path):
     from safetensors.torch import load_file, save_file
 
     from vqa.perception.clevr.attributes import CropAttributeHead
-    from vqa.train.detector import _load_checkpoint, _save_checkpoint
+    from vqa.train.loop import load_checkpoint, save_checkpoint
+    from vqa.train.second_stage import SECOND_STAGE
 
     torch.manual_seed(0)
     plain = ClevrDetector.from_config(ClevrDetectorConfig(crop_centre_weight=1.0)).model
     opt = torch.optim.AdamW([p for n, p in plain.named_parameters() if not n.startswith("crop_")], lr=1e-3)
-    _save_checkpoint(plain, opt, 7, tmp_path, {"note": 1})
+    save_checkpoint(tmp_path, plain, opt, 7, skip=SECOND_STAGE, note=1)
     saved = load_file(str(tmp_path / "checkpoint.safetensors"))
     assert saved and not any(k.startswith(("model.crop_head", "model.crop_centre")) for k in saved)
     other = ClevrDetector.from_config(ClevrDetectorConfig(crop_centre_weight=1.0)).model
     other.crop_head = CropAttributeHead(56, fc_dim=64)  # a second stage of another shape
     opt2 = torch.optim.AdamW([p for n, p in other.named_parameters() if not n.startswith("crop_")], lr=1e-3)
-    assert _load_checkpoint(other, opt2, tmp_path)[0] == 7
+    assert load_checkpoint(tmp_path, other, opt2, skip=SECOND_STAGE)["iteration"] == 7
     key = next(k[6:] for k in saved if k.startswith("model.backbone"))
     torch.testing.assert_close(other.state_dict()[key], plain.state_dict()[key])
     # an old checkpoint: the plain model's second stage inside
     save_file({**saved, **{f"model.{k}": v.contiguous() for k, v in plain.state_dict().items() if k.startswith("crop_")}},
               str(tmp_path / "checkpoint.safetensors"))
-    assert _load_checkpoint(other, opt2, tmp_path)[0] == 7
+    assert load_checkpoint(tmp_path, other, opt2, skip=SECOND_STAGE)["iteration"] == 7

