@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from vqa.errors import DataError
+from vqa.eval import clevr, gqa, vqav2
 from vqa.eval._checks import show
 
 __all__ = ["score", "clevr_question_list", "BENCHMARKS"]
@@ -20,16 +21,10 @@ def score(benchmark: str, predictions: Any, *, questions: Any = None, annotation
           scene_graphs: Any = None, attentions: Any = None, allow_missing: bool = False) -> dict:
     """Score loaded prediction JSON with the benchmark's evaluator (the inputs as loaded from the files)."""
     if benchmark == "clevr":
-        from vqa.eval.clevr import evaluate
-
-        return evaluate(clevr_question_list(questions), predictions, allow_missing=allow_missing)
+        return clevr.evaluate(clevr_question_list(questions), predictions, allow_missing=allow_missing)
     if benchmark == "vqav2":
-        from vqa.eval.vqav2 import evaluate
-
-        return evaluate(annotations, questions, predictions, allow_missing=allow_missing)
+        return vqav2.evaluate(annotations, questions, predictions, allow_missing=allow_missing)
     if benchmark == "gqa":
-        from vqa.eval.gqa import evaluate
-
-        return evaluate(questions, predictions, choices=choices, scene_graphs=scene_graphs, attentions=attentions,
+        return gqa.evaluate(questions, predictions, choices=choices, scene_graphs=scene_graphs, attentions=attentions,
                         allow_missing=allow_missing)
     raise DataError(f"unknown benchmark {show(benchmark)}; use one of {', '.join(BENCHMARKS)}")
