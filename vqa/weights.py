@@ -49,6 +49,7 @@ def weight_files(path: str | Path) -> tuple[Path, Path]:
 
 
 def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (weights in their config; the inputs of a resumable run in its header)."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

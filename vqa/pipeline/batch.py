@@ -35,8 +35,8 @@ from ..perception.clevr.detector import DEFAULT_DETECTOR_WEIGHTS
 from ..reason.batching import GraphCache
 from ..reason.inference import run_batches
 from ..reason.reasoner import Reasoner
-from ..weights import weight_files
-from .longrun import PartialRun, file_digest, partial_path, shard_chunks
+from ..weights import file_sha256, weight_files
+from .longrun import PartialRun, partial_path, shard_chunks
 from .scenes import SceneBuilder
 
 __all__ = ["run_clevr_model", "load_clevr_questions", "predicted_scenes", "ModelRun"]
@@ -155,10 +155,10 @@ def run_clevr_model(
     torch.set_num_threads(threads)
     if images_dir is not None:
         scenes = predicted_scenes(questions, images_dir, detector_weights, progress)
-        source = f"predicted:{Path(images_dir).resolve()}:{file_digest(weight_files(detector_weights or _default_detector())[0])}"
+        source = f"predicted:{Path(images_dir).resolve()}:{file_sha256(weight_files(detector_weights or _default_detector())[0])}"
     else:
         scenes = load_clevr_scenes(scenes_path)
-        source = file_digest(scenes_path)
+        source = file_sha256(scenes_path)
     have = {g.image_filename for g in scenes}
     for k, q in enumerate(questions):
         if q["image_filename"] not in have:
@@ -177,8 +177,8 @@ def run_clevr_model(
 
     run = None
     if predictions_out:
-        header = {"benchmark": "clevr", "questions": file_digest(questions_path), "scenes": source,
-                  "weights": file_digest(weight_files(weights)[0]), "count": len(questions),
+        header = {"benchmark": "clevr", "questions": file_sha256(questions_path), "scenes": source,
+                  "weights": file_sha256(weight_files(weights)[0]), "count": len(questions),
                   "batch_size": batch_size, "chunks": "by-token-count", "shard": f"{shard[0]}/{shard[1]}",
                   "attention": bool(attention_out)}
         run = PartialRun.open(partial_path(predictions_out), header, resume)

@@ -11,7 +11,6 @@ mid-write leaves at most one cut line, which resuming drops (and runs that chunk
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 from vqa.errors import DataError
 from vqa.eval._checks import show
 
-__all__ = ["parse_shard", "shard_chunks", "file_digest", "partial_path", "PartialRun", "PARTIAL_FORMAT"]
+__all__ = ["parse_shard", "shard_chunks", "partial_path", "PartialRun", "PARTIAL_FORMAT"]
 
 PARTIAL_FORMAT = "vqa-eval-partial/1"
 
@@ -55,15 +54,6 @@ def shard_chunks(count: int, batch_size: int, shard: tuple[int, int] = (1, 1),
         if k % n == i - 1:
             chunks.append((k, positions[start: start + batch_size]))
     return chunks
-
-
-def file_digest(path: str | Path) -> str:
-    """sha256 of a file's bytes: the header's way of telling that inputs did not change."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def partial_path(predictions_out: str | Path) -> Path:
