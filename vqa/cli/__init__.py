@@ -1,4 +1,4 @@
-"""The ``vqa`` command line: one function per subcommand, work done in library code."""
+"""The ``vqa`` command line: ``main.py`` dispatches to one module per subcommand; the work is done in library code."""
 from .main import main
 
 __all__ = ["main"]
