@@ -215,10 +215,8 @@ class SceneBuilder:
                 Path(source).read_bytes() if Path(source).is_file() else b"")
             key = hashlib.sha1(data).hexdigest() if data else None
         image = None
-        if detector is None or detector == "auto":  # the choice needs the pixels unless it is cached
-            cache_key = f"{detector or self.default}:{image_filename}:{key}" if key else None
-        else:
-            cache_key = f"{detector}:{image_filename}:{key}" if key else None
+        # the graph carries the file name, so one picture under two names is two entries
+        cache_key = f"{detector or self.default}:{image_filename}:{key}" if key else None
         with self._lock:
             seen = self._cache.get(cache_key) if cache_key else None
             if seen is not None:
