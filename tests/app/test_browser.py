@@ -1,10 +1,12 @@
 """The app in a real browser: Debian's chromium driven by playwright against ``vqa serve``.
 
-Images are uploaded through the page's file input, as a user would pick a file: a CLEVR validation
+Images are uploaded through the image box's file input, as a user would pick a file, and its preview
+must show the picture before the question is asked: a CLEVR validation
 image from ../shared (its expected answer is CLEVR's own annotation, checked against its program),
 then images that are not shipped examples: photos packaged with scikit-image (answered in one step
 by the photo answerer), another CLEVR image (five reasoning steps, read by the detector) and a
 flat colour picture with nothing to detect. On each, every view must render without an error.
+A corrupt file and a picture over the pixel limit get the app's one-line message instead.
 """
 from __future__ import annotations
 
@@ -41,13 +43,23 @@ def page(browser, app_url):
     page.close()
 
 
-def _ask(page, image: Path, question: str) -> None:
-    clear = page.locator("#image-upload button[aria-label=Clear]")
-    if clear.count():  # a file is shown: remove it (the x in the corner), which brings the file input back
+def _ask(page, image: Path, question: str, preview: bool = True) -> None:
+    """Upload ``image`` through the image box, wait for its preview, then ask ``question``.
+
+    ``preview``: the browser must draw the picture (False: a corrupt file, whose preview is broken).
+    """
+    clear = page.locator("#image-upload button[aria-label='Remove Image']")
+    if clear.count():  # a picture is shown: remove it (the x in the corner)
         clear.click()
+        page.wait_for_selector("#image-upload img", state="detached", timeout=TIMEOUT_MS)
     page.locator("#image-upload input[type=file]").set_input_files(str(image))
-    # upload finished (the stem: a long name is shown as two parts, stem and extension)
-    page.wait_for_selector(f"#image-upload :text('{image.stem}')", timeout=TIMEOUT_MS)
+    # upload finished: the box previews the uploaded file (served under its own name)
+    page.wait_for_function("""name => { const i = document.querySelector('#image-upload img');
+                                        return i && i.src.endsWith('/' + name) && i.complete; }""",
+                           arg=image.name, timeout=TIMEOUT_MS)
+    if preview:
+        width = page.evaluate("() => document.querySelector('#image-upload img').naturalWidth")
+        assert width > 0, f"the image box shows no picture of {image.name}"
     page.locator("#question textarea").fill(question)
     page.locator("#ask").click()
 
@@ -78,8 +90,33 @@ def test_browser_corrupt_upload_shows_message(page, app_url, tmp_path):
     bad = tmp_path / "corrupt.png"
     good = (Path(__file__).resolve().parents[2] / "vqa" / "app" / "examples" / IMAGE).read_bytes()
     bad.write_bytes(good[: len(good) // 3])  # a real PNG cut short: the header reads, the pixels do not
-    _ask(page, bad, QUESTION)
-    message = page.get_by_text("'corrupt.png' is truncated or corrupt")
+    _ask(page, bad, QUESTION, preview=False)
+    _expect_message(page, app_url, "'corrupt.png' is truncated or corrupt")
+
+
+def test_browser_not_an_image_shows_message(page, app_url, tmp_path):
+    """Bytes Pillow cannot open at all: Gradio's image box would fail on them; the app words the message."""
+    bad = tmp_path / "notes.png"
+    bad.write_bytes(b"these are not the pixels you are looking for\n" * 20)
+    _ask(page, bad, QUESTION, preview=False)
+    _expect_message(page, app_url, "'notes.png' is not an image Pillow can read")
+
+
+def test_browser_oversized_image_shows_pixel_limit_message(page, app_url, tmp_path):
+    from PIL import Image
+
+    from vqa.app.uploads import MAX_PIXELS
+
+    big = tmp_path / "huge.png"
+    Image.new("RGB", (7000, 6000), (40, 90, 200)).save(big)  # 42 MP of one colour: a small file
+    assert 7000 * 6000 > MAX_PIXELS
+    _ask(page, big, QUESTION)
+    _expect_message(page, app_url, f"'huge.png' is 7000x6000 pixels, over the {MAX_PIXELS:,}-pixel limit")
+
+
+def _expect_message(page, app_url, text: str) -> None:
+    """The page shows ``text`` (the failed upload's one-line message), no answer, and the server stays up."""
+    message = page.get_by_text(text)
     message.wait_for(timeout=TIMEOUT_MS)
     assert message.is_visible()
     assert page.locator("#answers [data-testid=label-output-value]").count() == 0  # no answer was shown

@@ -76,3 +76,13 @@ def test_detector_choice_clevr_override_and_unknown_choice(models, tmp_path):
         handlers.ask(models, _photo(tmp_path), "How many cubes are there?", "clevr")
     with pytest.raises(VqaError, match="'yolo' detector is not available"):
         handlers.ask(models, _photo(tmp_path), "How many cubes are there?", "yolo")
+
+
+@pytest.mark.parametrize("photo", ["chelsea.jpg", "coffee.jpg"])
+def test_detector_choice_shipped_photos_have_no_gold_graph(models, photo):
+    """The photos beside the CLEVR examples go to the photo detector; the gold-graph fallback ignores them."""
+    assert (EXAMPLES_DIR / photo).is_file()
+    a = handlers.ask(models, EXAMPLES_DIR / photo, "Is there a cat?")
+    assert "coco" in a.graph_source and "gold" not in a.graph_source
+    with pytest.raises(DetectorMissingError):  # no CLEVR detector, and no gold graph to fall back on
+        handlers.ask(models, EXAMPLES_DIR / photo, "How many cubes are there?", "clevr")

@@ -3,7 +3,7 @@
 One question runs as three chained events so that API clients get data fast and the page
 fills in progressively:
 
-1. ``ask`` (public endpoint ``/ask``): (image file, question) -> the JSON of
+1. ``ask`` (public endpoint ``/ask``): (image, question) -> the JSON of
    ``handlers.api_result`` (answers with probabilities, flags, graph source, timings);
 2. the answer views (top-5 bars, summary), private;
 3. the pictures (objects, attention overlays, steps, co-attention, scene graph, timings), private.
@@ -22,26 +22,31 @@ from ..pipeline.scenes import DETECTOR_CHOICES
 from .handlers import EXAMPLES_DIR, AppModels, Answered
 from .uploads import MAX_PIXELS, MAX_UPLOAD_BYTES
 
-__all__ = ["build_app", "launch", "CONCURRENCY_LIMIT", "QUEUE_SIZE", "EXAMPLE_QUESTIONS"]
+__all__ = ["build_app", "launch", "image_input", "example_files", "CONCURRENCY_LIMIT", "QUEUE_SIZE",
+           "EXAMPLE_QUESTIONS"]
 
 log = logging.getLogger(__name__)
 
 CONCURRENCY_LIMIT = 2  # events running at once: this machine's 2 cores, one torch thread each
 QUEUE_SIZE = 64  # requests waiting beyond that get "queue full" instead of an ever-longer wait
 
-# questions about the shipped examples (gold answers: gray, 2, 3, no)
+# questions about the shipped examples: CLEVR renders (gold answers: gray, 2, 3, no), then photos
+# (scikit-image's CC0 test photos, answered from what the 'coco' detector finds; they have no gold graph)
 EXAMPLE_QUESTIONS = {
     "CLEVR_train_000005.png": "The shiny ball is what color?",
     "CLEVR_train_000045.png": "How many cylinders are there?",
     "CLEVR_train_000060.png": "What number of things are metal objects or large objects?",
     "CLEVR_train_000070.png": "Are there any red things?",
+    "chelsea.jpg": "Is there a cat?",
+    "coffee.jpg": "Is there a cup?",
 }
+EXAMPLE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 SOURCES = ("CLEVR renders go to the 'clevr' detector; photos go to the 'coco' detector (80 everyday object "
            "classes) and are answered from what it finds")
 
 INTRO = """# Scene-graph VQA
-Upload an image (or pick an example below), type a question and press **Ask** (or Enter).
+Upload, paste or photograph an image (or pick an example below), type a question and press **Ask** (or Enter).
 The page shows the model's top-5 answers, the objects it found, and what it attended to at each
 reasoning step. Images up to {mb} MiB and {mp} megapixels; {source}."""
 
@@ -54,6 +59,36 @@ def step_slider(steps: int):
     if steps > 1:
         return gr.Slider(minimum=1, maximum=steps, value=steps, step=1, interactive=True, label="Step")
     return gr.Slider(minimum=1, maximum=2, value=1, step=1, interactive=False, label="Step (this answer took one step)")
+
+
+def image_input():
+    """The image box: a preview of the picture, filled by upload, paste or webcam, handing the handler a file path.
+
+    Gradio's own ``gr.Image`` opens the file with Pillow before the handler runs, so a file that is
+    not an image, or one past Pillow's decompression-bomb limit, would fail there with a bare
+    "Error". This box hands over the uploaded file untouched instead: ``uploads.read_upload`` then
+    applies the app's byte and pixel limits and words the message, as for any upload.
+    """
+    import gradio as gr  # deferred: gradio is heavy, needed only where the page is built
+
+    box = gr.Image(label="Image (PNG or JPEG)", type="filepath", image_mode=None,
+                   sources=["upload", "clipboard", "webcam"], height=320, elem_id="image-upload")
+    gradio_preprocess = box.preprocess
+
+    def preprocess(payload):
+        if payload is not None and payload.path:  # a file (upload, paste, webcam, example, API)
+            return str(payload.path)
+        return gradio_preprocess(payload)  # None, or a data: URL that Gradio writes to a file
+
+    # on the instance, not in a subclass: Gradio writes a .pyi file beside any module that defines a component class
+    box.preprocess = preprocess
+    return box
+
+
+def example_files() -> list[Path]:
+    """The shipped example images, CLEVR renders first, then photos."""
+    files = [p for p in EXAMPLES_DIR.iterdir() if p.suffix.lower() in EXAMPLE_SUFFIXES]
+    return sorted(files, key=lambda p: (not p.name.startswith("CLEVR_"), p.name))
 
 
 def build_app(weights: str | Path | None = None, models: AppModels | None = None):
@@ -103,7 +138,7 @@ def build_app(weights: str | Path | None = None, models: AppModels | None = None
         answered = gr.State(None)
         with gr.Row():
             with gr.Column(scale=1):
-                image = gr.File(label="Image (PNG or JPEG)", type="filepath", elem_id="image-upload")
+                image = image_input()
                 question = gr.Textbox(label="Question", placeholder="How many cubes are there?", elem_id="question")
                 # a State mirrors the radio so that the public /ask endpoint keeps its two inputs (image, question)
                 detector_choice = gr.Radio(list(DETECTOR_CHOICES), value="auto", label="Detector",
@@ -112,9 +147,9 @@ def build_app(weights: str | Path | None = None, models: AppModels | None = None
                 detector_state = gr.State("auto")
                 ask_button = gr.Button("Ask", variant="primary", elem_id="ask")
                 examples = [[str(p), EXAMPLE_QUESTIONS.get(p.name, "How many objects are there?")]
-                            for p in sorted(EXAMPLES_DIR.glob("*.png"))]
+                            for p in example_files()]
                 if examples:
-                    gr.Examples(examples, [image, question], label="Examples (CLEVR validation images)")
+                    gr.Examples(examples, [image, question], label="Examples (CLEVR renders and photos)")
             with gr.Column(scale=1):
                 answers = gr.Label(num_top_classes=5, label="Top-5 answers", elem_id="answers")
                 summary = gr.Markdown(elem_id="summary")
