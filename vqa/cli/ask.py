@@ -8,7 +8,7 @@ from pathlib import Path
 from ..graph.io import load_clevr_scenes, scene_to_clevr
 from .common import DEFAULT_WEIGHTS, EPILOG, add_detector_argument, pick_scene
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "run", "answer_json"]
 
 
 def add_parser(sub) -> None:
@@ -69,15 +69,7 @@ def run(args) -> int:
 
         draw_objects(scene.image, for_display(graph)).save(args.draw)
     if args.json:
-        out = {"question": p.question, "answers": p.to_json()["answers"], "flags": p.flags}
-        if isinstance(p, PhotoPrediction):
-            out.update(message=p.message, status=p.status)
-        if scene is not None:
-            order = ("load_models", "decode", "detect", "graph", "closer_look", "answer")
-            out["detector"] = graph.extra.get("detector", args.detector)
-            out["scene_graph"] = scene_to_clevr(graph)
-            out["timings_ms"] = {k: round(timings[k], 2) for k in order if k in timings}
-        print(json.dumps(out))
+        print(json.dumps(answer_json(p, graph if scene is not None else None, timings, args.detector)))
     elif isinstance(p, PhotoPrediction):
         # photos: the sentence first (it says "not sure" or why not), then the guesses
         print(p.message)
@@ -96,3 +88,20 @@ def run(args) -> int:
         for f in p.flags:
             print(f"note: {f.replace('_', ' ')}: answered from the question alone")
     return 0
+
+
+def answer_json(p, graph=None, timings: dict | None = None, detector: str = "auto") -> dict:
+    """``vqa ask --json``'s object for the prediction ``p``; with ``graph`` (read from an image), also
+    "detector", "scene_graph" and "timings_ms" (the keys of ``timings`` among load_models, decode,
+    detect, graph, closer_look and answer, in that order). ``vqa batch`` writes the same object."""
+    from ..pipeline.ask import PhotoPrediction  # defers torch
+
+    out = {"question": p.question, "answers": p.to_json()["answers"], "flags": p.flags}
+    if isinstance(p, PhotoPrediction):
+        out.update(message=p.message, status=p.status)
+    if graph is not None:
+        order = ("load_models", "decode", "detect", "graph", "closer_look", "answer")
+        out["detector"] = graph.extra.get("detector", detector)
+        out["scene_graph"] = scene_to_clevr(graph)
+        out["timings_ms"] = {k: round(timings[k], 2) for k in order if k in (timings or {})}
+    return out

@@ -8,12 +8,12 @@ import sys
 import warnings
 
 from ..errors import VqaError
-from . import ask, attention, eval, graph, render, serve, train
+from . import ask, attention, batch, eval, graph, render, serve, train
 from .common import EPILOG
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = (ask, eval, train, graph, render, serve, attention)  # in the order `vqa --help` lists them
+COMMANDS = (ask, batch, eval, train, graph, render, serve, attention)  # in the order `vqa --help` lists them
 
 
 def build_parser() -> argparse.ArgumentParser:

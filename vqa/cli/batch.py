@@ -1,0 +1,167 @@
+"""``vqa batch``: answer many questions about many images in one process, one JSON line per answer.
+
+The models load once: one ``SceneBuilder`` (its cache lets later questions about an image skip
+detection) and one ``GraphQA`` serve every row. Each line is ``vqa ask IMAGE QUESTION --json``'s
+object with ``"image"`` (the path as given) first; a row that cannot be answered (missing or bad
+image, empty question) is ``{"image", "question", "error"}`` and the run goes on.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+from ..errors import DataError, QuestionError, VqaError
+from .ask import answer_json
+from .common import DEFAULT_WEIGHTS, EPILOG, add_detector_argument
+
+__all__ = ["add_parser", "run", "read_rows", "grid_rows"]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")  # what --images DIR reads
+
+
+def add_parser(sub) -> None:
+    b = sub.add_parser("batch", help="answer many questions about many images, one JSON line each", epilog=EPILOG,
+                       description="Answer every (image, question) row of --input, or every question of --questions "
+                                   "about every image of --images, loading the models once. Each answer is a JSON "
+                                   "line with the fields of `vqa ask IMAGE QUESTION --json` plus \"image\"; a row "
+                                   "that fails is {\"image\", \"question\", \"error\"}. Exit status 2 when some "
+                                   "rows failed.")
+    b.add_argument("--input", metavar="F", help="CSV (header: image,question) or JSONL ({\"image\", \"question\"} "
+                                                 "per line) of rows; image paths are relative to F's folder")
+    b.add_argument("--images", metavar="DIR", help="ask every question of --questions about every image in DIR "
+                                                   f"(sorted by name; {', '.join(IMAGE_SUFFIXES)})")
+    b.add_argument("--questions", metavar="Q.txt", help="with --images: the questions, one per line")
+    b.add_argument("--out", metavar="F.jsonl", help="write the JSON lines here (default: stdout)")
+    b.add_argument("--top-k", type=int, default=5, help="how many answers per question (default 5)")
+    b.add_argument("--weights", default=DEFAULT_WEIGHTS, help="reasoner .safetensors (config JSON beside it)")
+    b.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    add_detector_argument(b, "detector (default auto: 'clevr' for CLEVR-like renders, 'coco' for photos, per image)")
+    b.add_argument("--detector-weights", help="CLEVR detector .safetensors (default weights/clevr-detector.safetensors)")
+    b.add_argument("--no-closer-look", action="store_true",
+                   help="photos: answer from the detector's first pass only (see vqa ask --help)")
+    b.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    b.set_defaults(func=run)
+
+
+def read_rows(path: str | Path) -> list[tuple[str, str, Path]]:
+    """The rows of a CSV (``.csv``: header ``image,question``) or JSONL file (any other suffix), as
+    ``(image as given, question, image path)``; relative image paths are taken from ``path``'s folder.
+
+    Raises:
+        DataError: the file is missing, or a line or the header is malformed (names the line).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"input file not found: {path}")
+    text = path.read_text(encoding="utf-8-sig")
+    pairs = []
+    if path.suffix.lower() == ".csv":
+        reader = csv.reader(text.splitlines())
+        header = [h.strip() for h in next(reader, [])]
+        if header != ["image", "question"]:
+            raise DataError(f"{path}: the first line must be the header 'image,question', not {','.join(header)!r}")
+        for row in reader:
+            if not row:
+                continue
+            if len(row) != 2:
+                raise DataError(f"{path}:{reader.line_num}: expected 2 fields (image,question), got {len(row)}; "
+                                "quote a question that holds a comma")
+            pairs.append((row[0].strip(), row[1].strip()))
+    else:
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise DataError(f"{path}:{number}: not JSON ({e.msg})") from None
+            if not isinstance(row, dict) or not isinstance(row.get("image"), str) \
+                    or not isinstance(row.get("question", ""), str):
+                raise DataError(f"{path}:{number}: expected an object with the strings \"image\" and \"question\"")
+            pairs.append((row["image"], row.get("question", "").strip()))
+    if not pairs:
+        raise DataError(f"{path} has no rows")
+    return [(image, question, path.parent / image) for image, question in pairs]
+
+
+def grid_rows(images: str | Path, questions: str | Path) -> list[tuple[str, str, Path]]:
+    """Every question of the file ``questions`` (one per line, blank lines skipped) about every image
+    of the folder ``images`` (sorted by name), image by image, as ``read_rows`` returns them."""
+    images, questions = Path(images), Path(questions)
+    if not images.is_dir():
+        raise DataError(f"image folder not found: {images}")
+    if not questions.is_file():
+        raise DataError(f"questions file not found: {questions}")
+    files = sorted(p for p in images.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    asked = [q.strip() for q in questions.read_text(encoding="utf-8-sig").splitlines() if q.strip()]
+    if not files:
+        raise DataError(f"{images} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+    if not asked:
+        raise DataError(f"{questions} holds no questions")
+    return [(str(p), q, p) for p in files for q in asked]
+
+
+def run(args) -> int:
+    if args.input and (args.images or args.questions):
+        raise DataError("give either --input, or --images with --questions, not both")
+    if args.input:
+        rows = read_rows(args.input)
+    elif args.images and args.questions:
+        rows = grid_rows(args.images, args.questions)
+    else:
+        raise DataError("give --input F (CSV or JSONL of image,question rows), or --images DIR with --questions Q.txt")
+
+    from tqdm import tqdm  # defers tqdm: `vqa --help` stays light
+
+    import torch_geometric.data  # noqa: F401 - defers torch_geometric: loaded with the models, not by the first answer
+
+    from ..graph.box_relations import is_photo_graph  # defers torch
+    from ..pipeline.ask import GraphQA  # defers torch
+    from ..pipeline.scenes import SceneBuilder  # defers torch and detectron2
+    from ..reason.photo_rules import question_classes  # defers torch
+
+    t0 = time.perf_counter()
+    builder = SceneBuilder(args.detector, weights=args.detector_weights, closer_look=not args.no_closer_look)
+    qa = GraphQA(args.weights, threads=args.threads)
+    loading = (time.perf_counter() - t0) * 1000  # goes to the first line's load_models
+    photo_loaded = not hasattr(qa.photo, "model")
+
+    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
+    failed = 0
+    try:
+        for image, question, path in tqdm(rows, unit="q", desc="answering", file=sys.stderr,
+                                          disable=args.no_progress):
+            try:
+                if not question:
+                    raise QuestionError("empty question")
+                scene = builder.build(path, look_for=question_classes(question))
+                timings = dict(scene.timings)
+                load = timings.pop("load", 0.0) + loading
+                if is_photo_graph(scene.graph) and not photo_loaded:
+                    t0 = time.perf_counter()
+                    _ = qa.photo.model  # the photo reasoner loads on first use: count it as loading, not answering
+                    load += (time.perf_counter() - t0) * 1000
+                    photo_loaded = True
+                if load:
+                    timings["load_models"] = load  # only on the lines that loaded a model
+                loading = 0.0
+                t0 = time.perf_counter()
+                p = qa.ask(question, scene.graph, top_k=args.top_k)
+                timings["answer"] = (time.perf_counter() - t0) * 1000
+                line = {"image": image, **answer_json(p, scene.graph, timings, args.detector)}
+            except VqaError as e:
+                failed += 1
+                line = {"image": image, "question": question, "error": str(e).splitlines()[0] if str(e) else
+                        type(e).__name__}
+            out.write(json.dumps(line) + "\n")
+            out.flush()  # an interrupted run keeps what it answered
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if failed:
+        print(f"vqa batch: {failed} of {len(rows)} rows failed (their lines hold \"error\")", file=sys.stderr)
+        return 2
+    return 0
