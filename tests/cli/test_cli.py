@@ -185,8 +185,11 @@ def test_cli_eval_stale_partial_and_bad_shard_exit_2(tmp_path, clevr_dir, clevr_
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--benchmark", "gqa", "--graphs", "gold", "--questions", "q.json"], "no GQA reasoner is shipped yet"),
-    (["--benchmark", "vqav2", "--graphs", "gold"], "model mode (--graphs) runs on CLEVR"),
+    (["--benchmark", "gqa", "--graphs", "gold", "--questions", "q.json"], "needs GQA training data"),
+    (["--benchmark", "vqav2", "--graphs", "gold"], "--graphs gold is not available"),
+    (["--benchmark", "vqav2", "--graphs", "predicted", "--questions", "q.json"], "needs --images"),
+    (["--benchmark", "gqa", "--graphs", "predicted", "--questions", "q.json", "--images", "d", "--shard", "1/2"],
+     "--shard do not apply to --benchmark gqa"),
     (["--benchmark", "clevr", "--questions", "q.json", "--predictions", "p.json", "--resume"], "--resume only apply to model mode"),
     (["--questions", "q.json", "--predictions", "p.json"], "--benchmark is required"),
 ])

@@ -1,7 +1,7 @@
 """``vqa batch``: answer many questions about many images in one process, one JSON line per answer.
 
-The models load once: one ``SceneBuilder`` (its cache lets later questions about an image skip
-detection) and one ``GraphQA`` serve every row. Each line is ``vqa ask IMAGE QUESTION --json``'s
+The models load once: one ``vqa.pipeline.pixels.PixelQA`` (one ``SceneBuilder``, whose cache
+lets later questions about an image skip detection, and one ``GraphQA``) serves every row. Each line is ``vqa ask IMAGE QUESTION --json``'s
 object with ``"image"`` (the path as given) first; a row that cannot be answered (missing or bad
 image, empty question) is ``{"image", "question", "error"}`` and the run goes on.
 """
@@ -10,10 +10,9 @@ from __future__ import annotations
 import csv
 import json
 import sys
-import time
 from pathlib import Path
 
-from ..errors import DataError, QuestionError, VqaError
+from ..errors import DataError, VqaError
 from .ask import answer_json
 from .common import DEFAULT_WEIGHTS, EPILOG, add_detector_argument
 
@@ -118,16 +117,10 @@ def run(args) -> int:
 
     import torch_geometric.data  # noqa: F401 - defers torch_geometric: loaded with the models, not by the first answer
 
-    from ..graph.box_relations import is_photo_graph  # defers torch
-    from ..pipeline.ask import GraphQA  # defers torch
-    from ..pipeline.scenes import SceneBuilder  # defers torch and detectron2
-    from ..reason.photo_rules import question_classes  # defers torch
+    from ..pipeline.pixels import PixelQA  # defers torch and detectron2
 
-    t0 = time.perf_counter()
-    builder = SceneBuilder(args.detector, weights=args.detector_weights, closer_look=not args.no_closer_look)
-    qa = GraphQA(args.weights, threads=args.threads)
-    loading = (time.perf_counter() - t0) * 1000  # goes to the first line's load_models
-    photo_loaded = not hasattr(qa.photo, "model")
+    pixels = PixelQA(args.detector, weights=args.weights, detector_weights=args.detector_weights,
+                     closer_look=not args.no_closer_look, threads=args.threads)
 
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
     failed = 0
@@ -135,23 +128,8 @@ def run(args) -> int:
         for image, question, path in tqdm(rows, unit="q", desc="answering", file=sys.stderr,
                                           disable=args.no_progress):
             try:
-                if not question:
-                    raise QuestionError("empty question")
-                scene = builder.build(path, look_for=question_classes(question))
-                timings = dict(scene.timings)
-                load = timings.pop("load", 0.0) + loading
-                if is_photo_graph(scene.graph) and not photo_loaded:
-                    t0 = time.perf_counter()
-                    _ = qa.photo.model  # the photo reasoner loads on first use: count it as loading, not answering
-                    load += (time.perf_counter() - t0) * 1000
-                    photo_loaded = True
-                if load:
-                    timings["load_models"] = load  # only on the lines that loaded a model
-                loading = 0.0
-                t0 = time.perf_counter()
-                p = qa.ask(question, scene.graph, top_k=args.top_k)
-                timings["answer"] = (time.perf_counter() - t0) * 1000
-                line = {"image": image, **answer_json(p, scene.graph, timings, args.detector)}
+                p, graph, timings = pixels.ask(path, question, top_k=args.top_k)
+                line = {"image": image, **answer_json(p, graph, timings, args.detector)}
             except VqaError as e:
                 failed += 1
                 line = {"image": image, "question": question, "error": str(e).splitlines()[0] if str(e) else

@@ -29,7 +29,7 @@ def add_parser(sub) -> None:
                        usage="vqa eval --benchmark {clevr,gqa,vqav2} [options]\n"
                              "       vqa eval merge --benchmark {clevr,gqa,vqav2} [options] SHARD [SHARD ...]",
                        description="Official metrics of CLEVR, GQA and VQA v2. With --predictions, scores that file; "
-                                   "with --graphs gold|predicted (CLEVR), runs the model on the questions first. Long runs: "
+                                   "with --graphs gold|predicted (CLEVR), runs the model on the questions first; VQA v2 and GQA run the photo pipeline of `vqa ask IMAGE Q` with --graphs predicted --images DIR. Long runs: "
                                    "--predictions-out keeps progress in P.partial for --resume; --shard i/n runs every "
                                    "n-th batch; `vqa eval merge` combines the shards' files and scores them.")
     e.add_argument("--benchmark", metavar=_BENCHMARK_METAVAR, help="(required) which benchmark's format and metric")
@@ -37,8 +37,9 @@ def add_parser(sub) -> None:
     e.add_argument("--scenes", help="CLEVR scenes JSON (gold graphs), for --graphs gold")
     e.add_argument("--graphs", choices=["gold", "predicted"],
                    help="run the model on gold scene graphs from --scenes, or on graphs the detector predicts from "
-                        "--images (CLEVR only: no GQA reasoner is shipped yet)")
-    e.add_argument("--images", help="folder of the questions' images, for --graphs predicted")
+                        "--images (VQA v2 and GQA: predicted only, answered like `vqa ask IMAGE Q`)")
+    e.add_argument("--images", help="folder of the questions' images, for --graphs predicted (VQA v2: COCO_val2014_<id:012d>.jpg as released, "
+                        "or COCO_train2014_ / <id:012d>.jpg; GQA: <imageId>.jpg)")
     e.add_argument("--skip-missing-images", action="store_true",
                    help="--graphs predicted: skip the questions whose image is not in --images instead of failing "
                         "(counted in a note and, in --metrics-out, as skipped_missing_images)")
@@ -103,12 +104,8 @@ def run(args) -> int:
                             allow_missing=args.allow_missing))
         return 0
 
-    if args.benchmark == "gqa":
-        raise DataError("no GQA reasoner is shipped yet, so --graphs cannot run on GQA; score a GQA model's "
-                        "predictions with --predictions P.json instead")
     if args.benchmark != "clevr":
-        raise DataError(f"model mode (--graphs) runs on CLEVR scene graphs; for --benchmark {args.benchmark}, "
-                        "score a model's predictions with --predictions P.json")
+        return _run_photo_benchmark(args)
     if args.predictions:
         raise DataError("pass either --graphs (run the model) or --predictions (score a file), not both")
     _require(args, "questions", "images" if args.graphs == "predicted" else "scenes")
@@ -144,6 +141,48 @@ def run(args) -> int:
         print(f"wrote {len(result.predictions)} predictions to {args.predictions_out}")
     if result.metrics is None:
         print(f"{len(result.predictions)} questions answered; they carry no answers, so only predictions were written")
+    else:
+        _report(args, result.metrics)
+    return 0
+
+
+def _run_photo_benchmark(args) -> int:
+    """VQA v2 / GQA model mode: the photo pipeline of `vqa ask IMAGE Q` on every question's image."""
+    if args.graphs == "gold":
+        raise DataError(f"--benchmark {args.benchmark} --graphs gold is not available: gold GQA/COCO scene graphs "
+                        "need a GQA-trained reasoner, which needs GQA training data (not shipped); use --graphs "
+                        "predicted --images DIR (the photo pipeline), or score predictions with --predictions P.json")
+    if args.predictions:
+        raise DataError("pass either --graphs (run the model) or --predictions (score a file), not both")
+    unused = [f"--{n.replace('_', '-')}" for n in ("scenes", "attention_out", "shard", "workers", "choices",
+                                                   "scene_graphs", "attentions") if getattr(args, n) is not None]
+    if unused:
+        raise DataError(f"{' '.join(unused)} do not apply to --benchmark {args.benchmark} --graphs predicted")
+    _require(args, "questions", "images")
+    from ..pipeline.photo_eval import run_photo_benchmark  # defers torch and detectron2
+
+    try:
+        result = run_photo_benchmark(args.benchmark, args.questions, args.images, annotations_path=args.annotations,
+                                     weights=args.weights, detector_weights=args.detector_weights,
+                                     predictions_out=args.predictions_out, resume=args.resume,
+                                     skip_missing_images=args.skip_missing_images, limit=args.limit,
+                                     threads=args.threads, allow_missing=args.allow_missing,
+                                     progress=not args.no_progress)
+    except KeyboardInterrupt:
+        if args.predictions_out:
+            print(f"vqa eval: the answers so far are kept in {partial_path(args.predictions_out)}; "
+                  "run the same command with --resume to continue", file=sys.stderr)
+        raise
+    if result.skipped_missing_images:
+        print(f"vqa eval: note: {result.skipped_missing_images} of {result.total + result.skipped_missing_images} "
+              f"questions skipped: their image is not in {args.images} (--skip-missing-images)", file=sys.stderr)
+    if result.resumed:
+        print(f"resumed: {result.resumed} answers came from {partial_path(args.predictions_out)}")
+    print(f"{result.declined} of {result.total} questions declined by the photo answerer: predicted as its best guess")
+    if args.predictions_out:
+        print(f"wrote {len(result.predictions)} predictions to {args.predictions_out}")
+    if result.metrics is None:
+        print(f"{result.total} questions answered; there are no answers to score against, so only predictions were written")
     else:
         _report(args, result.metrics)
     return 0
