@@ -178,8 +178,8 @@ class PhotoAnswerer:
                       r"| can be seen| do i see| do you count| can you count| can be counted)?"
                       r"(?: in (?:the|this) \w+)?$", self._count),
             ("color", r"^what color (?:is|are) (?P<a>.+)$|^what is the color of (?P<a2>.+)$", self._color),
-            ("left_right", rf"^(?:is|are) (?P<a>.+?) (?:on )?(?:the )?left or (?:the )?right(?: side| hand side)?"
-                           rf"(?: of (?P<b>.+))?$", self._which_side),
+            ("left_right", r"^(?:is|are) (?P<a>.+?) (?:on )?(?:the )?left or (?:the )?right(?: side| hand side)?"
+                           r"(?: of (?P<b>.+))?$", self._which_side),
             ("left_right", rf"^(?:is|are) (?P<a>.+?) on the (?P<side>left|right)(?: side| hand side)?"
                            rf"(?: of (?:the|this) {pic})?$", self._on_side),
             ("left_right", r"^(?:is|are) (?P<a>.+?) (?P<side>left|right) of (?P<b>.+)$", self._is_side),
