@@ -125,15 +125,9 @@ def run(args) -> int:
                               threads=args.threads, workers=args.workers, shard=shard, resume=args.resume,
                               allow_missing=args.allow_missing, progress=not args.no_progress)
     except KeyboardInterrupt:
-        if args.predictions_out:
-            print(f"vqa eval: finished batches are kept in {partial_path(args.predictions_out)}; "
-                  "run the same command with --resume to continue", file=sys.stderr)
+        _say_where_answers_are_kept(args)
         raise
-    if result.skipped_missing_images:
-        print(f"vqa eval: note: {result.skipped_missing_images} of {result.total + result.skipped_missing_images} questions "
-              f"skipped: their image is not in {args.images} (--skip-missing-images)", file=sys.stderr)
-    if result.resumed:
-        print(f"resumed: {result.resumed} answers came from {partial_path(args.predictions_out)}")
+    _run_notes(args, result)
     if shard != (1, 1):
         print(f"shard {shard[0]}/{shard[1]}: {len(result.predictions)} of {result.total} questions; the scores below cover "
               "this shard only (combine the shards with `vqa eval merge`)")
@@ -144,6 +138,21 @@ def run(args) -> int:
     else:
         _report(args, result.metrics)
     return 0
+
+
+def _say_where_answers_are_kept(args) -> None:
+    if args.predictions_out:
+        print(f"vqa eval: the answers so far are kept in {partial_path(args.predictions_out)}; "
+              "run the same command with --resume to continue", file=sys.stderr)
+
+
+def _run_notes(args, result) -> None:
+    """What a model-mode run skipped or resumed (both benchmarks' results carry these fields)."""
+    if result.skipped_missing_images:
+        print(f"vqa eval: note: {result.skipped_missing_images} of {result.total + result.skipped_missing_images} "
+              f"questions skipped: their image is not in {args.images} (--skip-missing-images)", file=sys.stderr)
+    if result.resumed:
+        print(f"resumed: {result.resumed} answers came from {partial_path(args.predictions_out)}")
 
 
 def _run_photo_benchmark(args) -> int:
@@ -169,15 +178,9 @@ def _run_photo_benchmark(args) -> int:
                                      threads=args.threads, allow_missing=args.allow_missing,
                                      progress=not args.no_progress)
     except KeyboardInterrupt:
-        if args.predictions_out:
-            print(f"vqa eval: the answers so far are kept in {partial_path(args.predictions_out)}; "
-                  "run the same command with --resume to continue", file=sys.stderr)
+        _say_where_answers_are_kept(args)
         raise
-    if result.skipped_missing_images:
-        print(f"vqa eval: note: {result.skipped_missing_images} of {result.total + result.skipped_missing_images} "
-              f"questions skipped: their image is not in {args.images} (--skip-missing-images)", file=sys.stderr)
-    if result.resumed:
-        print(f"resumed: {result.resumed} answers came from {partial_path(args.predictions_out)}")
+    _run_notes(args, result)
     print(f"{result.declined} of {result.total} questions declined by the photo answerer: predicted as its best guess")
     if args.predictions_out:
         print(f"wrote {len(result.predictions)} predictions to {args.predictions_out}")
