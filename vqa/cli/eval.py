@@ -131,13 +131,8 @@ def run(args) -> int:
     if shard != (1, 1):
         print(f"shard {shard[0]}/{shard[1]}: {len(result.predictions)} of {result.total} questions; the scores below cover "
               "this shard only (combine the shards with `vqa eval merge`)")
-    if args.predictions_out:
-        print(f"wrote {len(result.predictions)} predictions to {args.predictions_out}")
-    if result.metrics is None:
-        print(f"{len(result.predictions)} questions answered; they carry no answers, so only predictions were written")
-    else:
-        _report(args, result.metrics)
-    return 0
+    return _finish_run(args, result, f"{len(result.predictions)} questions answered; they carry no answers, so only "
+                                     "predictions were written")
 
 
 def _say_where_answers_are_kept(args) -> None:
@@ -153,6 +148,17 @@ def _run_notes(args, result) -> None:
               f"questions skipped: their image is not in {args.images} (--skip-missing-images)", file=sys.stderr)
     if result.resumed:
         print(f"resumed: {result.resumed} answers came from {partial_path(args.predictions_out)}")
+
+
+def _finish_run(args, result, unscored: str) -> int:
+    """Where a model-mode run wrote its predictions, then its scores, or ``unscored`` when there were none."""
+    if args.predictions_out:
+        print(f"wrote {len(result.predictions)} predictions to {args.predictions_out}")
+    if result.metrics is None:
+        print(unscored)
+    else:
+        _report(args, result.metrics)
+    return 0
 
 
 def _run_photo_benchmark(args) -> int:
@@ -182,13 +188,8 @@ def _run_photo_benchmark(args) -> int:
         raise
     _run_notes(args, result)
     print(f"{result.declined} of {result.total} questions declined by the photo answerer: predicted as its best guess")
-    if args.predictions_out:
-        print(f"wrote {len(result.predictions)} predictions to {args.predictions_out}")
-    if result.metrics is None:
-        print(f"{result.total} questions answered; there are no answers to score against, so only predictions were written")
-    else:
-        _report(args, result.metrics)
-    return 0
+    return _finish_run(args, result, f"{result.total} questions answered; there are no answers to score against, so "
+                                     "only predictions were written")
 
 
 def run_merge(args) -> int:

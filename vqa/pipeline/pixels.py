@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ..answer.prediction import Prediction
+from ..answer.prediction import ANSWERED, Prediction
 from ..errors import QuestionError
 from ..graph.box_relations import is_photo_graph
 from ..graph.scene_graph import SceneGraph
@@ -32,6 +32,7 @@ class PixelQA:
     def __init__(self, detector: str = "auto", weights: str | Path = DEFAULT_WEIGHTS,
                  detector_weights: str | Path | None = None, closer_look: bool = True, threads: int = 1):
         t0 = time.perf_counter()
+        import torch_geometric.data  # noqa: F401 - defers torch_geometric: counted as loading, not by the first answer
         self.builder = SceneBuilder(detector, weights=detector_weights, closer_look=closer_look)
         self.qa = GraphQA(weights, threads=threads)
         self._loading = (time.perf_counter() - t0) * 1000  # goes to the first answer's load_models
@@ -64,7 +65,7 @@ class PixelQA:
 
 def declined(p: Prediction) -> bool:
     """The photo answerer did not give an answer ("not sure", "unknown": status not "answered")."""
-    return getattr(p, "status", "answered") != "answered"
+    return getattr(p, "status", ANSWERED) != ANSWERED
 
 
 def best_guess(p: Prediction) -> str:
