@@ -43,7 +43,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def resolve(image: dict) -> Path:
-    """``{"package", "path"}`` -> the file inside the installed package."""
+    """``{"file"}`` or ``{"path"}`` in this repository, or ``{"package", "path"}`` inside an installed package."""
+    if image.get("file") or "package" not in image:
+        return ROOT / (image.get("file") or image["path"])
     spec = importlib.util.find_spec(image["package"])
     if spec is None or spec.origin is None:
         raise SystemExit(f"package {image['package']!r} is not installed (pip install -e '.[dev]')")
@@ -59,10 +61,12 @@ def score(q: dict, p) -> bool:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--questions", default=str(ROOT / "tests/data/photo_questions.json"))
+    ap.add_argument("--questions", default=str(ROOT / "tests/data/photo_questions_dev.json"),
+                    help="questions file (default: the development half; score the test half once per version)")
     ap.add_argument("--json", help="write per-question results here")
     ap.add_argument("--answerer", default="default", choices=["default", "rules", "reasoner"],
                     help="photo answerer (default: the one GraphQA uses)")
+    ap.add_argument("--photo-weights", help="photo reasoner .safetensors (default: the shipped one)")
     ap.add_argument("--no-closer-look", action="store_true", help="first-pass graphs only (no tiles)")
     ap.add_argument("--probe", action="store_true",
                     help="also list what a closer look adds to each photo for every class its first pass lacks")
@@ -71,21 +75,17 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(1)
-    from vqa.reason.photo_rules import question_classes
+    from vqa.encode.photo_phrases import question_classes
     from vqa.pipeline.scenes import SceneBuilder
     from vqa.pipeline.ask import GraphQA
 
     questions = json.loads(Path(args.questions).read_text())["questions"]
     builder = SceneBuilder("auto", closer_look=not args.no_closer_look)
-    photo = None
-    if args.answerer == "rules":
-        from vqa.reason.photo_rules import PhotoAnswerer
+    from vqa.reason.photo_answerer import ReasonerPhotoAnswerer
+    from vqa.reason.photo_rules import PhotoAnswerer
 
-        photo = PhotoAnswerer()
-    elif args.answerer == "reasoner":
-        from vqa.reason.photo_answerer import ReasonerPhotoAnswerer
-
-        photo = ReasonerPhotoAnswerer()
+    photo = (PhotoAnswerer() if args.answerer == "rules" else
+             ReasonerPhotoAnswerer(args.photo_weights, rules_first=args.answerer == "default"))
     qa = GraphQA(threads=1, photo=photo)
     graphs, detect_ms, rows, tiled = {}, [], [], set()
     for q in questions:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from torch import Tensor
 
-__all__ = ["Prediction", "PhotoAnswer", "PhotoPrediction", "top_answers", "EMPTY_GRAPH", "NO_IMAGE", "PHOTO_GRAPH",
+__all__ = ["Prediction", "ReasoningStep", "PhotoAnswer", "PhotoPrediction", "top_answers", "EMPTY_GRAPH", "NO_IMAGE", "PHOTO_GRAPH",
            "ANSWERED", "NOT_SURE", "OUT_OF_VOCABULARY", "NOT_FOUND", "UNSUPPORTED"]
 
 EMPTY_GRAPH = "empty_graph"  # the scene graph has no objects: the answer comes from the question alone
@@ -39,6 +39,25 @@ class Prediction:
 
 
 @dataclass
+class ReasoningStep:
+    """One reasoning step of a photo answer, as the app and ``vqa attention`` draw it.
+
+    Attributes:
+        label: what the step did, in words ("find: couch", "dog on the couch").
+        objects: attention over the graph's objects; sums to 1, or is all 0 when the step found nothing.
+        words: attention over the answer's ``tokens``; sums to 1.
+        edges: the relations the step followed, ``(subject, predicate, object, weight)`` with object
+            indices, read like ``Relation``: "subject is predicate of object" ("dog", "on", "couch");
+            predicate "" when the step weighs every relation between the two (the trained reasoner).
+    """
+
+    label: str
+    objects: list[float]
+    words: list[float]
+    edges: list[tuple[int, str, int, float]] = field(default_factory=list)
+
+
+@dataclass
 class PhotoAnswer:
     """One answered photo question.
 
@@ -50,6 +69,9 @@ class PhotoAnswer:
         answers: the top guesses ``(answer, probability)``, best first.
         status: ANSWERED, NOT_SURE, OUT_OF_VOCABULARY, NOT_FOUND or UNSUPPORTED.
         objects: indices of the graph objects the answer rests on (for highlighting).
+        tokens: the question's words (or word pieces) that the steps' ``words`` attend over.
+        steps: how the answer was reached, one ``ReasoningStep`` per step; empty when the question
+            never reached the graph (out of vocabulary, unsupported).
     """
 
     question: str
@@ -59,6 +81,8 @@ class PhotoAnswer:
     answers: list[tuple[str, float]] = field(default_factory=list)
     status: str = ANSWERED
     objects: list[int] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
+    steps: list[ReasoningStep] = field(default_factory=list)
 
     @property
     def probability(self) -> float:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..reason.photo_rules import question_classes
+from ..encode.photo_phrases import question_classes
 from ..answer.prediction import EMPTY_GRAPH, NO_IMAGE
 from ..errors import QuestionError
 from ..graph.box_relations import for_display
@@ -30,7 +30,7 @@ from ..reason.reasoner import DEFAULT_WEIGHTS
 from .uploads import read_upload
 
 __all__ = ["EXAMPLES_DIR", "EXAMPLE_SCENES", "app_scene_builder", "AppModels", "Answered", "MAX_QUESTION_CHARS", "ask", "api_result", "answer_views", "figure_views",
-           "step_views", "timings_table", "closer_look_note"]
+           "step_views", "step_descriptions", "timings_table", "closer_look_note"]
 
 MAX_QUESTION_CHARS = 500  # CLEVR's longest questions are ~200 characters; the encoder keeps 64 tokens
 
@@ -174,6 +174,11 @@ def api_result(a: Answered) -> dict:
         "image": a.image_name,
         "graph_source": a.graph_source,
         "objects": _labels(a.display_graph),
+        "steps": [{"label": label, "objects": [round(float(w), 4) for w in a.explanation.node_attn[t]],
+                   "edges": [[int(j), a.explanation.edge_labels[k], int(i)]
+                             for k, (j, i) in enumerate(a.explanation.edge_index.T.tolist())
+                             if a.explanation.edge_attn[t, k] > 0]}
+                  for t, label in enumerate(a.explanation.step_labels)],
         "timings_s": {k: round(v, 4) for k, v in a.timings.items()},
     }
 
@@ -193,7 +198,29 @@ def answer_views(a: Answered) -> tuple[dict[str, float], str]:
     lines += [f"**Note:** {n}" for n in [closer_look_note(a.graph)] if n]
     n = len(a.graph.objects) if a.graph is not None else 0
     lines.append(f"Scene graph: {a.graph_source}; {_count(n, 'object')}, {_count(a.steps, 'reasoning step')}.")
+    described = step_descriptions(a)
+    if described:
+        lines.append("**Steps:**\n" + "\n".join(f"{t + 1}. {d}" for t, d in enumerate(described)))
     return {ans: prob for ans, prob in p.answers}, "\n\n".join(lines)
+
+
+def step_descriptions(a: Answered) -> list[str]:
+    """One line per step of a photo answer: what it did, the object it selected most and the
+    relations it followed ("car next to the person: the car (3), via car (3) next to person (2)");
+    empty for CLEVR answers, whose steps have no labels."""
+    e, g = a.explanation, a.graph
+    if not e.step_labels or g is None:
+        return []
+    out = []
+    for t, label in enumerate(e.step_labels):
+        w = e.node_attn[t]
+        line = label + (f": the {g.objects[int(w.argmax())].name} ({int(w.argmax())})" if w.numel() and w.sum() > 0
+                        else ": nothing")
+        followed = [f"{g.objects[int(j)].name} ({int(j)}) {e.edge_labels[k] or 'related to'} "
+                    f"{g.objects[int(i)].name} ({int(i)})"
+                    for k, (j, i) in enumerate(e.edge_index.T.tolist()) if e.edge_attn[t, k] > 0]
+        out.append(line + (f", via {'; '.join(followed)}" if followed else ""))
+    return out
 
 
 def step_views(a: Answered, step: int | None) -> tuple[Image.Image, Image.Image | None]:
@@ -204,11 +231,12 @@ def step_views(a: Answered, step: int | None) -> tuple[Image.Image, Image.Image 
 
     t = min(max(int(step if step is not None else a.steps), 1), a.steps) - 1
     e = a.explanation
-    words = figure_to_image(draw_word_attention_step(e.tokens, e.word_attn[t], title=f"step {t + 1}: words read"))
+    what = f" ({e.step_labels[t]})" if e.step_labels else ""
+    words = figure_to_image(draw_word_attention_step(e.tokens, e.word_attn[t], title=f"step {t + 1}{what}: words read"))
     objects = None
     if a.graph is not None and a.graph.objects:
         objects = draw_object_attention(a.image, a.display_graph, e.node_attn[t].tolist(),
-                                        title=f"step {t + 1}: objects selected")
+                                        title=f"step {t + 1}{what}: objects selected")
     return words, objects
 
 
@@ -234,13 +262,15 @@ def figure_views(a: Answered) -> dict[str, Image.Image | None]:
     if has_objects:
         views["final_attention"] = draw_object_attention(a.image, g, e.node_attn[-1].tolist())
         views["coattention"] = figure_to_image(draw_coattention(e.tokens, _labels(g), e.coattn))
-        edge_weights = e.edge_attn[-1] if e.edge_attn.shape[-1] else None
+        # a photo answer's edges are the relations its steps followed: draw all of them
+        edge_weights = (e.edge_attn.amax(0) if e.edge_labels else e.edge_attn[-1]) if e.edge_attn.shape[-1] else None
         # a photo answer that used no object attends to none: ringing object 0 as "most attended" would be false
         attended = bool(e.node_attn[-1].sum() > 0)
         views["scene_graph"] = figure_to_image(draw_scene_graph(
             g, node_weights=e.node_attn[-1] if attended else None,
             edge_index=e.edge_index if edge_weights is not None else None, edge_weights=edge_weights,
-            title="scene graph (final step attention)" if attended else "scene graph (the answer used no object)"))
+            title="scene graph (final step attention)" if attended else "scene graph (the answer used no object)",
+            edge_labels=e.edge_labels or None))
     views["word_attention"] = figure_to_image(draw_word_attention(e.tokens, e.word_attn,
                                                                   [f"step {t + 1}" for t in range(a.steps)]))
     views["step_words"], views["step_objects"] = step_views(a, a.steps)

@@ -49,7 +49,7 @@ def run(args) -> int:
         graph = pick_scene(load_clevr_scenes(args.scene), name, args.scene)
     elif args.image:  # from pixels: detector (auto: clevr for renders, coco for photos) -> scene graph
         from ..pipeline.scenes import SceneBuilder  # defers torch and detectron2
-        from ..reason.photo_rules import question_classes  # defers torch
+        from ..encode.photo_phrases import question_classes  # defers the vocabulary tables
 
         builder = SceneBuilder(args.detector, weights=args.detector_weights, closer_look=not args.no_closer_look)
         scene = builder.build(args.image, look_for=question_classes(args.question))

@@ -71,6 +71,8 @@ class ExplainResult(Explanation):
         edge's source keeps the edges that moved the answer's objects. Shape [E].
         """
         E = self.edge_attn.shape[1]
+        if self.edge_labels:  # a photo answer's edges already carry the weight their step gave them
+            return self.edge_attn.amax(0)
         if E == 0 or self.steps < 2:
             return self.edge_attn.amax(0) if E else self.edge_attn.new_zeros(0)
         src = self.edge_index[0]
@@ -86,7 +88,7 @@ class ExplainResult(Explanation):
         """Object attention of ``step`` over the image, with a legend (image size)."""
         t = step % self.steps
         top = self.top_object(t)
-        title = f"step {t}" + (f": top object {self.object_ids[top]} ({float(self.node_attn[t, top]):.2f})"
+        title = f"step {t}" + (f" ({self.step_labels[t]})" if self.step_labels else "") + (f": top object {self.object_ids[top]} ({float(self.node_attn[t, top]):.2f})"
                                if top is not None else "")
         return figures.draw_object_attention(self.image, self.graph, self.node_attn[t].tolist(), title=title)
 
@@ -107,7 +109,8 @@ class ExplainResult(Explanation):
         edges that carried most selection (``edge_flow``) drawn with that width."""
         t = step % self.steps
         return figures.draw_scene_graph(self.graph, self.node_attn[t], self.edge_index, self.edge_flow(),
-                                        max_edges=max_edges, title=f"answer {self.answer!r}: node attention at step {t}")
+                                        max_edges=max_edges, title=f"answer {self.answer!r}: node attention at step {t}",
+                                        edge_labels=self.edge_labels)
 
     # ------------------------------------------------------------------ output
     def to_json(self) -> dict:
@@ -120,7 +123,7 @@ class ExplainResult(Explanation):
                 "steps": self.steps, "word_attn": self.word_attn.tolist(), "node_attn": self.node_attn.tolist(),
                 "node_select": self.node_select.tolist(), "coattn": self.coattn.tolist(),
                 "edge_index": self.edge_index.tolist(), "edge_attn": self.edge_attn.tolist(),
-                "slot_attn": self.slot_attn.tolist()}
+                "slot_attn": self.slot_attn.tolist(), "step_labels": self.step_labels, "edge_labels": self.edge_labels}
 
     def save(self, out_dir: str | Path) -> list[Path]:
         """Write ``ATTENTION_FILES`` into ``out_dir`` (created); return the paths written."""

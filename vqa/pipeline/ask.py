@@ -11,12 +11,13 @@ vocabulary, not found, not sure).
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from ..answer.prediction import EMPTY_GRAPH, NO_IMAGE, PHOTO_GRAPH, PhotoPrediction, Prediction, top_answers
+from ..answer.prediction import (EMPTY_GRAPH, NO_IMAGE, PHOTO_GRAPH, PhotoPrediction, Prediction, ReasoningStep,
+                                 top_answers)
 from ..encode.encoder import token_strings, tokenize
 from ..graph.box_relations import is_photo_graph
 from ..graph.scene_graph import SceneGraph
@@ -38,6 +39,10 @@ class Explanation:
         coattn [L, N] (rows sum to 1; zeros unless the model's fusion is "hybrid"); edge_attn [T, E]
         over edge_index [2, E] (object indices, source j -> target i); slot_attn [2, T] (which
         steps the answer reads).
+
+    Photo answers (``GraphQA._photo_explanation``) also say what each step did (``step_labels``, [T])
+    and which predicate each edge stands for (``edge_labels``, [E]; "" means every relation between
+    the two objects, as for the CLEVR reasoner, whose edges weigh them all).
     """
 
     prediction: Prediction
@@ -49,6 +54,8 @@ class Explanation:
     edge_attn: torch.Tensor
     edge_index: torch.Tensor
     slot_attn: torch.Tensor
+    step_labels: list[str] = field(default_factory=list)
+    edge_labels: list[str] = field(default_factory=list)
 
 
 class GraphQA:
@@ -110,18 +117,32 @@ class GraphQA:
                            out.coattn[0, :L, :n], out.edge_attn[:, keep], out.edge_index[:, keep], out.slot_attn[0])
 
     def _photo_explanation(self, question: str, graph: SceneGraph, top_k: int) -> Explanation:
-        """One-step "attention" for the views: uniform over the words, spread over the objects used."""
+        """The photo answerer's steps (``PhotoAnswer.steps``) as attention tensors, so that the views
+        draw them as they draw the CLEVR reasoner's; one step over the objects used when it has none."""
         answer = self.photo(question, graph)
         prediction = PhotoPrediction.from_answer(answer, top_k)
         if not graph.objects:
             prediction.flags.append(EMPTY_GRAPH)
-        tokens = question.split() or [""]
-        n, L = len(graph.objects), len(tokens)
-        node = torch.zeros(1, n)
-        if answer.objects and n:
-            node[0, answer.objects] = 1.0 / len(answer.objects)
-        return Explanation(prediction, tokens, torch.full((1, L), 1.0 / L), node, node.clone(), torch.zeros(L, n),
-                           torch.zeros(1, 0), torch.zeros(2, 0, dtype=torch.long), torch.ones(2, 1))
+        n = len(graph.objects)
+        tokens = answer.tokens or question.split() or [""]
+        steps = answer.steps
+        if not steps:
+            used = [1.0 / len(answer.objects) if k in answer.objects else 0.0 for k in range(n)]
+            steps = [ReasoningStep("the objects the answer used", used, [1.0 / len(tokens)] * len(tokens))]
+        T = len(steps)
+        node = torch.tensor([s.objects for s in steps], dtype=torch.float32).reshape(T, n)
+        words = torch.tensor([s.words for s in steps], dtype=torch.float32).reshape(T, len(tokens))
+        edges = list(dict.fromkeys((j, p, i) for s in steps for j, p, i, _ in s.edges))
+        edge_attn = torch.zeros(T, len(edges))
+        for t, s in enumerate(steps):
+            for j, p, i, w in s.edges:
+                edge_attn[t, edges.index((j, p, i))] = w
+        edge_index = torch.tensor([[j for j, _, _ in edges], [i for _, _, i in edges]], dtype=torch.long).reshape(2, -1)
+        select = node / node.amax(-1, keepdim=True).clamp_min(1e-9) if n else node.clone()
+        slot = torch.zeros(2, T)
+        slot[:, -1] = 1.0
+        return Explanation(prediction, tokens, words, node, select, torch.zeros(len(tokens), n), edge_attn, edge_index,
+                           slot, [s.label for s in steps], [p for _, p, _ in edges])
 
     def ask(self, question: str, graph: SceneGraph | None, top_k: int = 5) -> Prediction:
         return self.explain(question, graph, top_k).prediction

@@ -13,7 +13,7 @@ from ..answer.prediction import ANSWERED, Prediction
 from ..errors import QuestionError
 from ..graph.box_relations import is_photo_graph
 from ..graph.scene_graph import SceneGraph
-from ..reason.photo_rules import question_classes
+from ..encode.photo_phrases import question_classes
 from ..reason.reasoner import DEFAULT_WEIGHTS
 from .ask import GraphQA
 from .scenes import SceneBuilder
