@@ -24,7 +24,7 @@ from ..errors import QuestionError
 from ..graph.box_relations import for_display
 from ..graph.io import load_clevr_scenes
 from ..graph.scene_graph import SceneGraph
-from ..pipeline.ask import Explanation, GraphQA
+from ..pipeline.ask import Explanation, GraphQA, describe_steps
 from ..pipeline.scenes import SceneBuilder
 from ..reason.reasoner import DEFAULT_WEIGHTS
 from .uploads import read_upload
@@ -205,22 +205,8 @@ def answer_views(a: Answered) -> tuple[dict[str, float], str]:
 
 
 def step_descriptions(a: Answered) -> list[str]:
-    """One line per step of a photo answer: what it did, the object it selected most and the
-    relations it followed ("car next to the person: the car (3), via car (3) next to person (2)");
-    empty for CLEVR answers, whose steps have no labels."""
-    e, g = a.explanation, a.graph
-    if not e.step_labels or g is None:
-        return []
-    out = []
-    for t, label in enumerate(e.step_labels):
-        w = e.node_attn[t]
-        line = label + (f": the {g.objects[int(w.argmax())].name} ({int(w.argmax())})" if w.numel() and w.sum() > 0
-                        else ": nothing")
-        followed = [f"{g.objects[int(j)].name} ({int(j)}) {e.edge_labels[k] or 'related to'} "
-                    f"{g.objects[int(i)].name} ({int(i)})"
-                    for k, (j, i) in enumerate(e.edge_index.T.tolist()) if e.edge_attn[t, k] > 0]
-        out.append(line + (f", via {'; '.join(followed)}" if followed else ""))
-    return out
+    """The steps of a photo answer in words (``vqa.pipeline.ask.describe_steps``); empty for CLEVR answers."""
+    return describe_steps(a.explanation, a.graph)
 
 
 def step_views(a: Answered, step: int | None) -> tuple[Image.Image, Image.Image | None]:

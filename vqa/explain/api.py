@@ -16,7 +16,9 @@ from pathlib import Path
 from PIL import Image
 from torch import Tensor
 
+from ..encode.photo_phrases import question_classes
 from ..errors import DataError
+from ..graph.box_relations import for_display
 from ..graph.scene_graph import SceneGraph
 from ..perception.image import load_image
 from ..pipeline.ask import Explanation, GraphQA
@@ -82,7 +84,7 @@ class ExplainResult(Explanation):
     # ----------------------------------------------------------------- figures
     def objects_image(self) -> Image.Image:
         """The graph's objects over the image (ids and attributes)."""
-        return figures.draw_objects(self.image, self.graph)
+        return figures.draw_objects(self.image, for_display(self.graph))
 
     def overlay(self, step: int = -1) -> Image.Image:
         """Object attention of ``step`` over the image, with a legend (image size)."""
@@ -90,7 +92,8 @@ class ExplainResult(Explanation):
         top = self.top_object(t)
         title = f"step {t}" + (f" ({self.step_labels[t]})" if self.step_labels else "") + (f": top object {self.object_ids[top]} ({float(self.node_attn[t, top]):.2f})"
                                if top is not None else "")
-        return figures.draw_object_attention(self.image, self.graph, self.node_attn[t].tolist(), title=title)
+        return figures.draw_object_attention(self.image, for_display(self.graph), self.node_attn[t].tolist(),
+                                             title=title)
 
     def words_figure(self):
         """Word attention, all steps (T x L heatmap)."""
@@ -108,7 +111,7 @@ class ExplainResult(Explanation):
         """Scene graph: nodes coloured by ``step``'s attention (default final), the ``max_edges``
         edges that carried most selection (``edge_flow``) drawn with that width."""
         t = step % self.steps
-        return figures.draw_scene_graph(self.graph, self.node_attn[t], self.edge_index, self.edge_flow(),
+        return figures.draw_scene_graph(for_display(self.graph), self.node_attn[t], self.edge_index, self.edge_flow(),
                                         max_edges=max_edges, title=f"answer {self.answer!r}: node attention at step {t}",
                                         edge_labels=self.edge_labels)
 
@@ -166,13 +169,15 @@ def load_qa(weights: str | Path | None = None, threads: int | None = None, trace
 
 
 def graph_from_image(image, detector: str = "auto", image_filename: str | None = None,
-                     detector_weights: str | Path | None = None) -> SceneGraph:
+                     detector_weights: str | Path | None = None, question: str | None = None) -> SceneGraph:
     """Detect objects and build their scene graph with the pipeline's builder, as ``vqa ask`` does
-    (``vqa.pipeline.scenes.SceneBuilder``, one per detector and weights)."""
+    (``vqa.pipeline.scenes.SceneBuilder``, one per detector and weights); with ``question``, a photo
+    gets the closer look for the classes it names that the first pass lacks, as in ``vqa ask``."""
     key = (detector, str(detector_weights) if detector_weights else None)
     if key not in _BUILDERS:
         _BUILDERS[key] = SceneBuilder(detector, weights=detector_weights)
-    return _BUILDERS[key].build(image, image_filename=image_filename).graph
+    look_for = question_classes(question) if question else ()
+    return _BUILDERS[key].build(image, image_filename=image_filename, look_for=look_for).graph
 
 
 def explain(question: str, image=None, graph: SceneGraph | None = None, qa=None, *,
@@ -195,7 +200,8 @@ def explain(question: str, image=None, graph: SceneGraph | None = None, qa=None,
     img = load_image(image) if image is not None else None
     if graph is None and img is not None:
         name = Path(image).name if isinstance(image, (str, Path)) else None
-        graph = graph_from_image(img, detector, image_filename=name, detector_weights=detector_weights)
+        graph = graph_from_image(img, detector, image_filename=name, detector_weights=detector_weights,
+                                 question=question)
     qa = qa or load_qa(weights)
     e = qa.explain(question, graph, top_k=top_k)
     graph = graph if graph is not None else SceneGraph()
@@ -203,5 +209,5 @@ def explain(question: str, image=None, graph: SceneGraph | None = None, qa=None,
     tensors = {f.name: getattr(e, f.name) for f in fields(Explanation)}
     tensors.update({k: v.long() if k == "edge_index" else v.float() for k, v in tensors.items() if isinstance(v, Tensor)})
     return ExplainResult(**tensors, question=question, graph=graph, image=img, object_ids=ids,
-                         object_labels=figures.object_labels(graph))
+                         object_labels=figures.object_labels(for_display(graph)))
 

@@ -27,7 +27,7 @@ from ..reason.photo_answerer import default_photo_answerer
 from ..reason.photo_rules import PhotoAnswerer
 from ..reason.reasoner import DEFAULT_WEIGHTS, Reasoner, ReasonerOutput
 
-__all__ = ["Explanation", "GraphQA", "PhotoPrediction", "PHOTO_GRAPH"]
+__all__ = ["Explanation", "GraphQA", "PhotoPrediction", "PHOTO_GRAPH", "describe_steps"]
 
 @dataclass
 class Explanation:
@@ -146,3 +146,20 @@ class GraphQA:
 
     def ask(self, question: str, graph: SceneGraph | None, top_k: int = 5) -> Prediction:
         return self.explain(question, graph, top_k).prediction
+
+
+def describe_steps(e: Explanation, graph: SceneGraph | None) -> list[str]:
+    """One line per step of a photo answer: what it did, the object it selected most and the
+    relations it followed ("car next to the person: the car (3), via car (3) next to person (2)");
+    empty for CLEVR answers, whose steps have no labels."""
+    if not e.step_labels or graph is None:
+        return []
+    out = []
+    for t, label in enumerate(e.step_labels):
+        w = e.node_attn[t]
+        top = int(w.argmax()) if w.numel() else -1
+        line = label + (f": the {graph.objects[top].name} ({top})" if top >= 0 and w.sum() > 0 else ": nothing")
+        followed = [f"{graph.objects[j].name} ({j}) {e.edge_labels[k] or 'related to'} {graph.objects[i].name} ({i})"
+                    for k, (j, i) in enumerate(e.edge_index.T.tolist()) if e.edge_attn[t, k] > 0]
+        out.append(line + (f", via {'; '.join(followed)}" if followed else ""))
+    return out
