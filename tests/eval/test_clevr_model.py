@@ -37,8 +37,9 @@ def test_run_clevr_model_writes_official_predictions_and_scores(run, tmp_path, s
     preds = json.loads(out.read_text())
     assert preds == r.predictions and len(preds) == 22
     assert [p["question_index"] for p in preds] == [q["question_index"] for q in qs]
-    assert set(preds[0]) == {"question_index", "image_filename", "answer"}
-    assert r.metrics["count"] == 22 and 0.0 <= r.metrics["accuracy"] <= 1.0
+    assert set(preds[0]) == {"question_index", "image_filename", "answer", "probability"}  # "guess" with "not sure"
+    assert all(0.0 <= p["probability"] <= 1.0 for p in preds)
+    assert r.metrics["count"] == 22 and 0.0 <= r.metrics["accuracy"] <= 1.0 and 0.0 <= r.metrics["ece"] <= 1.0
     lines = [json.loads(x) for x in att.read_text().splitlines()]
     assert [x["question_index"] for x in lines] == [q["question_index"] for q in qs]
     assert all(abs(sum(row) - 1) < 1e-3 for row in lines[0]["word_attn"])
