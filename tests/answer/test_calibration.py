@@ -4,6 +4,7 @@ import torch
 from vqa.answer.calibration import (NOT_SURE_ANSWER, SHIPPED_CALIBRATION, UNCALIBRATED, Calibration,
                                     calibration_for)
 from vqa.answer.prediction import NOT_SURE, clevr_predictions
+from vqa.pipeline.ask import GraphQA
 from vqa.reason.reasoner import DEFAULT_WEIGHTS
 from vqa.vocab.clevr import CLEVR_ANSWERS
 from vqa.weights import stored_sha256
@@ -45,3 +46,11 @@ def test_clevr_predictions_not_sure_below_threshold_for_chosen_types():
 def test_clevr_predictions_keep_given_flags():
     p = clevr_predictions(["How many?"], _logits(**{"2": 5.0}), CLEVR_ANSWERS, 5, flags=["empty_graph"])[0]
     assert p.flags == ["empty_graph"] and len(p.answers) == 5
+
+
+def test_graphqa_restricts_clevr_answers(tiny_weights, clevr_scenes):
+    qa = GraphQA(tiny_weights)
+    assert qa.calibration is UNCALIBRATED  # fitted for the shipped weights only
+    p = qa.ask("Is the cylinder metal or rubber?", clevr_scenes[0])
+    assert p.answer in ("metal", "rubber") and p.answer_type == "material"
+    assert qa.ask("How many cubes are there?", clevr_scenes[0]).answer_type == "count"
