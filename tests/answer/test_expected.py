@@ -1,8 +1,11 @@
 """The answer type a question asks for (vqa.answer.expected) and the mask it puts on the logits."""
+import random
+
 import pytest
 import torch
 
 from vqa.answer.expected import ExpectedAnswer, answer_mask, expected_answer, restrict_logits, value_of
+from vqa.encode.augment import augment_question
 from vqa.vocab.clevr import CLEVR_ANSWERS
 
 
@@ -76,6 +79,17 @@ def test_expected_answer_keeps_every_shared_template_answer(clevr_questions):
     wrong = [q["question"] for q in clevr_questions
              if expected_answer(q["question"]).answer_type is None or not expected_answer(q["question"]).allows(q["answer"])]
     assert wrong == []
+
+
+def test_expected_answer_keeps_reworded_template_answers(clevr_questions):
+    # the rewordings training uses (synonyms, phrase rewrites, typos, casing) keep the type readable
+    rng = random.Random(0)
+    wrong = []
+    for q in clevr_questions:
+        text = augment_question(q["question"], rng, p_phrase=0.8, p_synonym=0.5, p_typo=0.06)
+        if not expected_answer(text).allows(q["answer"]):
+            wrong.append(text)
+    assert len(wrong) <= 2, wrong[:5]
 
 
 def test_answer_mask_shape_and_rows():

@@ -9,19 +9,22 @@ words say so. ``expected_answer`` parses what the question asks for:
   red or blue?", "The cylinder: metal or rubber?", "Is it a ball or a block?"), or "more X or Y"
   ("Are there more cylinders or cubes?" answers "cylinder" or "cube"). Not when the question asks
   whether something exists ("Is there a red or blue cube?"), counts, or compares with "than";
-* **count**: "how many" anywhere, or a question that starts "count", "what number", "number of";
+* **count**: "how many" anywhere, or a question that starts "count", "number of", or asks "what
+  (is the total) number / amount of";
 * **bool** (yes/no): a question that starts with a verb: is, are, does, do, was, has, can ... Fillers
   come off first ("Hey, is ...", "Just checking: are ...", "Can you tell me ..."), and a question
   of several clauses is read from its last clause that starts like a question;
 * **color, shape, material, size**: a question asked with a question word, or with none ("colour of
-  the cylinder?", "The red object is what shape?"), asks for the attribute named first: "colour",
-  "shape", "material", "size", "how big"; "made of" at the end asks for the material. "What is the
+  the cylinder?", "The red object is what shape?"), asks for the attribute its question word asks
+  ("what colour", "what is its material", "how big"), else the first one named that does not follow
+  "same" ("same material?" is yes/no); "made of" at the end asks for the material. "What is the
   <thing>?" with no attribute named asks for its shape, as in CLEVR;
 * otherwise **nothing**: every answer stays allowed.
 
-Only these words decide, so a question the parser gets wrong loses its right answer; the rules
-were written to keep the template questions' answer types whole (tests/answer/test_expected.py checks
-every shared CLEVR question). ``restrict_logits`` applies the mask before the softmax: the
+Words may carry a typo ("whhat colur", "how mny", "mde of"). Only these words decide, so a question
+the parser gets wrong loses its right answer; the rules keep the answer types of the template
+questions whole, as asked and as reworded by ``vqa.encode.augment`` (tests/answer/test_expected.py
+checks every shared CLEVR question). ``restrict_logits`` applies the mask before the softmax: the
 probabilities of the allowed answers are renormalised among themselves.
 
 Shapes: ``answer_mask`` gives ``[B, A]`` booleans (B questions, A answers); ``restrict_logits``
