@@ -5,8 +5,13 @@ from dataclasses import dataclass, field
 
 from torch import Tensor
 
-__all__ = ["Prediction", "ReasoningStep", "PhotoAnswer", "PhotoPrediction", "top_answers", "EMPTY_GRAPH", "NO_IMAGE", "PHOTO_GRAPH",
-           "ANSWERED", "NOT_SURE", "OUT_OF_VOCABULARY", "NOT_FOUND", "UNSUPPORTED"]
+from ..vocab.clevr import clevr_answer_type
+from .calibration import NOT_SURE_ANSWER, UNCALIBRATED, Calibration
+from .expected import answer_mask, restrict_logits
+
+__all__ = ["Prediction", "ReasoningStep", "PhotoAnswer", "PhotoPrediction", "top_answers", "clevr_predictions",
+           "EMPTY_GRAPH", "NO_IMAGE", "PHOTO_GRAPH", "ANSWERED", "NOT_SURE", "OUT_OF_VOCABULARY", "NOT_FOUND",
+           "UNSUPPORTED"]
 
 EMPTY_GRAPH = "empty_graph"  # the scene graph has no objects: the answer comes from the question alone
 NO_IMAGE = "no_image"  # no image or graph was given: answered from the question prior
@@ -122,3 +127,26 @@ def top_answers(logits: Tensor, answers: list[str], k: int = 5) -> list[list[tup
     probs = logits.float().softmax(-1)
     p, i = probs.topk(min(k, probs.shape[-1]), -1)
     return [[(answers[a], float(q)) for a, q in zip(ia, pa)] for ia, pa in zip(i.tolist(), p.tolist())]
+
+
+def clevr_predictions(questions: list[str], logits: Tensor, answers: list[str], k: int = 5,
+                      calibration: Calibration = UNCALIBRATED, flags: list[str] | None = None) -> list[Prediction]:
+    """The CLEVR reasoner's ``logits`` [B, A] for ``questions`` -> one ``Prediction`` each.
+
+    Answers are restricted to the type each question asks for (``vqa.answer.expected``), their
+    probabilities come from ``calibration`` (its temperature), and an answer it is not sure of
+    becomes "not sure" at probability 0, followed by the ``k - 1`` best guesses, with the
+    ``NOT_SURE`` flag. ``answer_type`` is the type of the best answer (the guess when not sure).
+    """
+    probs = calibration.probabilities(restrict_logits(logits, answer_mask(questions, answers)))
+    p, i = probs.topk(min(k, probs.shape[-1]), -1)
+    out = []
+    for question, ia, pa in zip(questions, i.tolist(), p.tolist()):
+        ranked = [(answers[a], q) for a, q in zip(ia, pa) if q > 0] or [(answers[ia[0]], pa[0])]
+        atype = clevr_answer_type(ranked[0][0])
+        row_flags = list(flags or [])
+        if calibration.not_sure(atype, ranked[0][1]):
+            ranked = [(NOT_SURE_ANSWER, 0.0)] + ranked[: k - 1]
+            row_flags.append(NOT_SURE)
+        out.append(Prediction(question, ranked, atype, row_flags))
+    return out

@@ -19,7 +19,7 @@ from pathlib import Path
 from PIL import Image
 
 from ..encode.photo_phrases import question_classes
-from ..answer.prediction import EMPTY_GRAPH, NO_IMAGE
+from ..answer.prediction import EMPTY_GRAPH, NO_IMAGE, NOT_SURE
 from ..errors import QuestionError
 from ..graph.box_relations import for_display
 from ..graph.io import load_clevr_scenes
@@ -192,6 +192,9 @@ def answer_views(a: Answered) -> tuple[dict[str, float], str]:
     p = a.explanation.prediction
     if getattr(p, "message", ""):  # a photo: the sentence says it, including "not sure" and why not
         lines = [f"**Answer: {p.message}** (answer type: {p.answer_type})"]
+    elif NOT_SURE in p.flags and len(p.answers) > 1:  # CLEVR, under the calibrated threshold
+        guess, prob = p.answers[1]
+        lines = [f"**Answer: not sure** (best guess: {guess}, {prob:.0%}; answer type: {p.answer_type})"]
     else:
         lines = [f"**Answer: {p.answer}** ({p.answers[0][1]:.0%} sure; answer type: {p.answer_type})"]
     lines += [f"**Note:** {FLAG_NOTES[f]}" for f in p.flags if f in FLAG_NOTES]

@@ -41,6 +41,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from ..graph.box_relations import for_display, is_photo_graph  # defers torch
+    from ..answer.prediction import NOT_SURE  # defers torch
     from ..pipeline.ask import GraphQA, PhotoPrediction, describe_steps  # defers torch
 
     graph, scene, timings = None, None, {}
@@ -90,7 +91,8 @@ def run(args) -> int:
         for a, prob in p.answers:
             print(f"{a:>12s}  {prob:6.1%}")
         for f in p.flags:
-            print(f"note: {f.replace('_', ' ')}: answered from the question alone")
+            print(f"note: {f.replace('_', ' ')}: " + ("the best answer's probability is low; the guesses follow"
+                                                     if f == NOT_SURE else "answered from the question alone"))
     return 0
 
 

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import torch
 
+from ..answer.calibration import calibration_for
 from ..answer.prediction import (EMPTY_GRAPH, NO_IMAGE, PHOTO_GRAPH, PhotoPrediction, Prediction, ReasoningStep,
-                                 top_answers)
+                                 clevr_predictions)
 from ..encode.encoder import token_strings, tokenize
 from ..graph.box_relations import is_photo_graph
 from ..graph.scene_graph import SceneGraph
@@ -26,6 +27,7 @@ from ..reason.inference import TracedReasoner
 from ..reason.photo_answerer import default_photo_answerer
 from ..reason.photo_rules import PhotoAnswerer
 from ..reason.reasoner import DEFAULT_WEIGHTS, Reasoner, ReasonerOutput
+from ..weights import stored_sha256
 
 __all__ = ["Explanation", "GraphQA", "PhotoPrediction", "PHOTO_GRAPH", "describe_steps"]
 
@@ -65,6 +67,10 @@ class GraphQA:
     once asked about (edit a copy: ``copy.deepcopy(graph)``). ``trace=True`` answers through a
     ``TracedReasoner`` (same answers, about half the latency per question, 0.5 s to set up): for
     anything that asks more than one question, like the app.
+
+    CLEVR answers are restricted to the type the question asks for and their probabilities
+    calibrated, "not sure" included (``vqa.answer.clevr_predictions``; ``calibration`` is the one
+    fitted for these weights, ``vqa.answer.calibration_for``).
     """
 
     def __init__(self, weights: str | Path = DEFAULT_WEIGHTS, threads: int | None = None,
@@ -74,6 +80,7 @@ class GraphQA:
             torch.set_num_threads(threads)
         self.model = Reasoner.from_pretrained(weights)
         self.config = self.model.config
+        self.calibration = calibration_for(stored_sha256(weights))
         self.traced = TracedReasoner(self.model) if trace else None
         self._tensors: OrderedDict[int, tuple[SceneGraph, object]] = OrderedDict()
         self.photo = photo if photo is not None else default_photo_answerer()
@@ -108,11 +115,10 @@ class GraphQA:
         return hit[1]
 
     def _explanation(self, question: str, out: ReasonerOutput, ids, mask, n: int, flags: list[str], top_k: int):
-        answers = top_answers(out.logits, self.config.answers, top_k)[0]
-        atype = self.config.answer_type_of[self.config.answers.index(answers[0][0])]
+        prediction = clevr_predictions([question], out.logits, self.config.answers, top_k, self.calibration, flags)[0]
         L = int(mask[0].sum())
         keep = (out.edge_index[0] < n) & (out.edge_index[1] < n)  # edges of graph 0
-        return Explanation(Prediction(question, answers, atype, flags), token_strings(ids, mask)[0],
+        return Explanation(prediction, token_strings(ids, mask)[0],
                            out.word_attn[0, :, :L], out.node_attn[0, :, :n], out.node_select[0, :, :n],
                            out.coattn[0, :L, :n], out.edge_attn[:, keep], out.edge_index[:, keep], out.slot_attn[0])
 
