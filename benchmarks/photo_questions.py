@@ -15,7 +15,8 @@ the model was run.
 Scoring:
 
 * ``covered`` questions (the detector's 80 classes can answer them): correct when the short
-  answer equals the written one. "not sure" and "unknown" count as wrong (honest, but no answer).
+  answer equals the written one. "not sure" and "unknown" count as wrong (honest, but no answer);
+  the table also gives how many were declined and how many of the answers given were right.
 * not-covered questions (a flag, a rocket, the sky): the right behaviour is to decline, so an
   answer whose status is ``out_of_vocabulary`` or ``unsupported`` counts as honest; any other
   answer is a made-up one (``score``).
@@ -111,23 +112,26 @@ def main(argv=None) -> int:
                      "detector": graph.extra.get("detector"), "objects": [o.name for o in graph.objects],
                      "ms": ms, "closer_look": look})
 
-    by_type = defaultdict(lambda: [0, 0])
+    by_type = defaultdict(lambda: [0, 0, 0])  # right, questions, declined
     abstained = 0
     for r in rows:
         if r["covered"]:
             by_type[r["type"]][0] += r["correct"]
             by_type[r["type"]][1] += 1
+            by_type[r["type"]][2] += r["status"] != "answered"
             abstained += r["status"] != "answered"
     covered = [r for r in rows if r["covered"]]
     uncovered = [r for r in rows if not r["covered"]]
     print(f"{len(rows)} questions on {len(graphs)} photos; detectors used: "
           f"{sorted({r['detector'] for r in rows})}")
     print("\ncovered by the detector's classes (answer must match):")
-    print(f"| type | correct | accuracy |\n|---|---|---|")
-    for t, (c, n) in sorted(by_type.items()):
-        print(f"| {t} | {c}/{n} | {c / n:.0%} |")
+    print("| type | right | accuracy | declined ('not sure', 'unknown') | right among the answers given |")
+    print("|---|---|---|---|---|")
+    for t, (c, n, d) in sorted(by_type.items()):
+        print(f"| {t} | {c}/{n} | {c / n:.0%} | {d} | {c}/{n - d} ({c / max(n - d, 1):.0%}) |")
     c = sum(r["correct"] for r in covered)
-    print(f"| **all covered** | {c}/{len(covered)} | {c / max(len(covered), 1):.0%} |")
+    n, d = len(covered), abstained
+    print(f"| **all covered** | {c}/{n} | {c / max(n, 1):.0%} | {d} | {c}/{n - d} ({c / max(n - d, 1):.0%}) |")
     print(f"\nof the covered questions, {abstained} got 'not sure' / 'unknown' (counted wrong)")
     h = sum(r["correct"] for r in uncovered)
     print(f"not covered (must decline honestly): {h}/{len(uncovered)} declined")

@@ -37,6 +37,8 @@ def living_room():
     ("Is there an animal on the couch?", "yes"),          # a category: any animal class
     ("any cars?", "yes"),                                 # casual wording
     ("How many giraffes are there?", "0"),                # "giraffes", not "girafves"
+    ("Is the dog on the left side of the picture?", "yes"),  # the picture is not a second object
+    ("Is the car in the picture?", "yes"),
 ])
 def test_photo_rules_answer_relation_chains(living_room, question, answer):
     assert PhotoAnswerer()(question, living_room).answer == answer
@@ -77,3 +79,21 @@ def test_photo_explanation_carries_every_step_and_the_relation_edge(living_room)
     assert float(e.edge_attn[0, 0]) == 0 and float(e.edge_attn[1, 0]) > 0.5  # the edge belongs to step 2
     declined = qa.explain("Is there a flag?", living_room)  # out of vocabulary: no steps, one placeholder
     assert declined.node_attn.shape == (1, 5) and declined.step_labels == ["the objects the answer used"]
+
+
+def test_photo_rules_answer_every_hand_written_question_without_failing(living_room):
+    """Every question of the photo question sets gets an answer or an honest refusal, on a graph with
+    objects and on an empty one (no exception, whatever form it matches)."""
+    import json
+    from pathlib import Path
+
+    from vqa.graph.scene_graph import SceneGraph
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    empty = SceneGraph([], [], width=640, height=480, extra={"detector": "coco", "relations": "boxes"})
+    a = PhotoAnswerer()
+    for name in ("photo_questions_dev.json", "photo_questions_test.json"):
+        for q in json.loads((data / name).read_text())["questions"]:
+            for graph in (living_room, empty):
+                assert a(q["question"], graph).status, q["question"]
+    assert a("Is the picture in colour?", living_room).status == "unsupported"

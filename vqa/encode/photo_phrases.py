@@ -145,8 +145,17 @@ def parse_question(question: str) -> tuple[str, re.Match, dict[str, Phrase], str
         if m:
             phrases = {k: parse_phrase(v) for k, v in m.groupdict().items() if v and k in ("a", "b")
                        and not re.fullmatch(rf"(?:the |this )?{PICTURE}", v)}  # "of the picture": no object
+            if "b" not in phrases and method in _PICTURE_AS_B:  # "left of the picture", "in the picture"
+                qtype, method = _PICTURE_AS_B[method]
+            if "a" not in phrases and method not in ("_list", "_color") or method in _PAIRS and "b" not in phrases:
+                continue  # "is the picture in colour?": the picture is no object
             return qtype, m, phrases, method
     return None
+
+
+# a question about two objects whose second is the picture itself, and what it then asks
+_PICTURE_AS_B = {"_is_side": ("left_right", "_on_side"), "_is_related": ("exist", "_exist")}
+_PAIRS = ("_is_side", "_bigger", "_is_related", "_compare_counts")
 
 
 _FORMS = surface_forms()
