@@ -1,17 +1,25 @@
-"""Errors users can act on. The CLI turns them into a one-line message and exit code 2."""
+"""Errors users can act on. The CLI turns them into a one-line message and exit code 2.
 
-__all__ = ["VqaError", "ImageError", "QuestionError", "WeightsError", "DataError"]
+``InputError`` is everything wrong with what a user handed in (an image, a question, a data
+file); ``WeightsError`` is a model file that is missing or damaged.
+"""
+
+__all__ = ["VqaError", "InputError", "ImageError", "QuestionError", "WeightsError", "DataError"]
 
 
 class VqaError(Exception):
     """Base class: the message says what was wrong, the value seen, and how to fix it."""
 
 
-class ImageError(VqaError):
+class InputError(VqaError):
+    """Something the user handed in is unreadable, malformed or outside the documented limits."""
+
+
+class ImageError(InputError):
     """An image could not be read or is outside the documented limits."""
 
 
-class QuestionError(VqaError):
+class QuestionError(InputError):
     """A question is empty or cannot be encoded."""
 
 
@@ -19,5 +27,12 @@ class WeightsError(VqaError):
     """Weights or their config are missing, unreadable or do not match."""
 
 
-class DataError(VqaError):
-    """An input file (questions, scenes, predictions) is missing or malformed."""
+class DataError(InputError):
+    """An input file (questions, scenes, predictions) is missing or malformed.
+
+    ``source`` names which input the message is about ("predictions", "questions", "annotations",
+    "choices", "scene_graphs", "attentions") when the code that found the problem saw only the
+    loaded JSON, so that the CLI can name the file; None when the message already names it.
+    """
+
+    source: str | None = None

@@ -20,6 +20,8 @@ __all__ = ["add_parser", "run", "run_merge"]
 BENCHMARKS = ("clevr", "gqa", "vqav2")
 # Files each benchmark's scoring needs besides the predictions.
 _SCORING_INPUTS = {"clevr": ("questions",), "vqav2": ("annotations", "questions"), "gqa": ("questions",)}
+# The inputs of scoring besides the predictions, by their argument names (DataError.source uses them too).
+_INPUT_FILES = ("questions", "annotations", "choices", "scene_graphs", "attentions")
 # Checked in run, not by argparse, so that a wrong name gets one line instead of the whole usage.
 _BENCHMARK_METAVAR = "{" + ",".join(BENCHMARKS) + "}"
 
@@ -100,8 +102,7 @@ def run(args) -> int:
             raise DataError(f"{' '.join(model_only)} only apply to model mode (--graphs gold|predicted); "
                             "to score a predictions file, pass --predictions")
         _require(args, *_SCORING_INPUTS[args.benchmark], "predictions")
-        _report(args, score(args.benchmark, load_json(args.predictions), **_load_inputs(args),
-                            allow_missing=args.allow_missing))
+        _report(args, _score_files(args, load_json(args.predictions), _load_inputs(args), args.predictions))
         return 0
 
     if args.benchmark != "clevr":
@@ -209,7 +210,7 @@ def run_merge(args) -> int:
                                              for q in clevr_question_list(inputs["questions"]) or []):
         print("the questions carry no answers, so nothing was scored")
         return 0
-    _report(args, score(args.benchmark, merged, **inputs, allow_missing=args.allow_missing))
+    _report(args, _score_files(args, merged, inputs, f"the merged predictions of {', '.join(args.shards)}"))
     return 0
 
 
@@ -223,8 +224,18 @@ def _load_inputs(args) -> dict:
         raise DataError("grounding needs both --scene-graphs and --attentions")
     if args.benchmark != "gqa" and (args.choices or args.scene_graphs):
         raise DataError(f"--choices, --scene-graphs and --attentions are GQA inputs, not {args.benchmark} ones")
-    names = ("questions", "annotations", "choices", "scene_graphs", "attentions")
-    return {n: load_json(getattr(args, n)) if getattr(args, n) else None for n in names}
+    return {n: load_json(getattr(args, n)) if getattr(args, n) else None for n in _INPUT_FILES}
+
+
+def _score_files(args, predictions, inputs: dict, predictions_file: str) -> dict:
+    """``score``, with the name of the file in front of an error about one input file."""
+    try:
+        return score(args.benchmark, predictions, **inputs, allow_missing=args.allow_missing)
+    except DataError as e:
+        files = {"predictions": predictions_file, **{n: getattr(args, n) for n in _INPUT_FILES}}
+        if files.get(e.source):
+            raise DataError(f"{files[e.source]}: {e}") from None
+        raise
 
 
 def _report(args, metrics: dict) -> None:

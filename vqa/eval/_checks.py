@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator, Sequence
 
 from vqa.errors import DataError
 
-__all__ = ["show", "first_few", "is_int", "mean", "require_list_of_dicts"]
+__all__ = ["show", "first_few", "is_int", "mean", "require_list_of_dicts", "about"]
 
 
 def show(value: Any, limit: int = 60) -> str:
@@ -44,3 +45,16 @@ def require_list_of_dicts(value: Any, what: str, fix: str) -> list:
         if not isinstance(item, dict):
             raise DataError(f"{what}[{i}] must be an object, got {type(item).__name__} {show(item)}; {fix}")
     return value
+
+
+@contextmanager
+def about(source: str) -> Iterator[None]:
+    """Mark the DataErrors raised inside as being about the input ``source`` ("predictions",
+    "questions", ...), so that the CLI can put the file's name in front; an error already marked
+    keeps its mark."""
+    try:
+        yield
+    except DataError as e:
+        if e.source is None:
+            e.source = source
+        raise

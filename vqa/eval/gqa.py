@@ -23,7 +23,7 @@ from collections import defaultdict
 from typing import Any, Mapping
 
 from vqa.errors import DataError
-from vqa.eval._checks import first_few, mean, require_list_of_dicts, show
+from vqa.eval._checks import about, first_few, mean, require_list_of_dicts, show
 
 __all__ = ["evaluate", "steps_number", "words_number", "grounding_score", "chi_square"]
 
@@ -218,31 +218,38 @@ def evaluate(
     question without prediction / not in ``questions`` (both "missing predictions" in the official),
     unless ``allow_missing``, which counts them as wrong.
     """
-    if not isinstance(questions, Mapping):
-        raise DataError(f"questions must be an object mapping question ids to questions, got {show(questions)}; {_QFIX}")
-    preds, repeated = _index_predictions(predictions)
+    with about("questions"):
+        if not isinstance(questions, Mapping):
+            raise DataError(f"questions must be an object mapping question ids to questions, got {show(questions)}; {_QFIX}")
+    with about("predictions"):
+        preds, repeated = _index_predictions(predictions)
     if choices is not None and not isinstance(choices, Mapping):
-        raise DataError(f"choices must be an object mapping question ids to {{valid, plausible}}, got {show(choices)}; pass the GQA choices file")
+        with about("choices"):
+            raise DataError(f"choices must be an object mapping question ids to {{valid, plausible}}, got {show(choices)}; pass the GQA choices file")
     if (attentions is None) != (scene_graphs is None):
         raise DataError("grounding needs both scene_graphs and attentions, got only one; pass both or neither")
     if scene_graphs is not None and not isinstance(scene_graphs, Mapping):
-        raise DataError(f"scene_graphs must be an object mapping image ids to scene graphs, got {show(scene_graphs)}; pass the GQA scene graphs file")
-    amaps = _index_attentions(attentions) if attentions is not None else None
+        with about("scene_graphs"):
+            raise DataError(f"scene_graphs must be an object mapping image ids to scene graphs, got {show(scene_graphs)}; pass the GQA scene graphs file")
+    with about("attentions"):
+        amaps = _index_attentions(attentions) if attentions is not None else None
 
     balanced = []
-    for qid, q in questions.items():
-        if not isinstance(q, Mapping) or "isBalanced" not in q:
-            raise DataError(f"questions[{qid!r}] must be an object with 'isBalanced', got {show(q)}; {_QFIX}")
-        if q["isBalanced"]:  # truthiness, as the official tests it
-            _check_question(qid, q)
-            balanced.append(qid)
+    with about("questions"):
+        for qid, q in questions.items():
+            if not isinstance(q, Mapping) or "isBalanced" not in q:
+                raise DataError(f"questions[{qid!r}] must be an object with 'isBalanced', got {show(q)}; {_QFIX}")
+            if q["isBalanced"]:  # truthiness, as the official tests it
+                _check_question(qid, q)
+                balanced.append(qid)
     missing = [qid for qid in balanced if qid not in preds]
     if missing and not allow_missing:
-        raise DataError(
-            f"missing predictions: {len(missing)} of {len(balanced)} balanced questions have none (e.g. {first_few(missing)}); "
-            "predict every balanced question or pass allow_missing=True (--allow-missing in the CLI) "
-            "to count them wrong"
-        )
+        with about("predictions"):
+            raise DataError(
+                f"missing predictions: {len(missing)} of {len(balanced)} balanced questions have none (e.g. {first_few(missing)}); "
+                "predict every balanced question or pass allow_missing=True (--allow-missing in the CLI) "
+                "to count them wrong"
+            )
 
     acc: list[float] = []
     by_kind: dict[str, list[float]] = {"binary": [], "open": []}
@@ -276,15 +283,17 @@ def evaluate(
         elif choices is not None:
             c = choices.get(qid)
             if not isinstance(c, Mapping) or not isinstance(c.get("valid"), list) or not isinstance(c.get("plausible"), list):
-                raise DataError(f"choices[{qid!r}] must be {{\"valid\": [...], \"plausible\": [...]}}, got {show(c)}; pass the choices file of the same split")
+                with about("choices"):
+                    raise DataError(f"choices[{qid!r}] must be {{\"valid\": [...], \"plausible\": [...]}}, got {show(c)}; pass the choices file of the same split")
             validity.append(1.0 if predicted is not None and _belongs(predicted, c["valid"], q) else 0.0)
             plausibility.append(1.0 if predicted is not None and _belongs(predicted, c["plausible"], q) else 0.0)
 
         if amaps is not None and qid in amaps:
-            scene = scene_graphs.get(q.get("imageId"))  # type: ignore[union-attr]
-            if not isinstance(scene, Mapping):
-                raise DataError(f"grounding: image {show(q.get('imageId'))} of question {qid!r} is not in the scene graphs; pass the scene graphs of the same split")
-            grounding.append(grounding_score(q, scene, amaps[qid]))
+            with about("scene_graphs"):
+                scene = scene_graphs.get(q.get("imageId"))  # type: ignore[union-attr]
+                if not isinstance(scene, Mapping):
+                    raise DataError(f"grounding: image {show(q.get('imageId'))} of question {qid!r} is not in the scene graphs; pass the scene graphs of the same split")
+                grounding.append(grounding_score(q, scene, amaps[qid]))
 
         group = q["groups"]["global"]
         if group is not None:
@@ -299,17 +308,19 @@ def evaluate(
                 if eid not in questions or eid not in preds:
                     if not allow_missing:
                         where = "is not in the questions file" if eid not in questions else "has no prediction"
-                        raise DataError(
-                            f"missing predictions: entailed question {eid!r} (of {qid!r}) {where}; consistency needs the "
-                            "all-questions file and a prediction for every question in it, or pass "
-                            "allow_missing=True (--allow-missing in the CLI) to count them wrong"
-                        )
+                        with about("questions" if eid not in questions else "predictions"):
+                            raise DataError(
+                                f"missing predictions: entailed question {eid!r} (of {qid!r}) {where}; consistency "
+                                "needs the all-questions file and a prediction for every question in it, or pass "
+                                "allow_missing=True (--allow-missing in the CLI) to count them wrong"
+                            )
                     missing_entailed.add(eid)
                     scores.append(0.0)
                     continue
                 entailed_q = questions[eid]
                 if not isinstance(entailed_q, Mapping) or "answer" not in entailed_q:
-                    raise DataError(f"questions[{eid!r}] (entailed by {qid!r}) lacks 'answer'; {_QFIX}")
+                    with about("questions"):
+                        raise DataError(f"questions[{eid!r}] (entailed by {qid!r}) lacks 'answer'; {_QFIX}")
                 scores.append(1.0 if preds[eid] == entailed_q["answer"] else 0.0)
             consistency.append(mean(scores))
 

@@ -28,7 +28,7 @@ from collections import defaultdict
 from typing import Any, Iterable, Mapping, Sequence
 
 from vqa.errors import DataError
-from vqa.eval._checks import first_few, is_int, require_list_of_dicts, show
+from vqa.eval._checks import about, first_few, is_int, require_list_of_dicts, show
 
 __all__ = [
     "evaluate",
@@ -247,26 +247,28 @@ def evaluate(
     question ids (like the official loader), unless ``allow_missing`` in which case unanswered
     questions score 0; and for result ids not in the annotations.
     """
-    anns = _read_annotations(annotations)
+    with about("annotations"):
+        anns = _read_annotations(annotations)
     # Official index: id -> its last annotation; the evaluation walks every annotation's id in order.
     order = [ann["question_id"] for ann in anns]
     last = {ann["question_id"]: ann for ann in anns}
     if questions is not None:
-        _check_questions(questions, last)
-    preds, repeated = _index_results(results)
-
-    unknown = [qid for qid in preds if qid not in last]
-    if unknown:
-        raise DataError(
-            f"{len(unknown)} result question ids are not in the annotations (e.g. {first_few(unknown)}); "
-            "evaluate against the annotation file of the split you predicted on"
-        )
-    missing = [qid for qid in last if qid not in preds]
-    if missing and not allow_missing:
-        raise DataError(
-            f"{len(missing)} of {len(last)} annotated questions have no result (e.g. {first_few(missing)}); "
-            "answer every question or pass allow_missing=True (--allow-missing in the CLI) to score them 0"
-        )
+        with about("questions"):
+            _check_questions(questions, last)
+    with about("predictions"):
+        preds, repeated = _index_results(results)
+        unknown = [qid for qid in preds if qid not in last]
+        if unknown:
+            raise DataError(
+                f"{len(unknown)} result question ids are not in the annotations (e.g. {first_few(unknown)}); "
+                "evaluate against the annotation file of the split you predicted on"
+            )
+        missing = [qid for qid in last if qid not in preds]
+        if missing and not allow_missing:
+            raise DataError(
+                f"{len(missing)} of {len(last)} annotated questions have no result (e.g. {first_few(missing)}); "
+                "answer every question or pass allow_missing=True (--allow-missing in the CLI) to score them 0"
+            )
 
     # Copies of the answer dicts, rewritten in place as the official does; the inputs stay untouched.
     gts = {qid: [dict(a) for a in ann["answers"]] for qid, ann in last.items()}

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
+from .checks import check_clevr_scene, check_gqa_scene, show
 from .relations import relationships_dict
 from .scene_graph import Relation, SceneGraph, SceneObject
 
@@ -17,33 +19,73 @@ _CLEVR_OBJECT_KEYS = {"color", "shape", "material", "size", "3d_coords", "pixel_
 
 
 def load_json(path: str | Path) -> Any:
-    """``json.load`` that fails with a ``DataError`` naming the file instead of a traceback."""
+    """The JSON value in the file ``path``, or a ``DataError`` naming the file and the problem.
+
+    Strict where ``json.load`` is lax: the file must be UTF-8 (a byte-order mark is skipped) and
+    hold standard JSON, so ``NaN``, ``Infinity`` and numbers that overflow to infinity are refused;
+    nesting too deep for the parser is refused too, instead of a ``RecursionError``.
+    """
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path} is a folder; pass a JSON file")
     if not path.is_file():
         raise DataError(f"file not found: {path}")
     try:
-        with path.open() as f:
-            return json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        data = path.read_bytes()
+    except OSError as e:
+        raise DataError(f"{path} cannot be read ({e.strerror or e}); check its permissions") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path} is not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start}); "
+                        "save it as UTF-8 JSON") from None
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as e:
         raise DataError(f"{path} is not valid JSON ({e}); check the file is complete") from None
+    except _NotFinite as e:
+        raise DataError(f"{path} holds {e}, which is not a JSON number; write a finite number or null") from None
+    except RecursionError:
+        raise DataError(f"{path} is nested too deeply for the JSON reader; no input file of vqa needs more "
+                        "than a few levels") from None
+    except ValueError as e:  # Python refuses integers of more than 4,300 digits
+        raise DataError(f"{path} is not valid JSON ({e})") from None
+
+
+class _NotFinite(ValueError):
+    """A NaN or infinite number in a JSON file: its value is the text as written."""
+
+
+def _refuse_constant(name: str):
+    raise _NotFinite(name)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 parses to inf
+        raise _NotFinite(text if len(text) <= 30 else text[:27] + "...")
+    return value
 
 
 def scene_from_clevr(scene: dict) -> SceneGraph:
-    """One entry of ``{"scenes": [...]}`` -> ``SceneGraph`` (relations as annotated)."""
-    try:
-        objects = []
-        for k, o in enumerate(scene["objects"]):
-            objects.append(SceneObject(
-                name=o["shape"], attributes={a: o[a] for a in CLEVR_ATTRIBUTES},
-                box=o.get("box"), position=o.get("3d_coords"), pixel=o.get("pixel_coords"),
-                score=o.get("score", 1.0), id=str(k),
-                extra={key: v for key, v in o.items() if key not in _CLEVR_OBJECT_KEYS}))
-        relations = []
-        for pred, lists in scene.get("relationships", {}).items():
-            for i, js in enumerate(lists):
-                relations.extend(Relation(j, pred, i) for j in js)
-    except (KeyError, TypeError) as e:
-        raise DataError(f"scene {scene.get('image_filename', '?')!r} is not in CLEVR scene format (missing {e})") from None
+    """One entry of ``{"scenes": [...]}`` -> ``SceneGraph`` (relations as annotated).
+
+    Raises DataError naming the field when the entry is not a sound CLEVR scene (``checks.check_clevr_scene``).
+    """
+    check_clevr_scene(scene)
+    objects = []
+    for k, o in enumerate(scene["objects"]):
+        objects.append(SceneObject(
+            name=o.get("shape"), attributes={a: o.get(a) for a in CLEVR_ATTRIBUTES},
+            box=o.get("box"), position=o.get("3d_coords"), pixel=o.get("pixel_coords"),
+            score=o.get("score", 1.0), id=str(k),
+            extra={key: v for key, v in o.items() if key not in _CLEVR_OBJECT_KEYS}))
+    relations = []
+    for pred, lists in scene.get("relationships", {}).items():
+        for i, js in enumerate(lists):
+            relations.extend(Relation(j, pred, i) for j in js)
     extra = {k: v for k, v in scene.items()
              if k not in {"objects", "relationships", "image_filename", "image_index", "directions"}}
     return SceneGraph(objects, relations, image_filename=scene.get("image_filename"),
@@ -78,10 +120,18 @@ def scene_to_clevr(graph: SceneGraph) -> dict:
 
 
 def load_clevr_scenes(path: str | Path) -> list[SceneGraph]:
+    """The scenes of a CLEVR scenes file ``{"scenes": [...]}``; a DataError names the file, the scene and the field."""
     data = load_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("scenes"), list):
-        raise DataError(f"{path}: expected a CLEVR scenes file {{\"scenes\": [...]}}")
-    return [scene_from_clevr(s) for s in data["scenes"]]
+        raise DataError(f"{path}: expected a CLEVR scenes file {{\"scenes\": [...]}}, got {show(data)}")
+    graphs = []
+    for k, scene in enumerate(data["scenes"]):
+        try:
+            graphs.append(scene_from_clevr(scene))
+        except DataError as e:
+            name = scene.get("image_filename") if isinstance(scene, dict) else None
+            raise DataError(f"{path}: scenes[{k}]{f' ({name})' if isinstance(name, str) else ''}: {e}") from None
+    return graphs
 
 
 def save_clevr_scenes(graphs: list[SceneGraph], path: str | Path, info: dict | None = None) -> None:
@@ -95,19 +145,20 @@ def scene_from_gqa(image_id: str, sg: dict) -> SceneGraph:
     kept under keys ``attr0``, ``attr1``, ... in their original order.
     """
     try:
-        ids = list(sg["objects"])
-        index = {oid: k for k, oid in enumerate(ids)}
-        objects, relations = [], []
-        for k, oid in enumerate(ids):
-            o = sg["objects"][oid]
-            x, y, w, h = o["x"], o["y"], o["w"], o["h"]
-            objects.append(SceneObject(name=o["name"], attributes={f"attr{n}": a for n, a in enumerate(o.get("attributes", []))},
-                                       box=[x, y, x + w, y + h], id=oid))
-            for r in o.get("relations", []):
-                if r["object"] in index:
-                    relations.append(Relation(k, r["name"], index[r["object"]]))
-    except (KeyError, TypeError) as e:
-        raise DataError(f"GQA scene graph {image_id!r} is malformed (missing {e})") from None
+        check_gqa_scene(sg)
+    except DataError as e:
+        raise DataError(f"GQA scene graph {image_id!r}: {e}") from None
+    ids = list(sg["objects"])
+    index = {oid: k for k, oid in enumerate(ids)}
+    objects, relations = [], []
+    for k, oid in enumerate(ids):
+        o = sg["objects"][oid]
+        x, y, w, h = o["x"], o["y"], o["w"], o["h"]
+        objects.append(SceneObject(name=o["name"], attributes={f"attr{n}": a for n, a in enumerate(o.get("attributes", []))},
+                                   box=[x, y, x + w, y + h], id=oid))
+        for r in o.get("relations", []):
+            if r["object"] in index:
+                relations.append(Relation(k, r["name"], index[r["object"]]))
     extra = {k: v for k, v in sg.items() if k not in {"objects", "width", "height"}}
     return SceneGraph(objects, relations, image_filename=str(image_id), width=sg.get("width"),
                       height=sg.get("height"), extra=extra)
@@ -130,5 +181,11 @@ def scene_to_gqa(graph: SceneGraph) -> dict:
 def load_gqa_scene_graphs(path: str | Path) -> dict[str, SceneGraph]:
     data = load_json(path)
     if not isinstance(data, dict):
-        raise DataError(f"{path}: expected a GQA scene-graph file {{image_id: {{...}}}}")
-    return {k: scene_from_gqa(k, v) for k, v in data.items()}
+        raise DataError(f"{path}: expected a GQA scene-graph file {{image_id: {{...}}}}, got {show(data)}")
+    graphs = {}
+    for k, v in data.items():
+        try:
+            graphs[k] = scene_from_gqa(k, v)
+        except DataError as e:
+            raise DataError(f"{path}: {e}") from None
+    return graphs

@@ -70,7 +70,7 @@ class ClevrDetector:
         scale = self.config.min_size / min(w, h)
         if max(w, h) * scale > self.config.max_size:
             scale = self.config.max_size / max(w, h)
-        nw, nh = int(round(w * scale)), int(round(h * scale))
+        nw, nh = max(1, round(w * scale)), max(1, round(h * scale))  # a 3000 x 2 image keeps one row
         if (nw, nh) != (w, h):
             image = image.resize((nw, nh))
         arr = np.asarray(image.convert("RGB"), dtype=np.uint8)
