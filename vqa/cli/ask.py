@@ -5,8 +5,10 @@ import json
 import time
 from pathlib import Path
 
+from ..errors import DataError
 from ..graph.io import load_clevr_scenes, scene_to_clevr
-from .common import DEFAULT_WEIGHTS, EPILOG, add_detector_argument, pick_scene
+from .common import (DEFAULT_WEIGHTS, EPILOG, add_detector_argument, add_max_pixels_argument, apply_max_pixels,
+                     check_output, pick_scene, positive_int)
 
 __all__ = ["add_parser", "run", "answer_json"]
 
@@ -18,13 +20,13 @@ def add_parser(sub) -> None:
     a.add_argument("question", help="the question, in quotes")
     a.add_argument("--scene", help="CLEVR scenes JSON: answer from this gold scene graph")
     a.add_argument("--image-filename", help="which scene of --scene (default: the image's file name, or the only scene)")
-    a.add_argument("--top-k", type=int, default=5, help="how many answers to print (default 5)")
+    a.add_argument("--top-k", type=positive_int, default=5, help="how many answers to print (default 5)")
     a.add_argument("--json", action="store_true",
                    help='print {"question", "answers": [{"answer", "probability"}], ...}; IMAGE without --scene adds '
                         '"scene_graph" and "timings_ms" (load_models: every model loaded, the photo reasoner included; '
                         "decode, detect, graph, closer_look when taken, answer)")
     a.add_argument("--weights", default=DEFAULT_WEIGHTS, help="reasoner .safetensors (config JSON beside it)")
-    a.add_argument("--threads", type=int, default=1, help="torch threads (default 1: fastest for one question)")
+    a.add_argument("--threads", type=positive_int, default=1, help="torch threads (default 1: fastest for one question)")
     add_detector_argument(a, "detector for IMAGE without --scene (default auto: 'clevr' for CLEVR-like renders, 'coco' "
                              "for photos, chosen per image by vqa.perception.auto.choose_detector). Photo graphs are "
                              "answered from what they contain (existence, counts, colours, left/right of the 80 COCO "
@@ -36,13 +38,22 @@ def add_parser(sub) -> None:
                         "--json: timings_ms.closer_look and scene_graph.closer_look)")
     a.add_argument("--detector-weights", help="CLEVR detector .safetensors (default weights/clevr-detector.safetensors)")
     a.add_argument("--draw", metavar="PNG", help="save IMAGE with its scene graph's objects drawn on it here")
+    add_max_pixels_argument(a)
     a.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from ..encode.tokenizer import check_question  # defers torch (vqa.encode's encoders)
     from ..graph.box_relations import for_display, is_photo_graph  # defers torch
     from ..answer.prediction import NOT_SURE  # defers torch
     from ..pipeline.ask import GraphQA, PhotoPrediction, describe_steps  # defers torch
+
+    check_question(args.question)  # before any model loads
+    apply_max_pixels(args)
+    if args.draw:
+        check_output(args.draw, "--draw")
+        if Path(args.draw).suffix.lower() not in (".png", ".jpg", ".jpeg"):
+            raise DataError(f"--draw {args.draw}: name a .png or .jpg file")
 
     graph, scene, timings = None, None, {}
     if args.scene:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..graph.io import load_clevr_scenes
-from .common import DEFAULT_WEIGHTS, EPILOG, add_detector_argument, pick_scene
+from .common import DEFAULT_WEIGHTS, EPILOG, add_detector_argument, pick_scene, positive_int
 
 __all__ = ["add_parser", "run"]
 
@@ -24,9 +24,9 @@ def add_parser(sub) -> None:
     add_detector_argument(v, "detector for image-only mode (default auto: 'clevr' for CLEVR-like renders, 'coco' "
                              "for photos, chosen per image)")
     v.add_argument("--detector-weights", help="detector .safetensors (default weights/clevr-detector.safetensors)")
-    v.add_argument("--top-k", type=int, default=5, help="how many answers to keep (default 5)")
+    v.add_argument("--top-k", type=positive_int, default=5, help="how many answers to keep (default 5)")
     v.add_argument("--weights", default=DEFAULT_WEIGHTS, help="reasoner .safetensors (config JSON beside it)")
-    v.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    v.add_argument("--threads", type=positive_int, default=1, help="torch threads (default 1)")
     v.set_defaults(func=run)
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from ..errors import DataError, VqaError
 from .ask import answer_json
-from .common import DEFAULT_WEIGHTS, EPILOG, add_detector_argument
+from .common import (DEFAULT_WEIGHTS, EPILOG, add_detector_argument, add_max_pixels_argument, apply_max_pixels,
+                     check_output, positive_int)
 
 __all__ = ["add_parser", "run", "read_rows", "grid_rows"]
 
@@ -34,14 +35,15 @@ def add_parser(sub) -> None:
                                                    f"(sorted by name; {', '.join(IMAGE_SUFFIXES)})")
     b.add_argument("--questions", metavar="Q.txt", help="with --images: the questions, one per line")
     b.add_argument("--out", metavar="F.jsonl", help="write the JSON lines here (default: stdout)")
-    b.add_argument("--top-k", type=int, default=5, help="how many answers per question (default 5)")
+    b.add_argument("--top-k", type=positive_int, default=5, help="how many answers per question (default 5)")
     b.add_argument("--weights", default=DEFAULT_WEIGHTS, help="reasoner .safetensors (config JSON beside it)")
-    b.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    b.add_argument("--threads", type=positive_int, default=1, help="torch threads (default 1)")
     add_detector_argument(b, "detector (default auto: 'clevr' for CLEVR-like renders, 'coco' for photos, per image)")
     b.add_argument("--detector-weights", help="CLEVR detector .safetensors (default weights/clevr-detector.safetensors)")
     b.add_argument("--no-closer-look", action="store_true",
                    help="photos: answer from the detector's first pass only (see vqa ask --help)")
     b.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    add_max_pixels_argument(b)
     b.set_defaults(func=run)
 
 
@@ -55,7 +57,7 @@ def read_rows(path: str | Path) -> list[tuple[str, str, Path]]:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"input file not found: {path}")
-    text = path.read_text(encoding="utf-8-sig")
+    text = _text(path)
     pairs = []
     if path.suffix.lower() == ".csv":
         reader = csv.reader(text.splitlines())
@@ -75,8 +77,8 @@ def read_rows(path: str | Path) -> list[tuple[str, str, Path]]:
                 continue
             try:
                 row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataError(f"{path}:{number}: not JSON ({e.msg})") from None
+            except (ValueError, RecursionError) as e:  # JSONDecodeError; also 4,300-digit numbers and deep nesting
+                raise DataError(f"{path}:{number}: not JSON ({getattr(e, 'msg', None) or type(e).__name__})") from None
             if not isinstance(row, dict) or not isinstance(row.get("image"), str) \
                     or not isinstance(row.get("question", ""), str):
                 raise DataError(f"{path}:{number}: expected an object with the strings \"image\" and \"question\"")
@@ -95,12 +97,21 @@ def grid_rows(images: str | Path, questions: str | Path) -> list[tuple[str, str,
     if not questions.is_file():
         raise DataError(f"questions file not found: {questions}")
     files = sorted(p for p in images.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-    asked = [q.strip() for q in questions.read_text(encoding="utf-8-sig").splitlines() if q.strip()]
+    asked = [q.strip() for q in _text(questions).splitlines() if q.strip()]
     if not files:
         raise DataError(f"{images} holds no images ({', '.join(IMAGE_SUFFIXES)})")
     if not asked:
         raise DataError(f"{questions} holds no questions")
     return [(str(p), q, p) for p in files for q in asked]
+
+
+def _text(path: Path) -> str:
+    """The UTF-8 text of ``path`` (a byte-order mark skipped), or a DataError saying where it is not UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path} is not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
+                        "save it as UTF-8") from None
 
 
 def run(args) -> int:
@@ -112,6 +123,8 @@ def run(args) -> int:
         rows = grid_rows(args.images, args.questions)
     else:
         raise DataError("give --input F (CSV or JSONL of image,question rows), or --images DIR with --questions Q.txt")
+    check_output(args.out, "--out")
+    apply_max_pixels(args)
 
     from tqdm import tqdm  # defers tqdm: `vqa --help` stays light
 

@@ -13,7 +13,7 @@ from ..eval.merge import merge_predictions, question_order
 from ..eval.score import clevr_question_list, score
 from ..graph.io import load_json
 from ..pipeline.longrun import parse_shard, partial_path
-from .common import DEFAULT_WEIGHTS, EPILOG
+from .common import DEFAULT_WEIGHTS, EPILOG, add_max_pixels_argument, apply_max_pixels, check_output
 
 __all__ = ["add_parser", "run", "run_merge"]
 
@@ -65,6 +65,7 @@ def add_parser(sub) -> None:
     e.add_argument("--threads", type=int, default=1, help="model mode: torch threads per worker (default 1: this "
                                                           "model's small matrix products do not split well across threads)")
     e.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_max_pixels_argument(e)
     e.set_defaults(func=run)
     # prog: without it argparse builds merge's usage line from eval's two-line usage
     esub = e.add_subparsers(dest="eval_step", metavar="merge", title="combining shards", prog="vqa eval")
@@ -94,9 +95,11 @@ def run(args) -> int:
     if not args.benchmark:
         raise DataError("--benchmark is required: clevr, gqa or vqav2 (`vqa eval merge` combines shard files)")
     _check_benchmark(args)
+    _check_outputs(args)
     if args.graphs is None:
         model_only = [f"--{n.replace('_', '-')}" for n in ("predictions_out", "attention_out", "limit", "shard", "resume",
-                                                           "images", "skip_missing_images", "detector_weights")
+                                                           "images", "skip_missing_images", "detector_weights",
+                                                           "max_pixels")
                       if getattr(args, n) not in (None, False)]
         if model_only:
             raise DataError(f"{' '.join(model_only)} only apply to model mode (--graphs gold|predicted); "
@@ -105,6 +108,7 @@ def run(args) -> int:
         _report(args, _score_files(args, load_json(args.predictions), _load_inputs(args), args.predictions))
         return 0
 
+    apply_max_pixels(args)
     if args.benchmark != "clevr":
         return _run_photo_benchmark(args)
     if args.predictions:
@@ -196,6 +200,7 @@ def _run_photo_benchmark(args) -> int:
 def run_merge(args) -> int:
     """`vqa eval merge`: shard prediction files -> one file in question order -> scores."""
     _check_benchmark(args)
+    _check_outputs(args)
     _require(args, *_SCORING_INPUTS[args.benchmark])
     inputs = _load_inputs(args)
     parts = [(path, load_json(path)) for path in args.shards]
@@ -212,6 +217,11 @@ def run_merge(args) -> int:
         return 0
     _report(args, _score_files(args, merged, inputs, f"the merged predictions of {', '.join(args.shards)}"))
     return 0
+
+
+def _check_outputs(args) -> None:
+    for name in ("predictions_out", "metrics_out", "attention_out"):
+        check_output(getattr(args, name, None), f"--{name.replace('_', '-')}")
 
 
 def _check_benchmark(args) -> None:

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from ..graph.io import scene_to_clevr
-from .common import EPILOG, add_detector_argument
+from .common import EPILOG, add_detector_argument, add_max_pixels_argument, apply_max_pixels, check_output
 
 __all__ = ["add_parser", "run"]
 
@@ -26,6 +26,7 @@ def add_parser(sub) -> None:
                              "image); photos get box relations (left, right, above, below, next to, overlapping, "
                              "inside, on, bigger, smaller) and objects with class, color and size")
     g.add_argument("--detector-weights", help="CLEVR detector .safetensors (default weights/clevr-detector.safetensors)")
+    add_max_pixels_argument(g)
     g.set_defaults(func=run)
 
 
@@ -33,6 +34,9 @@ def run(args) -> int:
     from ..graph.box_relations import is_photo_graph  # defers torch
     from ..pipeline.scenes import SceneBuilder  # defers torch and detectron2
 
+    check_output(args.out, "--out")
+    check_output(args.draw, "--draw", folder=True)
+    apply_max_pixels(args)
     builder = SceneBuilder(args.detector, weights=args.detector_weights, cache_size=0)
     scenes = []
     for k, path in enumerate(args.images):

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..errors import QuestionError
-from .tokenizer import encode_ids, load_tokenizer, minilm_path
+from .tokenizer import check_question, encode_ids, load_tokenizer, minilm_path
 
 __all__ = ["EncoderConfig", "QuestionEncoding", "QuestionEncoder", "tokenize", "token_strings"]
 
@@ -63,8 +63,7 @@ def token_rows(questions: list[str]) -> list[list[int]]:
     258 k to 223 k in batches of 1,024: words split into different numbers of pieces.
     """
     for q in questions:
-        if not isinstance(q, str) or not q.strip():
-            raise QuestionError(f"empty question {q!r}; ask something about the image, e.g. 'How many cubes are there?'")
+        check_question(q)
     return encode_ids(questions)
 
 

@@ -12,9 +12,30 @@ from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 
-from ..errors import WeightsError
+from ..errors import QuestionError, WeightsError
 
-__all__ = ["minilm_path", "load_tokenizer", "encode_ids"]
+__all__ = ["MAX_QUESTION_CHARS", "check_question", "minilm_path", "load_tokenizer", "encode_ids"]
+
+# CLEVR's longest questions have about 200 characters and the encoder reads 64 tokens; a longer text
+# is not a question (and the photo phrase parser recurses once per relation in it)
+MAX_QUESTION_CHARS = 1000
+
+
+def check_question(question) -> str:
+    """``question`` if it can be a question; else a ``QuestionError`` saying why: not a string,
+    empty or blank, over ``MAX_QUESTION_CHARS``, or holding a lone surrogate (bytes that were not
+    UTF-8, as Python hands them on from ``argv`` or a leniently read file)."""
+    if not isinstance(question, str) or not question.strip():
+        raise QuestionError(f"empty question {question!r}; ask something about the image, e.g. 'How many cubes are there?'")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question is {len(question):,} characters long, over the limit of {MAX_QUESTION_CHARS:,}: "
+                            f"{question[:40]!r}...; ask a shorter question")
+    try:
+        question.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise QuestionError(f"question {question[:40]!r} holds {question[e.start]!r} at character {e.start}, which is "
+                            "not text (bytes that are not UTF-8?); retype the question") from None
+    return question
 
 
 def minilm_path() -> str:

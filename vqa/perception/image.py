@@ -22,7 +22,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ..errors import DataError, ImageError
 
 __all__ = ["MAX_PIXELS", "MAX_BYTES", "FORMATS", "load_image", "to_rgb", "pixel_digest", "set_max_pixels",
-           "image_in_folder"]
+           "check_image_name", "image_in_folder"]
 
 MAX_PIXELS = 40_000_000  # 40 MP: a phone photo fits; a decompression bomb does not (set_max_pixels raises it)
 MAX_BYTES = 100 * 1024 * 1024
@@ -167,28 +167,39 @@ def pixel_digest(image: Image.Image) -> str:
     return h.hexdigest()
 
 
-def image_in_folder(folder: str | Path, name, what: str = "image") -> Path:
-    """``folder / name`` for an image a data file names, refused unless it stays inside ``folder``.
-
-    Refused: a name that is not a non-empty string, an absolute path, a drive, a ``..`` part, and a
-    name that resolves (through symbolic links) to a place outside ``folder``. Missing files are
-    not refused here: the caller says what to do about them.
+def check_image_name(name, what: str = "image") -> str:
+    """``name`` if it is a file name relative to a folder; refused: a name that is not a non-empty
+    string, an absolute path or a drive, and a ``..`` part.
 
     Raises:
-        DataError: naming ``what`` (e.g. "question 7's image_filename") and the name.
+        DataError: naming ``what`` (e.g. "questions[7].image_filename") and the name.
     """
     if not isinstance(name, str) or not name.strip() or "\x00" in name:
         raise DataError(f"{what} must be a file name, got {name!r}")
     posix, windows = PurePosixPath(name), PureWindowsPath(name)
     if posix.is_absolute() or windows.is_absolute() or windows.drive or name.startswith(("/", "\\")):
-        raise DataError(f"{what} {name!r} is an absolute path; images are read only from inside the images folder "
-                        f"{folder}: give a name relative to it")
+        raise DataError(f"{what} {name!r} is an absolute path; images are read only from inside the images folder: "
+                        "give a name relative to it")
     if ".." in posix.parts or ".." in windows.parts:
-        raise DataError(f"{what} {name!r} climbs out of the images folder {folder} ('..'); give a name inside it")
+        raise DataError(f"{what} {name!r} climbs out of the images folder ('..'); give a name inside it")
+    return name
+
+
+def image_in_folder(folder: str | Path, name, what: str = "image") -> Path:
+    """``folder / name`` for an image a data file names, refused unless it stays inside ``folder``:
+    ``check_image_name``, and no symbolic link on the way may lead outside ``folder``. A missing
+    file is not refused here: the caller says what to do about it.
+
+    Raises:
+        DataError: naming ``what``, the name and the folder.
+    """
+    try:
+        check_image_name(name, what)
+    except DataError as e:
+        raise DataError(f"{e} (images folder {folder})") from None
     path = Path(folder) / name
-    root = Path(folder).resolve()
     if path.is_symlink() or path.exists():
-        real = path.resolve()
+        root, real = Path(folder).resolve(), path.resolve()
         if real != root and root not in real.parents:
             raise DataError(f"{what} {name!r} is a link to {real}, outside the images folder {folder}; "
                             "copy the image into the folder instead")

@@ -34,6 +34,7 @@ from ..eval.clevr import evaluate as evaluate_clevr
 from ..graph.io import load_clevr_scenes, load_json
 from ..graph.tensors import collate_graphs
 from ..perception.clevr.detector import DEFAULT_DETECTOR_WEIGHTS
+from ..perception.image import check_image_name, image_in_folder
 from ..reason.batching import GraphCache
 from ..reason.inference import run_batches
 from ..reason.reasoner import Reasoner
@@ -71,11 +72,20 @@ def load_clevr_questions(path: str | Path) -> list[dict]:
     qs = data.get("questions") if isinstance(data, dict) else data
     if not isinstance(qs, list) or not all(isinstance(q, dict) for q in qs):
         raise DataError(f"{path}: expected a CLEVR questions file {{\"questions\": [...]}}")
+    seen: dict[int, int] = {}  # question_index -> position
     for k, q in enumerate(qs):
         if not isinstance(q.get("question"), str) or not isinstance(q.get("image_filename"), str):
             raise DataError(f"{path}: question {k} needs string fields 'question' and 'image_filename'")
         if not q["question"].strip():
             raise DataError(f"{path}: question {k} is empty; remove it or give its text")
+        check_image_name(q["image_filename"], f"{path}: questions[{k}].image_filename")
+        index = q.get("question_index", k)
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise DataError(f"{path}: questions[{k}].question_index must be an integer, got {index!r}")
+        if index in seen:
+            raise DataError(f"{path}: questions[{k}] repeats the question_index {index} of questions[{seen[index]}]; "
+                            "give each question its own index")
+        seen[index] = k
     return qs
 
 
@@ -88,7 +98,8 @@ def predicted_scenes(questions: list[dict], images_dir: str | Path, detector_wei
     if not images_dir.is_dir():
         raise DataError(f"--images {images_dir} is not a folder")
     names = sorted({q["image_filename"] for q in questions})
-    missing = [n for n in names if not (images_dir / n).is_file()]
+    paths = {n: image_in_folder(images_dir, n, "image_filename") for n in names}
+    missing = [n for n in names if not paths[n].is_file()]
     if missing:
         raise DataError(f"{len(missing)} images the questions ask about are not in {images_dir}, e.g. {missing[0]!r}; "
                         "--skip-missing-images leaves their questions out")
@@ -96,7 +107,7 @@ def predicted_scenes(questions: list[dict], images_dir: str | Path, detector_wei
     graphs = []
     for name in tqdm(names, unit="image", disable=not progress, desc="detecting"):
         try:
-            graphs.append(builder.build(images_dir / name).graph)
+            graphs.append(builder.build(paths[name]).graph)
         except ImageError as e:
             raise DataError(f"{images_dir / name}: {e}") from None
     return graphs
@@ -253,7 +264,7 @@ def _with_images(questions: list[dict], images_dir: str | Path) -> tuple[list[di
     """The questions whose image is in ``images_dir`` (each keeping its ``question_index``, which
     defaults to its position in the file), and how many were left out."""
     kept = [dict(q, question_index=q.get("question_index", k)) for k, q in enumerate(questions)
-            if (Path(images_dir) / q["image_filename"]).is_file()]
+            if image_in_folder(images_dir, q["image_filename"], "image_filename").is_file()]
     if not kept:
         raise DataError(f"none of the {len(questions)} questions has its image in {images_dir}")
     return kept, len(questions) - len(kept)

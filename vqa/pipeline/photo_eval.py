@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from ..errors import DataError, ImageError
 from ..eval.score import score
 from ..graph.io import load_json
+from ..perception.image import check_image_name, image_in_folder
 from ..reason.reasoner import DEFAULT_WEIGHTS
 from ..weights import file_sha256, weight_files
 from .longrun import PartialRun, partial_path
@@ -57,10 +58,16 @@ def load_photo_questions(benchmark: str, data, path) -> list[tuple]:
         qs = data.get("questions") if isinstance(data, dict) else None
         if not isinstance(qs, list):
             raise DataError(f"{path}: expected a VQA v2 questions file {{\"questions\": [...]}}")
+        seen: dict[int, int] = {}
         for k, q in enumerate(qs):
             if not isinstance(q, dict) or not isinstance(q.get("question"), str) \
-                    or not isinstance(q.get("question_id"), int) or not isinstance(q.get("image_id"), int):
-                raise DataError(f"{path}: question {k} needs the fields question (string), question_id and image_id (integers)")
+                    or not _whole(q.get("question_id")) or not _whole(q.get("image_id")) or q["image_id"] < 0:
+                raise DataError(f"{path}: question {k} needs the fields question (string), question_id and image_id "
+                                "(integers, image_id 0 or more)")
+            if q["question_id"] in seen:
+                raise DataError(f"{path}: questions[{k}] repeats the question_id {q['question_id']} of "
+                                f"questions[{seen[q['question_id']]}]; give each question its own id")
+            seen[q["question_id"]] = k
             items.append((q["question_id"], q["question"].strip(), q["image_id"]))
     else:
         if not isinstance(data, dict) or not data:
@@ -68,8 +75,13 @@ def load_photo_questions(benchmark: str, data, path) -> list[tuple]:
         for qid, q in data.items():
             if not isinstance(q, dict) or not isinstance(q.get("question"), str) or not isinstance(q.get("imageId"), str):
                 raise DataError(f"{path}: question {qid} needs the string fields question and imageId")
+            check_image_name(q["imageId"] + ".jpg", f"{path}: question {qid}'s imageId")
             items.append((str(qid), q["question"].strip(), q["imageId"]))
     return items
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def image_candidates(benchmark: str, key, subtype: str | None = None) -> list[str]:
@@ -106,7 +118,8 @@ def run_photo_benchmark(benchmark: str, questions_path: str | Path, images_dir: 
     found, missing = [], []
     for qid, question, key in items:
         names = image_candidates(benchmark, key, subtype)
-        path = next((images_dir / n for n in names if (images_dir / n).is_file()), None)
+        path = next((p for p in (image_in_folder(images_dir, n, f"question {qid}'s image") for n in names)
+                     if p.is_file()), None)
         (found if path else missing).append((qid, question, path or names[0]))
     if missing and not skip_missing_images:
         qid, _, name = missing[0]

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from ..answer.prediction import ANSWERED, Prediction
-from ..errors import QuestionError
+from ..encode.tokenizer import check_question
 from ..graph.box_relations import is_photo_graph
 from ..graph.scene_graph import SceneGraph
 from ..encode.photo_phrases import question_classes
@@ -47,10 +47,10 @@ class PixelQA:
         """``ask``, keeping the answer's attention and steps (``GraphQA.explain``).
 
         Raises:
-            QuestionError: empty question. ImageError: the image is missing or unreadable.
+            QuestionError: empty, over-long or not text (``check_question``). ImageError: the image is
+                missing or unreadable.
         """
-        if not question:
-            raise QuestionError("empty question")
+        check_question(question)
         scene = self.builder.build(image, look_for=question_classes(question))
         timings = dict(scene.timings)
         load = timings.pop("load", 0.0) + self._loading
