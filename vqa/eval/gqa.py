@@ -23,7 +23,9 @@ from collections import defaultdict
 from typing import Any, Mapping
 
 from vqa.errors import DataError
-from vqa.eval._checks import about, first_few, mean, require_list_of_dicts, show
+from vqa.eval._checks import about, first_few, mean, show
+from vqa.eval._gqa_checks import QFIX as _QFIX
+from vqa.eval._gqa_checks import check_grounding, check_question, index_attentions, index_predictions
 
 __all__ = ["evaluate", "steps_number", "words_number", "grounding_score", "chi_square"]
 
@@ -32,8 +34,6 @@ _NON_STEPS = ("exist", "query: name", "choose name")
 # Validity/plausibility lists the official substitutes for "Common" (e.g. "sameColor"-style) questions.
 _COMMON_GROUP = ("color", "material", "shape")
 
-_QFIX = "pass the GQA all-questions file (e.g. val_all_questions.json) unchanged"
-_PFIX = 'write predictions as [{"questionId": str, "prediction": str}, ...]'
 
 
 def words_number(question: Mapping) -> int:
@@ -126,65 +126,6 @@ def grounding_score(question: Mapping, scene: Mapping, attention: list) -> float
     return total
 
 
-def _check_question(qid: str, q: Any) -> None:
-    """Check what the official reads of a *balanced* question (others need only 'answer')."""
-    for key in ("question", "answer", "types", "groups", "semantic"):
-        if key not in q:
-            raise DataError(f"questions[{qid!r}] lacks '{key}'; {_QFIX}")
-    for key in ("question", "answer"):
-        if not isinstance(q[key], str):
-            raise DataError(f"questions[{qid!r}]: '{key}' must be a string, got {show(q[key])}; {_QFIX}")
-    types = q["types"]
-    if not isinstance(types, Mapping) or not all(k in types for k in ("structural", "semantic", "detailed")):
-        raise DataError(f"questions[{qid!r}]: 'types' needs structural, semantic and detailed, got {show(types)}; {_QFIX}")
-    if not isinstance(q["groups"], Mapping) or "global" not in q["groups"]:
-        raise DataError(f"questions[{qid!r}]: 'groups' needs 'global', got {show(q['groups'])}; {_QFIX}")
-    entailed = q.get("entailed", [])
-    if not isinstance(entailed, list) or not all(isinstance(e, str) for e in entailed):
-        raise DataError(f"questions[{qid!r}]: 'entailed' must be a list of question ids, got {show(entailed)}; {_QFIX}")
-    if not isinstance(q["semantic"], list):
-        raise DataError(f"questions[{qid!r}]: 'semantic' must be a list of operations, got {show(q['semantic'])}; {_QFIX}")
-    for op in q["semantic"]:
-        if not isinstance(op, Mapping) or "operation" not in op or "argument" not in op:
-            raise DataError(f"questions[{qid!r}]: semantic operation {show(op)} lacks operation/argument; {_QFIX}")
-
-
-def _index_predictions(predictions: Any) -> tuple[dict[str, str], int]:
-    """questionId -> prediction, and how many ids were predicted more than once."""
-    require_list_of_dicts(predictions, "predictions", _PFIX)
-    out: dict[str, str] = {}
-    repeated: set[str] = set()
-    for i, p in enumerate(predictions):
-        qid = p.get("questionId")
-        if not isinstance(qid, str):
-            raise DataError(f"predictions[{i}]: 'questionId' must be a string like the question file keys, got {show(qid)}; {_PFIX}")
-        pred = p.get("prediction")
-        if not isinstance(pred, str):
-            raise DataError(f"predictions[{i}] (question {qid!r}): 'prediction' must be a string, got {show(pred)}; {_PFIX}")
-        if qid in out:
-            repeated.add(qid)
-        out[qid] = pred  # duplicates: last wins, like the official dict comprehension
-    return out, len(repeated)
-
-
-def _index_attentions(attentions: Any) -> dict[str, list]:
-    fix = "give attentions as {questionId: [[float] * cells_y] * cells_x}"
-    if isinstance(attentions, list):  # official file layout: [{"questionId", "attention"}]
-        require_list_of_dicts(attentions, "attentions", fix)
-        attentions = {a.get("questionId"): a.get("attention") for a in attentions}
-    if not isinstance(attentions, Mapping):
-        raise DataError(f"attentions must be an object, got {show(attentions)}; {fix}")
-    for qid, amap in attentions.items():
-        ok = isinstance(amap, list) and amap and all(isinstance(r, list) and r for r in amap)
-        if ok:
-            ok = len({len(r) for r in amap}) == 1 and all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for r in amap for v in r
-            )
-        if not ok:
-            raise DataError(f"attentions[{show(qid)}] must be a non-empty rectangular 2-D list of numbers, got {show(amap)}; {fix}")
-    return dict(attentions)
-
-
 def evaluate(
     questions: dict,
     predictions: list,
@@ -222,7 +163,7 @@ def evaluate(
         if not isinstance(questions, Mapping):
             raise DataError(f"questions must be an object mapping question ids to questions, got {show(questions)}; {_QFIX}")
     with about("predictions"):
-        preds, repeated = _index_predictions(predictions)
+        preds, repeated = index_predictions(predictions)
     if choices is not None and not isinstance(choices, Mapping):
         with about("choices"):
             raise DataError(f"choices must be an object mapping question ids to {{valid, plausible}}, got {show(choices)}; pass the GQA choices file")
@@ -232,7 +173,7 @@ def evaluate(
         with about("scene_graphs"):
             raise DataError(f"scene_graphs must be an object mapping image ids to scene graphs, got {show(scene_graphs)}; pass the GQA scene graphs file")
     with about("attentions"):
-        amaps = _index_attentions(attentions) if attentions is not None else None
+        amaps = index_attentions(attentions) if attentions is not None else None
 
     balanced = []
     with about("questions"):
@@ -240,7 +181,7 @@ def evaluate(
             if not isinstance(q, Mapping) or "isBalanced" not in q:
                 raise DataError(f"questions[{qid!r}] must be an object with 'isBalanced', got {show(q)}; {_QFIX}")
             if q["isBalanced"]:  # truthiness, as the official tests it
-                _check_question(qid, q)
+                check_question(qid, q)
                 balanced.append(qid)
     missing = [qid for qid in balanced if qid not in preds]
     if missing and not allow_missing:
@@ -289,11 +230,8 @@ def evaluate(
             plausibility.append(1.0 if predicted is not None and _belongs(predicted, c["plausible"], q) else 0.0)
 
         if amaps is not None and qid in amaps:
-            with about("scene_graphs"):
-                scene = scene_graphs.get(q.get("imageId"))  # type: ignore[union-attr]
-                if not isinstance(scene, Mapping):
-                    raise DataError(f"grounding: image {show(q.get('imageId'))} of question {qid!r} is not in the scene graphs; pass the scene graphs of the same split")
-                grounding.append(grounding_score(q, scene, amaps[qid]))
+            scene = check_grounding(qid, q, scene_graphs)
+            grounding.append(grounding_score(q, scene, amaps[qid]))
 
         group = q["groups"]["global"]
         if group is not None:

@@ -196,7 +196,10 @@ def _check_questions(questions: Any, ann_ids: Iterable[int]) -> None:
     if not isinstance(questions, Mapping) or "questions" not in questions:
         raise DataError(f"questions must be an object with a 'questions' list, got {show(questions)}; {fix}")
     qs = require_list_of_dicts(questions["questions"], "questions['questions']", fix)
-    q_ids = {q.get("question_id") for q in qs}
+    for i, q in enumerate(qs):
+        if not is_int(q.get("question_id")):
+            raise DataError(f"questions['questions'][{i}]: 'question_id' must be an int, got {show(q.get('question_id'))}; {fix}")
+    q_ids = {q["question_id"] for q in qs}
     absent = [qid for qid in ann_ids if qid not in q_ids]
     if absent:
         raise DataError(f"{len(absent)} annotated question ids are not in the questions file (e.g. {first_few(absent)}); {fix}")

@@ -82,6 +82,13 @@ def _check_object(o: Any, where: str, photo: bool) -> None:
             listed = ", ".join(allowed[:12]) + (", ..." if len(allowed) > 12 else "")
             raise DataError(f"{where}.{attribute} is {show(v)}, not a {'photo' if photo else 'CLEVR'} "
                             f"{attribute} ({listed})")
+    for attribute in ("shape", "material") if photo else ():
+        if o.get(attribute) is not None and not isinstance(o[attribute], str):
+            raise DataError(f"{where}.{attribute} must be a string or null, got {show(o[attribute])}")
+    probs = o.get("attribute_probs")  # a detector's distributions (vqa ask --json writes them), read as node features
+    if probs is not None and not (isinstance(probs, dict) and all(
+            isinstance(d, dict) and all(_number(p) and 0 <= p <= 1 for p in d.values()) for d in probs.values())):
+        raise DataError(f"{where}.attribute_probs must map attributes to {{value: probability}}, got {show(probs)}")
     for key, (lo, hi) in _COORDS.items():
         v = o.get(key)
         if v is not None and not (isinstance(v, list) and lo <= len(v) <= hi and all(map(_number, v))):
