@@ -73,7 +73,8 @@ def load_photo_questions(benchmark: str, data, path) -> list[tuple]:
         if not isinstance(data, dict) or not data:
             raise DataError(f"{path}: expected a GQA questions file {{questionId: {{\"question\", \"imageId\", ...}}}}")
         for qid, q in data.items():
-            if not isinstance(q, dict) or not isinstance(q.get("question"), str) or not isinstance(q.get("imageId"), str):
+            if not isinstance(q, dict) or not isinstance(q.get("question"), str) or not q.get("imageId") \
+                    or not isinstance(q["imageId"], str):
                 raise DataError(f"{path}: question {qid} needs the string fields question and imageId")
             check_image_name(q["imageId"] + ".jpg", f"{path}: question {qid}'s imageId")
             items.append((str(qid), q["question"].strip(), q["imageId"]))
