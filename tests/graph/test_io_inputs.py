@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vqa.errors import DataError, InputError
-from vqa.graph.io import load_clevr_scenes, load_gqa_scene_graphs, load_json
+from vqa.graph.io import load_clevr_scenes, load_gqa_scene_graphs, load_json, scene_to_clevr
 from vqa.graph.tensors import scene_to_pyg
 
 SCENE = {"image_filename": "CLEVR_x.png", "image_index": 0,
@@ -115,7 +115,9 @@ def test_scenes_bad_fields_are_refused_naming_file_scene_and_field(folder, edit,
 
 def test_scenes_photo_scene_written_by_vqa_graph_loads(folder):
     graph = load_clevr_scenes(_scene_file(folder, [PHOTO_SCENE]))[0]
-    assert graph.extra["detector"] == "coco" and graph.objects[0].extra["class"] == "cat"
+    assert graph.extra["detector"] == "coco" and graph.objects[0].name == "cat"
+    assert graph.objects[0].attributes == {"class": "cat", "color": "brown", "size": "large"}
+    assert scene_to_clevr(graph)["objects"] == PHOTO_SCENE["objects"]  # what `vqa graph` wrote, read back as it was
     bad = json.loads(json.dumps(PHOTO_SCENE))
     bad["objects"][0]["class"] = "unicorn"
     assert "objects[0].class is 'unicorn', not a photo class" in _refused_naming(_scene_file(folder, [bad]), load_clevr_scenes)

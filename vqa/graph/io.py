@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
-from .checks import check_clevr_scene, check_gqa_scene, show
+from .checks import check_clevr_scene, check_gqa_scene, is_photo_scene, show
 from .relations import relationships_dict
 from .scene_graph import Relation, SceneGraph, SceneObject
 
@@ -16,6 +16,7 @@ __all__ = ["CLEVR_ATTRIBUTES", "load_json", "scene_from_clevr", "scene_to_clevr"
 
 CLEVR_ATTRIBUTES = ("color", "shape", "material", "size")
 _CLEVR_OBJECT_KEYS = {"color", "shape", "material", "size", "3d_coords", "pixel_coords", "box", "score"}
+_PHOTO_ATTRIBUTES = ("class", "color", "size")  # what a photo object's attributes are (detections_to_box_graph)
 
 
 def load_json(path: str | Path) -> Any:
@@ -75,13 +76,17 @@ def scene_from_clevr(scene: dict) -> SceneGraph:
     Raises DataError naming the field when the entry is not a sound CLEVR scene (``checks.check_clevr_scene``).
     """
     check_clevr_scene(scene)
+    photo = is_photo_scene(scene)  # `vqa graph` on a photo: the object is its COCO class, as the detector built it
     objects = []
     for k, o in enumerate(scene["objects"]):
+        if photo:
+            name, attributes = o["class"], {a: o[a] for a in _PHOTO_ATTRIBUTES if o.get(a) is not None}
+        else:
+            name, attributes = o["shape"], {a: o[a] for a in CLEVR_ATTRIBUTES}
         objects.append(SceneObject(
-            name=o.get("shape"), attributes={a: o.get(a) for a in CLEVR_ATTRIBUTES},
-            box=o.get("box"), position=o.get("3d_coords"), pixel=o.get("pixel_coords"),
+            name=name, attributes=attributes, box=o.get("box"), position=o.get("3d_coords"), pixel=o.get("pixel_coords"),
             score=o.get("score", 1.0), id=str(k),
-            extra={key: v for key, v in o.items() if key not in _CLEVR_OBJECT_KEYS}))
+            extra={key: v for key, v in o.items() if key not in _CLEVR_OBJECT_KEYS | set(_PHOTO_ATTRIBUTES)}))
     relations = []
     for pred, lists in scene.get("relationships", {}).items():
         for i, js in enumerate(lists):
