@@ -75,7 +75,8 @@ def test_image_cut_or_damaged_files_give_an_image_or_image_error(fmt, data):
 _MODE_FORMATS = {"1": ["PNG", "BMP", "TIFF"], "L": ["PNG", "JPEG", "BMP", "GIF", "TIFF", "PPM"], "P": ["PNG", "GIF", "BMP"],
                  "LA": ["PNG", "WEBP"], "RGB": ["PNG", "JPEG", "BMP", "WEBP", "TIFF", "PPM"], "RGBA": ["PNG", "WEBP", "TIFF"],
                  "CMYK": ["JPEG", "TIFF"], "I;16": ["PNG", "TIFF"], "I": ["PNG", "TIFF"], "F": ["TIFF"],
-                 "YCbCr": ["JPEG"], "PA": [], "La": [], "RGBa": [], "RGBX": [], "LAB": ["TIFF"], "HSV": [], "I;16B": []}
+                 "YCbCr": ["JPEG"], "PA": [], "La": [], "RGBa": [], "RGBX": [], "LAB": ["TIFF"], "HSV": [], "I;16B": [],
+                 "I;16L": [], "I;16N": []}
 _sizes = st.one_of(
     st.tuples(st.integers(1, 40), st.integers(1, 40)),
     st.tuples(st.just(1), st.integers(1, 3000)),  # extreme aspect ratios, both ways
@@ -86,12 +87,11 @@ _sizes = st.one_of(
 
 def _image_of(mode: str, size: tuple[int, int], seed: int) -> Image.Image:
     rgb = _noise(*size, seed=seed)
-    if mode in ("I;16", "I;16B", "I", "F"):
+    if mode in ("I;16", "I;16B", "I", "F"):  # grey levels scaled past 8 bits
         a = np.asarray(rgb.convert("L"), dtype=np.float64) * 200
-        dtype = {"I;16": "<u2", "I;16B": ">u2", "I": np.int32, "F": np.float32}[mode]
-        return Image.fromarray(a.astype(dtype), {"I;16B": "I;16B"}.get(mode, mode)) if mode != "I;16B" \
-            else Image.frombytes("I;16B", size, a.astype(">u2").tobytes())
-    if mode in ("PA", "La", "RGBa", "LAB", "HSV"):
+        dtype = {"I;16": "<u2", "I;16B": ">u2", "I": "<i4", "F": "<f4"}[mode]
+        return Image.frombytes(mode, size, a.astype(dtype).tobytes())
+    if mode in ("PA", "La", "RGBa", "LAB", "HSV", "I;16L", "I;16N"):
         return Image.new(mode, size)
     return rgb.convert(mode)
 
