@@ -71,3 +71,12 @@ def test_token_rows_pad_to_tokenize():
     assert torch.equal(ids, ids2) and torch.equal(mask, mask2)
     with pytest.raises(QuestionError, match="limit is 5"):
         pad_token_rows(rows, max_tokens=5)
+
+
+def test_photo_phrase_chains_are_bounded():
+    """A question chaining a thousand relations is an unknown phrase (refused), not a RecursionError."""
+    from vqa.encode.photo_phrases import parse_question
+
+    qtype, _, phrases, _ = parse_question("Is there a cup " + "on the cup " * 1000 + "?")
+    assert qtype == "exist" and phrases["a"].unknown() is not None
+    assert parse_question("Is there a cup on the table next to the dog?")[2]["a"].unknown() is None

@@ -83,20 +83,25 @@ _POSITION = re.compile(r"^(?P<head>.+?) (?:on|at|to) the (?:far |very )?(?P<side
                        rf"(?: of (?:the|this) {PICTURE})?$|^(?P<side2>left|right)(?:most)? (?P<head2>.+)$")
 
 
-def parse_phrase(text: str) -> Phrase:
+MAX_CHAIN = 8  # relations and positions one phrase may chain; a longer chain names nothing we can find
+
+
+def parse_phrase(text: str, depth: int = 0) -> Phrase:
     """``[det] [leftmost|rightmost] [colour] [size] noun [on the (far) left|right] [relation [det] phrase]``
-    -> ``Phrase`` (module docstring)."""
+    -> ``Phrase`` (module docstring). A chain deeper than ``MAX_CHAIN`` is an unknown phrase."""
     text = strip_phrase(text)
+    if depth > MAX_CHAIN:
+        return Phrase(text=text[:80], cls=None)
     m = _POSITION.match(text)
     if m:
-        phrase = parse_phrase(m.group("head") or m.group("head2"))
+        phrase = parse_phrase(m.group("head") or m.group("head2"), depth + 1)
         phrase.position, phrase.text = m.group("side") or m.group("side2"), text
         return phrase
     m = re.match(rf"^(?P<head>.+?) (?:that is |which is |who is )?(?P<rel>{REL_RE}) (?P<anchor>.+)$", text)
     if m and not m.group("head").endswith(" on"):
-        head = parse_phrase(m.group("head"))
+        head = parse_phrase(m.group("head"), depth + 1)
         head.relation = RELATIONS[m.group("rel")]
-        head.anchor = parse_phrase(m.group("anchor"))
+        head.anchor = parse_phrase(m.group("anchor"), depth + 1)
         head.any_anchor = m.group("anchor").split()[0] in INDEFINITE
         head.text = text
         return head
