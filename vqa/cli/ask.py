@@ -56,7 +56,6 @@ def run(args) -> int:
         graph = scene.graph
         timings.update(scene.timings)
     t0 = time.perf_counter()
-    import torch_geometric.data  # noqa: F401 - defers torch_geometric: imported now, not by the first answer
     qa = GraphQA(args.weights, threads=args.threads)
     if args.json and is_photo_graph(graph) and hasattr(qa.photo, "model"):
         _ = qa.photo.model  # the photo reasoner loads on first use: now, so that "answer" times the answer alone

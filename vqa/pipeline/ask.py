@@ -20,7 +20,7 @@ from ..answer.prediction import EMPTY_GRAPH, NO_IMAGE, PHOTO_GRAPH, PhotoPredict
 from ..encode.encoder import token_strings, tokenize
 from ..graph.box_relations import is_photo_graph
 from ..graph.scene_graph import SceneGraph
-from ..graph.tensors import collate_graphs, scene_to_pyg
+from ..graph.tensors import collate_graphs, scene_to_tensors
 from ..reason.inference import TracedReasoner
 from ..reason.photo_answerer import default_photo_answerer
 from ..reason.photo_rules import PhotoAnswerer
@@ -90,11 +90,11 @@ class GraphQA:
         return self._explanation(question, out, ids, mask, len(graph.objects), flags, top_k)
 
     def _graph_tensors(self, graph: SceneGraph):
-        """``scene_to_pyg`` of the last few graphs, so a second question about an image (whose graph
+        """``scene_to_tensors`` of the last few graphs, so a second question about an image (whose graph
         the image cache returns as the same object) skips it: about 1 of 7 ms per question."""
         hit = self._tensors.get(id(graph))
         if hit is None or hit[0] is not graph:  # keeping the graph keeps its id from being reused
-            hit = self._tensors[id(graph)] = (graph, scene_to_pyg(graph, self.config.vocab))
+            hit = self._tensors[id(graph)] = (graph, scene_to_tensors(graph, self.config.vocab))
             while len(self._tensors) > 16:
                 self._tensors.popitem(last=False)
         self._tensors.move_to_end(id(graph))

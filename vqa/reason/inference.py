@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 
 from ..encode.encoder import pad_token_rows, token_rows, tokenize
 from ..graph.scene_graph import Relation, SceneGraph, SceneObject
-from ..graph.tensors import GraphBatch, collate_graphs, scene_to_pyg
+from ..graph.tensors import GraphBatch, collate_graphs, scene_to_tensors
 from .batching import GraphCache
 from .coattention import CoAttention
 from .reasoner import DISTINCT_EDGES_FROM, Reasoner, ReasonerOutput
@@ -60,7 +60,7 @@ class TracedReasoner:
         c = model.config
         vocab = c.vocab
         inputs = self._inputs(*tokenize(["How many objects are there?"], c.encoder.max_tokens),
-                              collate_graphs([scene_to_pyg(_example_graph(vocab), vocab)]))
+                              collate_graphs([scene_to_tensors(_example_graph(vocab), vocab)]))
         with torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # TorchScript's deprecation notice: nothing a user can act on
             self.traced = torch.jit.freeze(torch.jit.trace(_TensorsOut(self.model), inputs, check_trace=False).eval())
