@@ -1,6 +1,7 @@
 """The multi-step, question-conditioned graph reasoner."""
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from torch import Tensor, nn
 from ..encode.encoder import QuestionEncoder
 from ..errors import WeightsError
 from ..graph.tensors import GraphBatch
-from ..weights import load_weights, save_weights, shipped, weight_files
+from ..weights import load_weights, save_weights, shipped, skip_random_init, weight_files
 from .coattention import CoAttention
 from .config import ReasonerConfig
 from .controlled_gat import ControlledGATConv
@@ -169,10 +170,13 @@ class Reasoner(nn.Module):
         cfg, state = load_weights(path, ReasonerConfig, "reasoner", "rebuild them with `vqa train reasoner` "
                                   "(or `vqa train photo-reasoner`) or pass --weights")
         known = state.pop(KNOWN_QUESTIONS, None)
-        model = cls(cfg)
+        # straight from the file: no random initialisation to overwrite, the file's tensors become the
+        # parameters (assign). A frozen MiniLM is not in the file: its package's loading fills it as it must
+        with skip_random_init() if cfg.encoder.kind != "minilm" else nullcontext():
+            model = cls(cfg)
         model.known_questions = known
         try:
-            missing, unexpected = model.load_state_dict(state, strict=False)
+            missing, unexpected = model.load_state_dict(state, strict=False, assign=True)
         except RuntimeError as e:  # same names, other shapes: weights from another version of the model
             raise WeightsError(f"{weight_files(path)[0]} does not match its config or this version of the reasoner "
                                f"({str(e).splitlines()[-1].strip()}); retrain it") from None
