@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import warnings
 
 from ..errors import VqaError
 from . import ask, attention, batch, eval, graph, render, serve, train
@@ -39,11 +38,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str] | None) -> int:
-    if not os.environ.get("VQA_WARNINGS"):
-        # third-party deprecation chatter (torch.jit inside PyG, ...) would bury our one-line errors
-        warnings.filterwarnings("ignore", category=FutureWarning)
-        warnings.filterwarnings("ignore", category=DeprecationWarning)
-        warnings.filterwarnings("ignore", category=UserWarning)
+    # no blanket warning filters: the notices third-party code gives on our paths are silenced by name where
+    # they arise (vqa.perception.clevr.compat), so that any other warning shows
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

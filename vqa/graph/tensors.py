@@ -13,6 +13,7 @@ without importing PyG: ``import torch_geometric`` also imports its datasets and 
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field, fields
 
 import torch
@@ -21,7 +22,11 @@ from torch import Tensor
 from .scene_graph import SceneGraph
 
 __all__ = ["GraphVocab", "CLEVR_VOCAB", "GraphTensors", "GraphBatch", "scene_to_tensors", "scene_to_pyg",
-           "collate_graphs"]
+           "collate_graphs", "PYG_IMPORT_NOTICE"]
+
+# PyG compiles helpers with torch.jit.script as it is imported, which torch deprecates (a FutureWarning no
+# user can act on): silenced by this text around the imports of torch_geometric, nothing else
+PYG_IMPORT_NOTICE = "`torch.jit.script` is deprecated"
 
 
 @dataclass
@@ -66,7 +71,9 @@ class GraphTensors:
 
     def to_pyg(self):
         """The same tensors as a ``torch_geometric.data.Data``."""
-        from torch_geometric.data import Data  # defers torch_geometric (about 1.2 s to import): only PyG code needs it
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=PYG_IMPORT_NOTICE, category=FutureWarning)
+            from torch_geometric.data import Data  # defers torch_geometric (about 1.2 s to import): only PyG code needs it
 
         return Data(x=self.x, pos=self.pos, edge_index=self.edge_index, edge_attr=self.edge_attr,
                     num_nodes=self.num_nodes)

@@ -1,6 +1,7 @@
 """The multi-step, question-conditioned graph reasoner."""
 from __future__ import annotations
 
+import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -11,7 +12,7 @@ from torch import Tensor, nn
 
 from ..encode.encoder import QuestionEncoder
 from ..errors import WeightsError
-from ..graph.tensors import GraphBatch
+from ..graph.tensors import PYG_IMPORT_NOTICE, GraphBatch
 from ..weights import load_weights, save_weights, shipped, skip_random_init, weight_files
 from .coattention import CoAttention
 from .config import ReasonerConfig
@@ -112,7 +113,9 @@ class Reasoner(nn.Module):
         self.pos_in = nn.Linear(2, d)
         self.node_norm = nn.LayerNorm(d)
         if c.fusion == "late":
-            from torch_geometric.nn import GATv2Conv  # defers torch_geometric: only the late-fusion variant uses it
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=PYG_IMPORT_NOTICE, category=FutureWarning)
+                from torch_geometric.nn import GATv2Conv  # defers torch_geometric: only the late-fusion variant uses it
 
             self.gnn = nn.ModuleList([GATv2Conv(d, d // 4, heads=4, edge_dim=r) for _ in range(2)])
         else:
