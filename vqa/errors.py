@@ -1,6 +1,6 @@
 """Errors users can act on. The CLI turns them into a one-line message and exit code 2."""
 
-__all__ = ["VqaError", "ImageError", "QuestionError", "WeightsError", "DataError"]
+__all__ = ["VqaError", "ImageError", "QuestionError", "WeightsError", "DataError", "DeviceError"]
 
 
 class VqaError(Exception):
@@ -21,3 +21,7 @@ class WeightsError(VqaError):
 
 class DataError(VqaError):
     """An input file (questions, scenes, predictions) is missing or malformed."""
+
+
+class DeviceError(VqaError):
+    """The device asked for (``--device``) is unknown or not available."""

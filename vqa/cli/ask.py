@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 
 from ..graph.io import load_clevr_scenes, scene_to_clevr
-from .common import DEFAULT_WEIGHTS, EPILOG, add_detector_argument, pick_scene
+from ..device import resolve_device
+from .common import DEFAULT_WEIGHTS, EPILOG, add_detector_argument, add_device_argument, pick_scene
 
 __all__ = ["add_parser", "run", "answer_json"]
 
@@ -36,6 +37,7 @@ def add_parser(sub) -> None:
                         "--json: timings_ms.closer_look and scene_graph.closer_look)")
     a.add_argument("--detector-weights", help="CLEVR detector .safetensors (default weights/clevr-detector.safetensors)")
     a.add_argument("--draw", metavar="PNG", help="save IMAGE with its scene graph's objects drawn on it here")
+    add_device_argument(a)
     a.set_defaults(func=run)
 
 
@@ -43,6 +45,7 @@ def run(args) -> int:
     from ..graph.box_relations import for_display, is_photo_graph  # defers torch
     from ..pipeline.ask import GraphQA, PhotoPrediction  # defers torch
 
+    device = resolve_device(args.device)  # before anything loads: `--device cuda` without a GPU fails at once
     graph, scene, timings = None, None, {}
     if args.scene:
         name = args.image_filename or (Path(args.image).name if args.image else None)
@@ -51,12 +54,13 @@ def run(args) -> int:
         from ..pipeline.scenes import SceneBuilder  # defers torch and detectron2
         from ..reason.photo_rules import question_classes  # defers torch
 
-        builder = SceneBuilder(args.detector, weights=args.detector_weights, closer_look=not args.no_closer_look)
+        builder = SceneBuilder(args.detector, weights=args.detector_weights, closer_look=not args.no_closer_look,
+                               device=device)
         scene = builder.build(args.image, look_for=question_classes(args.question))
         graph = scene.graph
         timings.update(scene.timings)
     t0 = time.perf_counter()
-    qa = GraphQA(args.weights, threads=args.threads)
+    qa = GraphQA(args.weights, threads=args.threads, device=device)
     if args.json and is_photo_graph(graph) and hasattr(qa.photo, "model"):
         _ = qa.photo.model  # the photo reasoner loads on first use: now, so that "answer" times the answer alone
     timings["load_models"] = timings.pop("load", 0.0) + (time.perf_counter() - t0) * 1000

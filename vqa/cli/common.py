@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import argparse
 
+from ..device import DEVICE_CHOICES
 from ..errors import DataError
 from ..weights import shipped
 
-__all__ = ["EPILOG", "DEFAULT_WEIGHTS", "add_detector_argument", "pick_scene"]
+__all__ = ["EPILOG", "DEFAULT_WEIGHTS", "add_detector_argument", "add_device_argument", "pick_scene"]
 
 EPILOG = "Errors in the input (missing files, malformed JSON, bad images) exit with status 2 and a one-line message."
 
@@ -16,6 +17,13 @@ DEFAULT_WEIGHTS = str(shipped("clevr-reasoner"))  # vqa.reason.reasoner.DEFAULT_
 def add_detector_argument(p: argparse.ArgumentParser, help: str) -> None:
     """``--detector``, the same choices and default (auto) in every subcommand that reads images."""
     p.add_argument("--detector", default="auto", choices=["auto", "clevr", "coco"], help=help)
+
+
+def add_device_argument(p: argparse.ArgumentParser) -> None:
+    """``--device``, the same choices and default (auto) in every subcommand that runs the models."""
+    p.add_argument("--device", default="auto", choices=DEVICE_CHOICES,
+                   help="where the models run: auto (default: a CUDA GPU when torch sees one, else the CPU), cpu, or "
+                        "cuda (an error when there is none). The coco detector and the photo answerer stay on the CPU")
 
 
 def pick_scene(scenes: list, filename: str | None, path: str):

@@ -215,8 +215,11 @@ def build_clevr_model(config: ClevrDetectorConfig) -> nn.Module:
 def predict(model, config: ClevrDetectorConfig, batched_inputs: list[dict]) -> list[dict]:
     """Run the detector on detectron2-style inputs (``{"image": uint8 Tensor[3, H, W] RGB}``).
 
-    Boxes and centres come back in the input tensor's pixels (the caller maps resized inputs back).
+    Boxes and centres come back in the input tensor's pixels (the caller maps resized inputs back), on the
+    CPU wherever the model runs.
     """
+    device = model.pixel_mean.device
+    batched_inputs = [dict(x, image=x["image"].to(device)) for x in batched_inputs]
     images = model.preprocess_image(batched_inputs)
     features = model.backbone(images.tensor)
     proposals, _ = model.proposal_generator(images, features, None)
@@ -230,4 +233,7 @@ def predict(model, config: ClevrDetectorConfig, batched_inputs: list[dict]) -> l
             if hasattr(model, "crop_centre"):
                 w = config.crop_centre_weight
                 out["centres"] = w * model.crop_centre.predict_crops(crops, geo, out["boxes"]) + (1 - w) * out["centres"]
+    if device.type != "cpu":
+        outs = [{k: {a: p.cpu() for a, p in v.items()} if isinstance(v, dict) else v.cpu() for k, v in o.items()}
+                for o in outs]
     return outs
