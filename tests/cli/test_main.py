@@ -13,7 +13,7 @@ from vqa.cli.main import build_parser
 # A command may gain options; none may lose one.
 OPTIONS = {
     "": ["-h", "--help"],
-    "ask": ["--detector", "--detector-weights", "--draw", "--help", "--image-filename", "--json", "--no-closer-look",
+    "ask": ["--detector", "--detector-weights", "--device", "--draw", "--help", "--image-filename", "--json", "--no-closer-look",
             "--scene", "--threads", "--top-k", "--weights", "-h"],
     "eval": ["--allow-missing", "--annotations", "--attention-out", "--attentions", "--batch-size", "--benchmark",
              "--choices", "--detector-weights", "--graphs", "--help", "--images", "--limit", "--metrics-out",
@@ -37,8 +37,8 @@ OPTIONS = {
     "render": ["--assets", "--blender", "--denoise", "--height", "--help", "--max-objects", "--min-objects",
                "--no-progress", "--num-images", "--out", "--prefix", "--samples", "--seed", "--start-idx", "--threads",
                "--width", "--workers", "-h"],
-    "serve": ["--concurrency", "--help", "--host", "--port", "--weights", "-h"],
-    "attention": ["--detector", "--detector-weights", "--help", "--image-filename", "--out", "--scene", "--threads",
+    "serve": ["--concurrency", "--device", "--help", "--host", "--port", "--weights", "-h"],
+    "attention": ["--detector", "--detector-weights", "--device", "--help", "--image-filename", "--out", "--scene", "--threads",
                   "--top-k", "--weights", "-h"],
 }
 

@@ -107,6 +107,22 @@ def export_onnx(weights: str | Path, out: str | Path) -> Path:
     return Path(out)
 
 
+def _child(weights: str, out: str) -> None:
+    """The export child: ``export_onnx`` at lower priority on one thread, and gone (its files removed)
+    as soon as its parent is, whose end closes this process's stdin."""
+    def watch():
+        while os.read(0, 4096):  # b"" at end of file: the parent closed the pipe or exited (unbuffered: no lock
+            pass                 # for the interpreter's shutdown to wait on)
+        for p in (Path(out), Path(out).with_suffix(".log")):
+            p.unlink(missing_ok=True)
+        os._exit(3)
+
+    threading.Thread(target=watch, daemon=True).start()
+    os.nice(5)
+    torch.set_num_threads(1)
+    export_onnx(weights, out)
+
+
 class ExportedReasoner:
     """The reasoner of ``weights`` through ONNX Runtime, once ``start``'s child process has exported it.
 
@@ -137,13 +153,13 @@ class ExportedReasoner:
         fd, path = tempfile.mkstemp(suffix=".onnx", prefix="vqa-reasoner-")
         os.close(fd)
         log_path = Path(path).with_suffix(".log")
-        code = ("import os, sys, torch; os.nice(5); torch.set_num_threads(1); "
-                "from vqa.reason.exported import export_onnx; export_onnx(sys.argv[1], sys.argv[2])")
+        code = "import sys; from vqa.reason.exported import _child; _child(sys.argv[1], sys.argv[2])"
         package_root = str(Path(__file__).resolve().parents[2])  # this vqa, however the parent found it
         env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
         with open(log_path, "wb") as log_file:
+            # stdin: a pipe this process holds open; the child stops when it closes (this process is gone)
             out._process = subprocess.Popen([sys.executable, "-c", code, str(Path(weights).resolve()), path],
-                                            stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, env=env)
+                                            stdin=subprocess.PIPE, stdout=log_file, stderr=subprocess.STDOUT, env=env)
         out._thread = threading.Thread(target=out._finish, args=(out._process, Path(path), log_path, time.perf_counter()),
                                        name="vqa-onnx-export", daemon=True)
         out._thread.start()
@@ -169,7 +185,9 @@ class ExportedReasoner:
 
     def _finish(self, process: subprocess.Popen, path: Path, log_path: Path, t0: float) -> None:
         try:
-            if process.wait() != 0:
+            process.wait()
+            process.stdin.close()
+            if process.returncode != 0:
                 if self.failed is None:
                     tail = log_path.read_text(errors="replace").strip().splitlines()[-1:]
                     self.failed = f"the ONNX export failed (exit {process.returncode}): {' '.join(tail)}"
