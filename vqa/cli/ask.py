@@ -25,7 +25,9 @@ def add_parser(sub) -> None:
                         '"scene_graph" and "timings_ms" (load_models: every model loaded, the photo reasoner included; '
                         "decode, detect, graph, closer_look when taken, answer)")
     a.add_argument("--weights", default=DEFAULT_WEIGHTS, help="reasoner .safetensors (config JSON beside it)")
-    a.add_argument("--threads", type=int, default=1, help="torch threads (default 1: fastest for one question)")
+    a.add_argument("--threads", type=int, default=1,
+                   help="torch threads, detecting and answering (default 1: fastest for one image and question; "
+                        "two threads on two busy cores made the first detection 15-30x slower here)")
     add_detector_argument(a, "detector for IMAGE without --scene (default auto: 'clevr' for CLEVR-like renders, 'coco' "
                              "for photos, chosen per image by vqa.perception.auto.choose_detector). Photo graphs are "
                              "answered from what they contain (existence, counts, colours, left/right of the 80 COCO "
@@ -42,10 +44,13 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    import torch  # deferred, as the next two: `vqa --help` imports this module
+
     from ..graph.box_relations import for_display, is_photo_graph  # defers torch
     from ..pipeline.ask import GraphQA, PhotoPrediction  # defers torch
 
     device = resolve_device(args.device)  # before anything loads: `--device cuda` without a GPU fails at once
+    torch.set_num_threads(args.threads)
     graph, scene, timings = None, None, {}
     if args.scene:
         name = args.image_filename or (Path(args.image).name if args.image else None)

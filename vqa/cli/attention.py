@@ -27,15 +27,18 @@ def add_parser(sub) -> None:
     v.add_argument("--detector-weights", help="detector .safetensors (default weights/clevr-detector.safetensors)")
     v.add_argument("--top-k", type=int, default=5, help="how many answers to keep (default 5)")
     v.add_argument("--weights", default=DEFAULT_WEIGHTS, help="reasoner .safetensors (config JSON beside it)")
-    v.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    v.add_argument("--threads", type=int, default=1, help="torch threads, detecting and answering (default 1)")
     add_device_argument(v)
     v.set_defaults(func=run)
 
 
 def run(args) -> int:
+    import torch  # deferred, as the next one: `vqa --help` imports this module
+
     from ..explain import explain, load_qa  # defers torch
 
     device = resolve_device(args.device)  # before anything loads: `--device cuda` without a GPU fails at once
+    torch.set_num_threads(args.threads)
     graph = None
     if args.scene:
         graph = pick_scene(load_clevr_scenes(args.scene), args.image_filename or Path(args.image).name, args.scene)
