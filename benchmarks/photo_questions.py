@@ -15,7 +15,8 @@ the model was run.
 Scoring:
 
 * ``covered`` questions (the detector's 80 classes can answer them): correct when the short
-  answer equals the written one. "not sure" and "unknown" count as wrong (honest, but no answer).
+  answer equals the written one. "not sure" and "unknown" count as wrong (honest, but no answer);
+  the table also gives how many were declined and how many of the answers given were right.
 * not-covered questions (a flag, a rocket, the sky): the right behaviour is to decline, so an
   answer whose status is ``out_of_vocabulary`` or ``unsupported`` counts as honest; any other
   answer is a made-up one (``score``).
@@ -43,7 +44,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def resolve(image: dict) -> Path:
-    """``{"package", "path"}`` -> the file inside the installed package."""
+    """``{"file"}`` or ``{"path"}`` in this repository, or ``{"package", "path"}`` inside an installed package."""
+    if image.get("file") or "package" not in image:
+        return ROOT / (image.get("file") or image["path"])
     spec = importlib.util.find_spec(image["package"])
     if spec is None or spec.origin is None:
         raise SystemExit(f"package {image['package']!r} is not installed (pip install -e '.[dev]')")
@@ -59,10 +62,12 @@ def score(q: dict, p) -> bool:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--questions", default=str(ROOT / "tests/data/photo_questions.json"))
+    ap.add_argument("--questions", default=str(ROOT / "tests/data/photo_questions_dev.json"),
+                    help="questions file (default: the development half; score the test half once per version)")
     ap.add_argument("--json", help="write per-question results here")
     ap.add_argument("--answerer", default="default", choices=["default", "rules", "reasoner"],
                     help="photo answerer (default: the one GraphQA uses)")
+    ap.add_argument("--photo-weights", help="photo reasoner .safetensors (default: the shipped one)")
     ap.add_argument("--no-closer-look", action="store_true", help="first-pass graphs only (no tiles)")
     ap.add_argument("--probe", action="store_true",
                     help="also list what a closer look adds to each photo for every class its first pass lacks")
@@ -71,21 +76,17 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(1)
-    from vqa.reason.photo_rules import question_classes
+    from vqa.encode.photo_phrases import question_classes
     from vqa.pipeline.scenes import SceneBuilder
     from vqa.pipeline.ask import GraphQA
 
     questions = json.loads(Path(args.questions).read_text())["questions"]
     builder = SceneBuilder("auto", closer_look=not args.no_closer_look)
-    photo = None
-    if args.answerer == "rules":
-        from vqa.reason.photo_rules import PhotoAnswerer
+    from vqa.reason.photo_answerer import ReasonerPhotoAnswerer
+    from vqa.reason.photo_rules import PhotoAnswerer
 
-        photo = PhotoAnswerer()
-    elif args.answerer == "reasoner":
-        from vqa.reason.photo_answerer import ReasonerPhotoAnswerer
-
-        photo = ReasonerPhotoAnswerer()
+    photo = (PhotoAnswerer() if args.answerer == "rules" else
+             ReasonerPhotoAnswerer(args.photo_weights, rules_first=args.answerer == "default"))
     qa = GraphQA(threads=1, photo=photo)
     graphs, detect_ms, rows, tiled = {}, [], [], set()
     for q in questions:
@@ -111,23 +112,26 @@ def main(argv=None) -> int:
                      "detector": graph.extra.get("detector"), "objects": [o.name for o in graph.objects],
                      "ms": ms, "closer_look": look})
 
-    by_type = defaultdict(lambda: [0, 0])
+    by_type = defaultdict(lambda: [0, 0, 0])  # right, questions, declined
     abstained = 0
     for r in rows:
         if r["covered"]:
             by_type[r["type"]][0] += r["correct"]
             by_type[r["type"]][1] += 1
+            by_type[r["type"]][2] += r["status"] != "answered"
             abstained += r["status"] != "answered"
     covered = [r for r in rows if r["covered"]]
     uncovered = [r for r in rows if not r["covered"]]
     print(f"{len(rows)} questions on {len(graphs)} photos; detectors used: "
           f"{sorted({r['detector'] for r in rows})}")
     print("\ncovered by the detector's classes (answer must match):")
-    print(f"| type | correct | accuracy |\n|---|---|---|")
-    for t, (c, n) in sorted(by_type.items()):
-        print(f"| {t} | {c}/{n} | {c / n:.0%} |")
+    print("| type | right | accuracy | declined ('not sure', 'unknown') | right among the answers given |")
+    print("|---|---|---|---|---|")
+    for t, (c, n, d) in sorted(by_type.items()):
+        print(f"| {t} | {c}/{n} | {c / n:.0%} | {d} | {c}/{n - d} ({c / max(n - d, 1):.0%}) |")
     c = sum(r["correct"] for r in covered)
-    print(f"| **all covered** | {c}/{len(covered)} | {c / max(len(covered), 1):.0%} |")
+    n, d = len(covered), abstained
+    print(f"| **all covered** | {c}/{n} | {c / max(n, 1):.0%} | {d} | {c}/{n - d} ({c / max(n - d, 1):.0%}) |")
     print(f"\nof the covered questions, {abstained} got 'not sure' / 'unknown' (counted wrong)")
     h = sum(r["correct"] for r in uncovered)
     print(f"not covered (must decline honestly): {h}/{len(uncovered)} declined")

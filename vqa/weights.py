@@ -27,7 +27,7 @@ from .errors import WeightsError
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["WEIGHTS_DIR", "shipped", "weight_files", "file_sha256", "save_weights", "load_weights",
+__all__ = ["WEIGHTS_DIR", "shipped", "weight_files", "file_sha256", "stored_sha256", "save_weights", "load_weights",
            "write_model_card", "skip_random_init"]
 
 C = TypeVar("C")
@@ -56,6 +56,15 @@ def file_sha256(path: str | Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def stored_sha256(path: str | Path) -> str | None:
+    """The SHA-256 that ``path``'s config records for its weights file (checked by ``load_weights``;
+    None when there is no config or it records none). Read, not computed: cheap after a load."""
+    try:
+        return json.loads(weight_files(path)[1].read_text()).get(SHA_KEY)
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        return None
 
 
 def save_weights(state: dict[str, "torch.Tensor"], config: Any, path: str | Path,

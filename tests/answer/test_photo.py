@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 
 from vqa.graph.box_relations import is_photo_graph
+from vqa.encode.photo_phrases import question_classes
 from vqa.reason.photo_rules import (ANSWERED, NOT_FOUND, NOT_SURE, OUT_OF_VOCABULARY, UNSUPPORTED, PhotoAnswerer,
-                                    poisson_binomial, question_classes)
+                                    poisson_binomial)
 from vqa.vocab.coco import ANY, object_class, plural
 from vqa.graph.box_relations import detections_to_box_graph
 from vqa.perception.base import DetectedObject, Detections

@@ -3,8 +3,8 @@
 Images are uploaded through the image box's file input, as a user would pick a file, and its preview
 must show the picture before the question is asked: a CLEVR validation
 image from ../shared (its expected answer is CLEVR's own annotation, checked against its program),
-then images that are not shipped examples: photos packaged with scikit-image (answered in one step
-by the photo answerer), another CLEVR image (five reasoning steps, read by the detector) and a
+then images that are not shipped examples: photos packaged with scikit-image (answered by the photo
+answerer, in one step, or in two for a relation such as "a spoon next to the cup"), another CLEVR image (five reasoning steps, read by the detector) and a
 flat colour picture with nothing to detect. On each, every view must render without an error.
 A corrupt file and a picture over the pixel limit get the app's one-line message instead.
 """
@@ -232,3 +232,15 @@ def test_browser_slider_follows_one_step_and_many_step_answers(page, skimage_pho
         before = _src(page, "step-words")
         _ask(page, image, question)
         assert _check_every_view(page, None, before) == steps
+
+
+def test_browser_photo_two_step_relation_question_shows_every_step_and_the_edge(page, skimage_photos):
+    """A photo and a question in two steps: find the cup, then the spoon next to it. Each step's
+    object picture differs, the summary lists both steps with the relation they followed, and the
+    scene graph is drawn."""
+    _ask(page, skimage_photos / "coffee.png", "Is there a spoon next to the cup?")
+    assert _check_every_view(page, None) == 2
+    summary = page.locator("#summary").inner_text()
+    assert "find: cup" in summary and "spoon next to the cup" in summary, summary
+    assert re.search(r"via spoon \(\d+\) next to cup \(\d+\)", summary), summary
+    assert page.locator("#answers [data-testid=label-output-value]").inner_text().strip() == "yes"

@@ -239,3 +239,28 @@ def test_handlers_photo_with_no_objects_shows_the_picture_and_no_empty_views(qa,
     assert words is not None and objects is None
     assert "0 objects, 1 reasoning step." in handlers.answer_views(a)[1]
     assert handlers.api_result(a)["objects"] == []
+
+
+def test_handlers_photo_two_step_question_shows_each_step_and_the_relation_edge(qa, tmp_path, monkeypatch):
+    """"Is there a dog on the couch?": step 1 finds the couch, step 2 the dog on it; the page lists both
+    steps, each step's picture highlights its own object, and the scene graph draws the "on" edge."""
+    from vqa.explain import figures
+
+    drawn = []
+    draw = figures.draw_scene_graph
+    monkeypatch.setattr(figures, "draw_scene_graph", lambda g, **kw: drawn.append(kw) or draw(g, **kw))
+    couch = DetectedObject(box=[0, 150, 300, 290], name="couch", score=0.9,
+                           attributes={"class": {"couch": 1.0}, "color": {"green": 1.0}, "size": {"large": 1.0}})
+    dog = DetectedObject(box=[100, 100, 170, 180], name="dog", score=0.9,
+                         attributes={"class": {"dog": 1.0}, "color": {"brown": 1.0}, "size": {"small": 1.0}})
+    a = handlers.ask(_photo_models(qa, tmp_path, [couch, dog]), _photo(tmp_path), "Is there a dog on the couch?")
+    assert a.explanation.prediction.answer == "yes" and a.steps == 2
+    summary = handlers.answer_views(a)[1]
+    assert "2 reasoning steps" in summary and "1. find: couch: the couch (0)" in summary
+    assert "2. dog on the couch: the dog (1), via dog (1) on couch (0)" in summary
+    first, second = (handlers.step_views(a, t)[1].tobytes() for t in (1, 2))
+    assert first != second  # each step highlights its own object
+    handlers.figure_views(a)
+    assert drawn[-1]["edge_labels"] == ["on"] and drawn[-1]["edge_index"].tolist() == [[1], [0]]
+    steps = handlers.api_result(a)["steps"]
+    assert [s["label"] for s in steps] == ["find: couch", "dog on the couch"] and steps[1]["edges"] == [[1, "on", 0]]

@@ -33,7 +33,7 @@ def test_photo_engine_questions_cover_all_types_and_answerer_agrees():
             got = answerer(q.question, g)
             if got.answer != q.answer:
                 wrong.append((q.question, q.answer, got.answer, got.status))
-    assert types == {"exist", "count", "color", "yes_no", "left_right"}
+    assert types == {"exist", "count", "color", "yes_no", "left_right", "relation"}
     assert total > 300 and not wrong, wrong[:5]
 
 

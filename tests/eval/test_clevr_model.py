@@ -1,9 +1,11 @@
 """Model mode on CLEVR gold graphs: outputs, interrupted and resumed runs, shards."""
 import json
+from pathlib import Path
 
 import pytest
 
 import vqa.pipeline.batch as inference  # the batch runner looks run_batches up here
+from vqa.answer.expected import expected_answer
 from vqa.errors import DataError
 from vqa.pipeline.batch import run_clevr_model
 from vqa.eval.merge import merge_predictions, question_order
@@ -37,8 +39,9 @@ def test_run_clevr_model_writes_official_predictions_and_scores(run, tmp_path, s
     preds = json.loads(out.read_text())
     assert preds == r.predictions and len(preds) == 22
     assert [p["question_index"] for p in preds] == [q["question_index"] for q in qs]
-    assert set(preds[0]) == {"question_index", "image_filename", "answer"}
-    assert r.metrics["count"] == 22 and 0.0 <= r.metrics["accuracy"] <= 1.0
+    assert set(preds[0]) == {"question_index", "image_filename", "answer", "probability"}  # "guess" with "not sure"
+    assert all(0.0 <= p["probability"] <= 1.0 for p in preds)
+    assert r.metrics["count"] == 22 and 0.0 <= r.metrics["accuracy"] <= 1.0 and 0.0 <= r.metrics["ece"] <= 1.0
     lines = [json.loads(x) for x in att.read_text().splitlines()]
     assert [x["question_index"] for x in lines] == [q["question_index"] for q in qs]
     assert all(abs(sum(row) - 1) < 1e-3 for row in lines[0]["word_attn"])
@@ -118,3 +121,13 @@ def test_run_clevr_model_empty_question_raise(tmp_path, tiny_weights, clevr_dir,
     (tmp_path / "q.json").write_text(json.dumps({"questions": qs}))
     with pytest.raises(DataError, match="question 1 is empty"):
         run_clevr_model(tmp_path / "q.json", clevr_dir / "CLEVR_train_scenes.json", tiny_weights, progress=False)
+
+
+def test_run_clevr_model_answers_of_the_asked_type(tiny_weights, clevr_dir):
+    # a random tiny reasoner answers anything; the mask keeps every answer to the type its question asks for
+    path = Path(__file__).resolve().parents[1] / "data" / "human_questions_v2_dev.json"
+    r = run_clevr_model(path, clevr_dir / "CLEVR_train_scenes.json", tiny_weights, batch_size=64, threads=1,
+                        workers=1, progress=False)
+    qs = {q["question_index"]: q for q in json.loads(path.read_text())["questions"]}
+    assert len(r.predictions) == len(qs) and "ece" in r.metrics
+    assert all(expected_answer(qs[p["question_index"]]["question"]).allows(p["answer"]) for p in r.predictions)

@@ -114,3 +114,12 @@ def test_box_relations_every_predicate_occurs_somewhere(pred):
     # a small scene where each rule fires at least once
     boxes = [[0, 50, 200, 150], [80, 20, 120, 60], [210, 60, 240, 140], [90, 90, 110, 110]]
     assert pred in {p for _, p, _ in _rels(boxes)}
+
+
+def test_box_relations_supports_and_contains_are_the_converses_of_on_and_inside():
+    boxes = [[0, 50, 200, 150], [80, 20, 120, 60], [90, 90, 110, 110], [300, 0, 320, 20]]
+    m = box_predicate_matrices(boxes)
+    assert (m["supports"] == m["on"].T).all() and (m["contains"] == m["inside"].T).all()
+    r = _rels(boxes)
+    assert (1, "on", 0) in r and (0, "supports", 1) in r  # the cup on the table; the table supports it
+    assert (2, "inside", 0) in r and (0, "contains", 2) in r

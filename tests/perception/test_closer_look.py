@@ -4,7 +4,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vqa.reason.photo_rules import PhotoAnswerer, question_classes
+from vqa.encode.photo_phrases import question_classes
+from vqa.reason.photo_rules import PhotoAnswerer
 from vqa.perception.base import DetectedObject
 from vqa.perception.coco.closer_look import cut_by_tile, look_closer, merge_tiles, tile_grid, tile_rows_to_image
 from vqa.perception.coco.detector import CocoDetector, CocoDetectorConfig
@@ -65,7 +66,7 @@ def test_closer_look_merge_tiles_is_per_class_nms():
 
 def test_closer_look_detect_in_tiles_maps_merges_and_filters():
     """Hand-made tile rows on a 600 x 400 grey image: no network involved."""
-    det = CocoDetector(net=None, config=CocoDetectorConfig(num_threads=None))
+    det = CocoDetector(net=None, config=CocoDetectorConfig(num_threads=None, score_calibration=None))
     image = np.full((400, 600, 3), 128, dtype=np.uint8)
     tiles = tile_grid(600, 400)  # [0,0,360,240] [240,0,600,240] [0,160,360,400] [240,160,600,400]
     # one spoon at image pixels [300, 180, 340, 230], whole in all four tiles
@@ -98,7 +99,7 @@ def test_closer_look_detect_in_tiles_maps_merges_and_filters():
 
 
 def test_closer_look_adds_objects_after_the_first_pass():
-    det = CocoDetector(net=None, config=CocoDetectorConfig(num_threads=None))
+    det = CocoDetector(net=None, config=CocoDetectorConfig(num_threads=None, score_calibration=None))
     image = np.full((400, 600, 3), 128, dtype=np.uint8)
     t = [0, 0, 600, 400]
     rows = tile_rows_to_image(np.array([_row(SPOON, 0.8, [0.5, 0.5, 0.6, 0.6])], dtype=np.float32), t, 600, 400)

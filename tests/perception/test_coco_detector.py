@@ -89,7 +89,7 @@ def _row(cls, score, box):
 
 def test_coco_postprocess_threshold_nms_and_class_distribution():
     # hand-made network rows (corners as fractions) on a 200 x 100 grey image: no network involved
-    det = CocoDetector(net=None, config=CocoDetectorConfig(num_threads=None))
+    det = CocoDetector(net=None, config=CocoDetectorConfig(num_threads=None, score_calibration=None))
     rows = np.array([
         _row(47, 0.95, [0.30, 0.10, 0.70, 0.60]),   # cup
         _row(51, 0.85, [0.30, 0.12, 0.70, 0.62]),   # bowl, same object: merged into the cup by class-agnostic NMS
@@ -161,3 +161,17 @@ def test_coco_detect_greyscale_array_and_blank_images(detector, detections):
     assert [o.name for o in detector.detect(arr).objects] == ["person"]
     blank = detector.detect(Image.new("RGB", (64, 48), (128, 128, 128)))
     assert len(blank) == 0 and (blank.width, blank.height) == (64, 48)
+
+
+def test_coco_scores_are_calibrated_and_thresholds_are_per_class():
+    from vqa.perception.coco.detector import calibrated
+
+    a, b = CocoDetectorConfig().score_calibration
+    assert calibrated(0.5, (a, b)) == pytest.approx(1 / (1 + np.exp(-b)))
+    assert calibrated(0.7, None) == 0.7
+    ss = [calibrated(s, (a, b)) for s in (0.3, 0.5, 0.7, 0.9)]
+    assert ss == sorted(ss) and all(0 < s < 1 for s in ss)  # monotone: the ranking of objects is kept
+    det = CocoDetector(net=None, config=CocoDetectorConfig(num_threads=None, score_threshold=0.5,
+                                                           class_thresholds={"person": 0.3}))
+    ids = np.array([1, 3])  # person, car
+    assert det.thresholds(ids).tolist() == pytest.approx([0.3, 0.5])

@@ -47,7 +47,16 @@ def test_photo_reasoner_step_targets_from_engine_programs():
             assert PHOTO_ANSWERS[e.answer] == q.answer and 1 <= len(e.steps) <= 2 and e.n_objects == len(g.objects)
             if q.type == "left_right":  # second step: the Xs among the objects beside the Y, along a side edge
                 assert e.instructions[1]["predicate"] in ("left", "right") and e.instructions[1]["filters"]
-    assert seen == {"exist", "count", "color", "yes_no", "left_right"}
+            if q.type == "relation":  # two steps: the Y, then the Xs related to it, along the converse edge
+                pred = q.program[3]["value"]
+                assert len(e.steps) == 2 and e.instructions[1]["filters"] == {"class": q.program[4]["value"]}
+                assert e.instructions[1]["predicate"] == {"on": "supports", "inside": "contains", "left": "right",
+                                                          "right": "left", "above": "below",
+                                                          "below": "above"}.get(pred, pred)
+                assert set(e.steps[1]) == {r.subject for r in g.relations if r.predicate == pred
+                                           and r.object == e.steps[0][0] and g.objects[r.subject].name
+                                           == q.program[4]["value"]}
+    assert seen == {"exist", "count", "color", "yes_no", "left_right", "relation"}
 
 
 def test_photo_reasoner_cached_minilm_matches_minilm():
@@ -87,7 +96,7 @@ def test_photo_reasoner_small_real_training_writes_weights_without_minilm(traine
     keys = load_file(tc.out + ".safetensors")
     assert keys and not any(k.startswith("encoder.minilm.") for k in keys)
     assert report["iterations"] == 40 and 0 <= report["val_generated"]["accuracy"] <= 1
-    assert set(report["val_generated"]["per_type"]) <= {"exist", "count", "color", "yes_no", "left_right"}
+    assert set(report["val_generated"]["per_type"]) <= {"exist", "count", "color", "yes_no", "left_right", "relation"}
     assert "| type | accuracy | n |" in open(tc.out + ".md").read()
     model = Reasoner.from_pretrained(tc.out)
     assert model.config.answers == PHOTO_ANSWERS and model.encoder.minilm.__class__.__name__ != "CachedMiniLM"

@@ -5,8 +5,13 @@ from dataclasses import dataclass, field
 
 from torch import Tensor
 
-__all__ = ["Prediction", "PhotoAnswer", "PhotoPrediction", "top_answers", "EMPTY_GRAPH", "NO_IMAGE", "PHOTO_GRAPH",
-           "ANSWERED", "NOT_SURE", "OUT_OF_VOCABULARY", "NOT_FOUND", "UNSUPPORTED"]
+from ..vocab.clevr import clevr_answer_type
+from .calibration import NOT_SURE_ANSWER, UNCALIBRATED, Calibration
+from .expected import answer_mask, restrict_logits
+
+__all__ = ["Prediction", "ReasoningStep", "PhotoAnswer", "PhotoPrediction", "top_answers", "clevr_predictions",
+           "EMPTY_GRAPH", "NO_IMAGE", "PHOTO_GRAPH", "ANSWERED", "NOT_SURE", "OUT_OF_VOCABULARY", "NOT_FOUND",
+           "UNSUPPORTED"]
 
 EMPTY_GRAPH = "empty_graph"  # the scene graph has no objects: the answer comes from the question alone
 NO_IMAGE = "no_image"  # no image or graph was given: answered from the question prior
@@ -39,6 +44,25 @@ class Prediction:
 
 
 @dataclass
+class ReasoningStep:
+    """One reasoning step of a photo answer, as the app and ``vqa attention`` draw it.
+
+    Attributes:
+        label: what the step did, in words ("find: couch", "dog on the couch").
+        objects: attention over the graph's objects; sums to 1, or is all 0 when the step found nothing.
+        words: attention over the answer's ``tokens``; sums to 1.
+        edges: the relations the step followed, ``(subject, predicate, object, weight)`` with object
+            indices, read like ``Relation``: "subject is predicate of object" ("dog", "on", "couch");
+            predicate "" when the step weighs every relation between the two (the trained reasoner).
+    """
+
+    label: str
+    objects: list[float]
+    words: list[float]
+    edges: list[tuple[int, str, int, float]] = field(default_factory=list)
+
+
+@dataclass
 class PhotoAnswer:
     """One answered photo question.
 
@@ -50,6 +74,9 @@ class PhotoAnswer:
         answers: the top guesses ``(answer, probability)``, best first.
         status: ANSWERED, NOT_SURE, OUT_OF_VOCABULARY, NOT_FOUND or UNSUPPORTED.
         objects: indices of the graph objects the answer rests on (for highlighting).
+        tokens: the question's words (or word pieces) that the steps' ``words`` attend over.
+        steps: how the answer was reached, one ``ReasoningStep`` per step; empty when the question
+            never reached the graph (out of vocabulary, unsupported).
     """
 
     question: str
@@ -59,6 +86,8 @@ class PhotoAnswer:
     answers: list[tuple[str, float]] = field(default_factory=list)
     status: str = ANSWERED
     objects: list[int] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
+    steps: list[ReasoningStep] = field(default_factory=list)
 
     @property
     def probability(self) -> float:
@@ -98,3 +127,26 @@ def top_answers(logits: Tensor, answers: list[str], k: int = 5) -> list[list[tup
     probs = logits.float().softmax(-1)
     p, i = probs.topk(min(k, probs.shape[-1]), -1)
     return [[(answers[a], float(q)) for a, q in zip(ia, pa)] for ia, pa in zip(i.tolist(), p.tolist())]
+
+
+def clevr_predictions(questions: list[str], logits: Tensor, answers: list[str], k: int = 5,
+                      calibration: Calibration = UNCALIBRATED, flags: list[str] | None = None) -> list[Prediction]:
+    """The CLEVR reasoner's ``logits`` [B, A] for ``questions`` -> one ``Prediction`` each.
+
+    Answers are restricted to the type each question asks for (``vqa.answer.expected``), their
+    probabilities come from ``calibration`` (its temperature), and an answer it is not sure of
+    becomes "not sure" at probability 0, followed by the ``k - 1`` best guesses, with the
+    ``NOT_SURE`` flag. ``answer_type`` is the type of the best answer (the guess when not sure).
+    """
+    probs = calibration.probabilities(restrict_logits(logits, answer_mask(questions, answers)))
+    p, i = probs.topk(min(k, probs.shape[-1]), -1)
+    out = []
+    for question, ia, pa in zip(questions, i.tolist(), p.tolist()):
+        ranked = [(answers[a], q) for a, q in zip(ia, pa) if q > 0] or [(answers[ia[0]], pa[0])]
+        atype = clevr_answer_type(ranked[0][0])
+        row_flags = list(flags or [])
+        if calibration.not_sure(atype, ranked[0][1]):
+            ranked = [(NOT_SURE_ANSWER, 0.0)] + ranked[: k - 1]
+            row_flags.append(NOT_SURE)
+        out.append(Prediction(question, ranked, atype, row_flags))
+    return out

@@ -18,19 +18,19 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..reason.photo_rules import question_classes
-from ..answer.prediction import EMPTY_GRAPH, NO_IMAGE
+from ..encode.photo_phrases import question_classes
+from ..answer.prediction import EMPTY_GRAPH, NO_IMAGE, NOT_SURE
 from ..errors import QuestionError
 from ..graph.box_relations import for_display
 from ..graph.io import load_clevr_scenes
 from ..graph.scene_graph import SceneGraph
-from ..pipeline.ask import Explanation, GraphQA
+from ..pipeline.ask import Explanation, GraphQA, describe_steps
 from ..pipeline.scenes import SceneBuilder
 from ..reason.reasoner import DEFAULT_WEIGHTS
 from .uploads import read_upload
 
 __all__ = ["EXAMPLES_DIR", "EXAMPLE_SCENES", "app_scene_builder", "AppModels", "Answered", "MAX_QUESTION_CHARS", "ask", "api_result", "answer_views", "figure_views",
-           "step_views", "timings_table", "closer_look_note"]
+           "step_views", "step_descriptions", "timings_table", "closer_look_note"]
 
 MAX_QUESTION_CHARS = 500  # CLEVR's longest questions are ~200 characters; the encoder keeps 64 tokens
 
@@ -176,6 +176,11 @@ def api_result(a: Answered) -> dict:
         "image": a.image_name,
         "graph_source": a.graph_source,
         "objects": _labels(a.display_graph),
+        "steps": [{"label": label, "objects": [round(float(w), 4) for w in a.explanation.node_attn[t]],
+                   "edges": [[int(j), a.explanation.edge_labels[k], int(i)]
+                             for k, (j, i) in enumerate(a.explanation.edge_index.T.tolist())
+                             if a.explanation.edge_attn[t, k] > 0]}
+                  for t, label in enumerate(a.explanation.step_labels)],
         "timings_s": {k: round(v, 4) for k, v in a.timings.items()},
     }
 
@@ -189,13 +194,24 @@ def answer_views(a: Answered) -> tuple[dict[str, float], str]:
     p = a.explanation.prediction
     if getattr(p, "message", ""):  # a photo: the sentence says it, including "not sure" and why not
         lines = [f"**Answer: {p.message}** (answer type: {p.answer_type})"]
+    elif NOT_SURE in p.flags and len(p.answers) > 1:  # CLEVR, under the calibrated threshold
+        guess, prob = p.answers[1]
+        lines = [f"**Answer: not sure** (best guess: {guess}, {prob:.0%}; answer type: {p.answer_type})"]
     else:
         lines = [f"**Answer: {p.answer}** ({p.answers[0][1]:.0%} sure; answer type: {p.answer_type})"]
     lines += [f"**Note:** {FLAG_NOTES[f]}" for f in p.flags if f in FLAG_NOTES]
     lines += [f"**Note:** {n}" for n in [closer_look_note(a.graph)] if n]
     n = len(a.graph.objects) if a.graph is not None else 0
     lines.append(f"Scene graph: {a.graph_source}; {_count(n, 'object')}, {_count(a.steps, 'reasoning step')}.")
+    described = step_descriptions(a)
+    if described:
+        lines.append("**Steps:**\n" + "\n".join(f"{t + 1}. {d}" for t, d in enumerate(described)))
     return {ans: prob for ans, prob in p.answers}, "\n\n".join(lines)
+
+
+def step_descriptions(a: Answered) -> list[str]:
+    """The steps of a photo answer in words (``vqa.pipeline.ask.describe_steps``); empty for CLEVR answers."""
+    return describe_steps(a.explanation, a.graph)
 
 
 def step_views(a: Answered, step: int | None) -> tuple[Image.Image, Image.Image | None]:
@@ -206,11 +222,12 @@ def step_views(a: Answered, step: int | None) -> tuple[Image.Image, Image.Image 
 
     t = min(max(int(step if step is not None else a.steps), 1), a.steps) - 1
     e = a.explanation
-    words = figure_to_image(draw_word_attention_step(e.tokens, e.word_attn[t], title=f"step {t + 1}: words read"))
+    what = f" ({e.step_labels[t]})" if e.step_labels else ""
+    words = figure_to_image(draw_word_attention_step(e.tokens, e.word_attn[t], title=f"step {t + 1}{what}: words read"))
     objects = None
     if a.graph is not None and a.graph.objects:
         objects = draw_object_attention(a.image, a.display_graph, e.node_attn[t].tolist(),
-                                        title=f"step {t + 1}: objects selected")
+                                        title=f"step {t + 1}{what}: objects selected")
     return words, objects
 
 
@@ -236,13 +253,15 @@ def figure_views(a: Answered) -> dict[str, Image.Image | None]:
     if has_objects:
         views["final_attention"] = draw_object_attention(a.image, g, e.node_attn[-1].tolist())
         views["coattention"] = figure_to_image(draw_coattention(e.tokens, _labels(g), e.coattn))
-        edge_weights = e.edge_attn[-1] if e.edge_attn.shape[-1] else None
+        # a photo answer's edges are the relations its steps followed: draw all of them
+        edge_weights = (e.edge_attn.amax(0) if e.edge_labels else e.edge_attn[-1]) if e.edge_attn.shape[-1] else None
         # a photo answer that used no object attends to none: ringing object 0 as "most attended" would be false
         attended = bool(e.node_attn[-1].sum() > 0)
         views["scene_graph"] = figure_to_image(draw_scene_graph(
             g, node_weights=e.node_attn[-1] if attended else None,
             edge_index=e.edge_index if edge_weights is not None else None, edge_weights=edge_weights,
-            title="scene graph (final step attention)" if attended else "scene graph (the answer used no object)"))
+            title="scene graph (final step attention)" if attended else "scene graph (the answer used no object)",
+            edge_labels=e.edge_labels or None))
     views["word_attention"] = figure_to_image(draw_word_attention(e.tokens, e.word_attn,
                                                                   [f"step {t + 1}" for t in range(a.steps)]))
     views["step_words"], views["step_objects"] = step_views(a, a.steps)

@@ -44,10 +44,11 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    import torch  # deferred, as the next two: `vqa --help` imports this module
+    import torch  # deferred, as the imports below: `vqa --help` imports this module
 
     from ..graph.box_relations import for_display, is_photo_graph  # defers torch
-    from ..pipeline.ask import GraphQA, PhotoPrediction  # defers torch
+    from ..answer.prediction import NOT_SURE  # defers torch
+    from ..pipeline.ask import GraphQA, PhotoPrediction, describe_steps  # defers torch
 
     device = resolve_device(args.device)  # before anything loads: `--device cuda` without a GPU fails at once
     torch.set_num_threads(args.threads)
@@ -57,7 +58,7 @@ def run(args) -> int:
         graph = pick_scene(load_clevr_scenes(args.scene), name, args.scene)
     elif args.image:  # from pixels: detector (auto: clevr for renders, coco for photos) -> scene graph
         from ..pipeline.scenes import SceneBuilder  # defers torch and detectron2
-        from ..reason.photo_rules import question_classes  # defers torch
+        from ..encode.photo_phrases import question_classes  # defers the vocabulary tables
 
         builder = SceneBuilder(args.detector, weights=args.detector_weights, closer_look=not args.no_closer_look,
                                device=device)
@@ -70,19 +71,23 @@ def run(args) -> int:
         _ = qa.photo.model  # the photo reasoner loads on first use: now, so that "answer" times the answer alone
     timings["load_models"] = timings.pop("load", 0.0) + (time.perf_counter() - t0) * 1000
     t0 = time.perf_counter()
-    p = qa.ask(args.question, graph, top_k=args.top_k)
+    e = qa.explain(args.question, graph, top_k=args.top_k)
+    p = e.prediction
     timings["answer"] = (time.perf_counter() - t0) * 1000
+    steps = describe_steps(e, graph)
     if args.draw and scene is not None:
         from ..explain.figures import draw_objects  # defers torch
 
         draw_objects(scene.image, for_display(graph)).save(args.draw)
     if args.json:
-        print(json.dumps(answer_json(p, graph if scene is not None else None, timings, args.detector)))
+        print(json.dumps(answer_json(p, graph if scene is not None else None, timings, args.detector, steps)))
     elif isinstance(p, PhotoPrediction):
         # photos: the sentence first (it says "not sure" or why not), then the guesses
         print(p.message)
         for a, prob in p.answers[1:] if p.status != "answered" else []:
             print(f"{a:>12s}  {prob:6.1%}")
+        for t, line in enumerate(steps):
+            print(f"step {t + 1}: {line}")
         objects = ", ".join(o.name for o in graph.objects) or "none"
         print(f"note: photo scene graph ({graph.extra.get('detector', 'coco')} detector; objects: {objects}); "
               "answered from the graph, not by the CLEVR reasoner")
@@ -94,19 +99,23 @@ def run(args) -> int:
         for a, prob in p.answers:
             print(f"{a:>12s}  {prob:6.1%}")
         for f in p.flags:
-            print(f"note: {f.replace('_', ' ')}: answered from the question alone")
+            print(f"note: {f.replace('_', ' ')}: " + ("the best answer's probability is low; the guesses follow"
+                                                     if f == NOT_SURE else "answered from the question alone"))
     return 0
 
 
-def answer_json(p, graph=None, timings: dict | None = None, detector: str = "auto") -> dict:
+def answer_json(p, graph=None, timings: dict | None = None, detector: str = "auto", steps: list[str] = ()) -> dict:
     """``vqa ask --json``'s object for the prediction ``p``; with ``graph`` (read from an image), also
     "detector", "scene_graph" and "timings_ms" (the keys of ``timings`` among load_models, decode,
-    detect, graph, closer_look and answer, in that order). ``vqa batch`` writes the same object."""
+    detect, graph, closer_look and answer, in that order); with ``steps`` (a photo answer's,
+    ``describe_steps``), "steps". ``vqa batch`` writes the same object."""
     from ..pipeline.ask import PhotoPrediction  # defers torch
 
     out = {"question": p.question, "answers": p.to_json()["answers"], "flags": p.flags}
     if isinstance(p, PhotoPrediction):
         out.update(message=p.message, status=p.status)
+    if steps:
+        out["steps"] = list(steps)
     if graph is not None:
         order = ("load_models", "decode", "detect", "graph", "closer_look", "answer")
         out["detector"] = graph.extra.get("detector", detector)

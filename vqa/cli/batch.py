@@ -115,6 +115,7 @@ def run(args) -> int:
 
     from tqdm import tqdm  # defers tqdm: `vqa --help` stays light
 
+    from ..pipeline.ask import describe_steps  # defers torch
     from ..pipeline.pixels import PixelQA  # defers torch and detectron2
 
     pixels = PixelQA(args.detector, weights=args.weights, detector_weights=args.detector_weights,
@@ -126,8 +127,9 @@ def run(args) -> int:
         for image, question, path in tqdm(rows, unit="q", desc="answering", file=sys.stderr,
                                           disable=args.no_progress):
             try:
-                p, graph, timings = pixels.ask(path, question, top_k=args.top_k)
-                line = {"image": image, **answer_json(p, graph, timings, args.detector)}
+                e, graph, timings = pixels.explain(path, question, top_k=args.top_k)
+                line = {"image": image, **answer_json(e.prediction, graph, timings, args.detector,
+                                                      describe_steps(e, graph))}
             except VqaError as e:
                 failed += 1
                 line = {"image": image, "question": question, "error": str(e).splitlines()[0] if str(e) else

@@ -29,7 +29,14 @@ color      What color is the {X}? / What is the color of the {X}? — X unique i
 yes_no     Is the {X} {C}? / Are there more {Xs} than {Ys}? / Is the {X} bigger than the {Y}?
 left_right Is the {X} left of the {Y}? / Is the {X} on the left or right of the {Y}? — X, Y unique,
            and the box rule says one is left of the other
+relation   two steps, an object picked out by its relation P to another (P one of left, right,
+           above, below, next to, on, inside, worded as in ``vqa.encode.photo_phrases.RELATIONS``):
+           Is there a {X} P the {Y}? / How many {Xs} are P the {Y}? / What color is the {X} P the {Y}?
+           / Is the {X} P the {Y}? — Y unique; for the colour, X unique among the objects P the Y
 ========== =====================================================================================
+
+Some objects are placed on or inside another (``_SUPPORTS``, ``_CONTAINERS``: a cup on a table, a
+person on a bench or in a bus), so that "on" and "inside" occur as in photos.
 """
 from __future__ import annotations
 
@@ -39,6 +46,8 @@ from dataclasses import dataclass, field
 from ..vocab.coco import SYNONYMS, plural
 from ..graph.box_relations import BoxRelationConfig, box_relations
 from ..graph.scene_graph import SceneGraph, SceneObject
+from .executor import ProgramError
+from .photo_executor import photo_answer
 
 __all__ = ["CONTEXTS", "PhotoQuestion", "sample_photo_scene", "photo_questions"]
 
@@ -68,6 +77,13 @@ _COLORS = {"person": ("black", "white", "blue", "red", "gray"), "car": ("red", "
            "dog": ("brown", "black", "white", "gray"), "banana": ("yellow", "green"), "apple": ("red", "green"),
            "horse": ("brown", "black", "white"), "cow": ("black", "white", "brown"), "sheep": ("white", "gray"),
            "potted plant": ("green",), "stop sign": ("red",), "fire hydrant": ("red", "yellow")}
+_SUPPORTS = ("dining table", "couch", "bench", "chair", "bicycle", "motorcycle", "horse", "bed", "truck")
+_CONTAINERS = ("bus", "car", "truck", "refrigerator", "oven", "sink", "tv")
+_PLACE_RATE = 0.3  # chance that an object goes on a support (or into a container) already in the scene
+# how a relation is worded (each phrase is one that ``vqa.encode.photo_phrases.RELATIONS`` reads)
+_REL_WORDS = {"left": ("left of", "to the left of"), "right": ("right of", "to the right of"),
+              "above": ("above",), "below": ("below", "under", "beneath"), "next to": ("next to", "beside", "near"),
+              "on": ("on", "on top of"), "inside": ("inside", "in")}
 _BIGGER = BoxRelationConfig().bigger_ratio
 _DEFAULT_COLORS = ("black", "white", "gray", "red", "blue", "green", "brown", "yellow", "orange", "pink", "purple")
 
@@ -96,6 +112,8 @@ def sample_photo_scene(rng: random.Random, width: int = 640, height: int = 480, 
         w = min(_ASPECT.get(name, 1.0) * h, 0.9 * width)
         x0 = rng.uniform(0, width - w)
         box = [round(x0, 1), round(max(y1 - h, 0.0), 1), round(x0 + w, 1), round(y1, 1)]
+        if objects and rng.random() < _PLACE_RATE:
+            box = _place(rng, box, objects) or box
         color = rng.choice(_COLORS.get(name, _DEFAULT_COLORS))
         area = (box[2] - box[0]) * (box[3] - box[1]) / (width * height)
         size = "small" if area < 0.03 else "large" if area > 0.25 else "medium"
@@ -106,6 +124,68 @@ def sample_photo_scene(rng: random.Random, width: int = 640, height: int = 480, 
     relations = box_relations([o.box for o in objects]) if objects else []
     return SceneGraph(objects, relations, width=width, height=height,
                       extra={"detector": "coco", "relations": "boxes", "context": context})
+
+
+def _place(rng: random.Random, box: list[float], objects: list[SceneObject]) -> list[float] | None:
+    """``box`` (same size) moved onto a support or into a container among ``objects`` that is big
+    enough for it, or None when there is none: on = the base inside the support's top half, centred
+    over it; inside = wholly within the container."""
+    w, h = box[2] - box[0], box[3] - box[1]
+    hosts = [o for o in objects if o.name in _SUPPORTS + _CONTAINERS and o.box[2] - o.box[0] > 1.2 * w]
+    if not hosts:
+        return None
+    host = rng.choice(hosts)
+    x0, y0, x1, y1 = host.box
+    cx = rng.uniform(x0 + w / 2, x1 - w / 2)
+    if host.name in _CONTAINERS and y1 - y0 > 1.2 * h:
+        base = rng.uniform(y0 + h, y1)
+    else:
+        base = y0 + rng.uniform(0.1, 0.45) * (y1 - y0)
+    return [round(cx - w / 2, 1), round(max(base - h, 0.0), 1), round(cx + w / 2, 1), round(base, 1)]
+
+
+def _related_question(graph: SceneGraph, rng: random.Random, counts: dict[str, int], absent: list[str],
+                      synonym_rate: float) -> PhotoQuestion | None:
+    """A two-step question (module docstring, type ``relation``), or None when this draw has none."""
+    anchors = [i for i, o in enumerate(graph.objects) if counts[o.name] == 1]
+    if not anchors:
+        return None
+    j = rng.choice(anchors)
+    y = graph.objects[j].name
+    related: dict[str, list[int]] = {p: [] for p in _REL_WORDS}
+    for r in graph.relations:
+        if r.object == j and r.predicate in related:
+            related[r.predicate].append(r.subject)
+    filled = [p for p, subjects in related.items() if subjects]
+    pred = rng.choice(filled) if filled and rng.random() < 0.8 else rng.choice(sorted(_REL_WORDS))
+    near = sorted({graph.objects[i].name for i in related[pred]})
+    others = sorted(set(counts) - {y}) + absent[:2]
+    x = rng.choice(near) if near and rng.random() < 0.6 else rng.choice(others or [y])
+    kind = rng.choice(["exist", "count", "color", "is"])
+    wy, rel = _word(rng, y, False, synonym_rate), rng.choice(_REL_WORDS[pred])
+    prog = [{"type": "scene"}, {"type": "filter_class", "value": y}, {"type": "unique"},
+            {"type": "relate", "value": pred}, {"type": "filter_class", "value": x}]
+    if kind == "exist":
+        many = rng.random() < 0.4
+        wx = _word(rng, x, many, synonym_rate)
+        text = f"Are there any {wx} {rel} the {wy}?" if many else f"Is there a {wx} {rel} the {wy}?"
+        prog.append({"type": "exist"})
+    elif kind == "count":
+        text = f"How many {_word(rng, x, True, synonym_rate)} are {rel} the {wy}?"
+        prog.append({"type": "count"})
+    elif kind == "color":
+        text = f"What color is the {_word(rng, x, False, synonym_rate)} {rel} the {wy}?"
+        prog += [{"type": "unique"}, {"type": "query_color"}]
+    else:
+        if counts.get(x) != 1 or x == y:
+            return None
+        text = f"Is the {_word(rng, x, False, synonym_rate)} {rel} the {wy}?"
+        prog.append({"type": "exist"})
+    try:
+        answer = photo_answer(prog, graph)
+    except ProgramError:  # the colour of an X that is not one object
+        return None
+    return PhotoQuestion(text, answer, "relation", prog)
 
 
 def _word(rng: random.Random, cls: str, many: bool, synonym_rate: float) -> str:
@@ -129,12 +209,16 @@ def photo_questions(graph: SceneGraph, rng: random.Random, n: int = 8, synonym_r
     absent = sorted(set(context) - set(present)) or ["giraffe"]
     left = {(r.subject, r.object) for r in graph.relations if r.predicate == "left"}
     out: list[PhotoQuestion] = []
-    makers = ["exist", "count", "color", "is_color", "more", "left", "side", "bigger"]
+    makers = ["exist", "count", "color", "is_color", "more", "left", "side", "bigger", "relation", "relation"]
     for _ in range(4 * n):
         if len(out) >= n:
             break
         kind = rng.choice(makers)
-        if kind == "exist":
+        if kind == "relation":
+            q = _related_question(graph, rng, counts, absent, synonym_rate)
+            if q is not None:
+                out.append(q)
+        elif kind == "exist":
             cls = rng.choice(present if present and rng.random() < 0.5 else absent)
             many = rng.random() < 0.5
             w = _word(rng, cls, many, synonym_rate)

@@ -12,6 +12,7 @@ from typing import Any
 from vqa.vocab.clevr import clevr_answer_type
 from vqa.errors import DataError
 from vqa.eval._checks import first_few, is_int, mean, require_list_of_dicts, show
+from vqa.eval.calibration import expected_calibration_error
 
 __all__ = ["evaluate", "answer_type"]
 
@@ -72,7 +73,10 @@ def evaluate(questions: list[dict], predictions: list[dict], allow_missing: bool
 
     Returns ``{"benchmark": "clevr", "count", "accuracy", "per_family", "per_answer_type",
     "missing"}`` with accuracies as fractions 0..1 (unrounded); families are template file names,
-    answer types come from the gold answer (see :func:`answer_type`).
+    answer types come from the gold answer (see :func:`answer_type`). When every prediction carries
+    a ``probability`` (``vqa eval``'s model mode writes one), also ``"ece"``: the expected
+    calibration error over 15 bins (:mod:`vqa.eval.calibration`) of the best answer, which is the
+    prediction's ``guess`` when it answered "not sure", else its answer.
 
     Raises DataError for malformed input, duplicated or unknown question indices, and unanswered
     questions unless ``allow_missing`` (then they count as wrong).
@@ -101,7 +105,7 @@ def evaluate(questions: list[dict], predictions: list[dict], allow_missing: bool
         per_family[q["template_filename"]].append(score)
         per_type[answer_type(q["answer"])].append(score)
 
-    return {
+    metrics = {
         "benchmark": "clevr",
         "count": len(scores),
         "accuracy": mean(scores),
@@ -109,3 +113,16 @@ def evaluate(questions: list[dict], predictions: list[dict], allow_missing: bool
         "per_answer_type": {k: mean(v) for k, v in sorted(per_type.items())},
         "missing": len(missing),
     }
+    ece = _calibration(predictions, qs)
+    if ece is not None:
+        metrics["ece"] = ece
+    return metrics
+
+
+def _calibration(predictions: list[dict], questions: dict[int, dict]) -> float | None:
+    """ECE of the predictions' best answers, or None unless every prediction has a ``probability``."""
+    probs = [p.get("probability") for p in predictions]
+    if not predictions or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in probs):
+        return None
+    right = [p.get("guess", p["answer"]) == questions[p["question_index"]]["answer"] for p in predictions]
+    return expected_calibration_error(probs, right)

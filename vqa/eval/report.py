@@ -76,6 +76,7 @@ def _clevr(m: Mapping) -> list[str]:
     return [
         f"CLEVR: {m['count']} questions ({m['missing']} without a prediction)",
         _table(["Metric", "Accuracy (%)"], [["Overall", _pct(100 * m["accuracy"])]]),
+        *([_table(["Calibration", "Value"], [["ECE (15 bins, 0 = calibrated)", f"{m['ece']:.4f}"]])] if "ece" in m else []),
         _table(["Answer type", "Accuracy (%)"], [[k, _pct(100 * v)] for k, v in sorted(m["per_answer_type"].items())]),
         _table(["Question family", "Accuracy (%)"], [[k, _pct(100 * v)] for k, v in sorted(m["per_family"].items())]),
     ]

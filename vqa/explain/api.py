@@ -17,7 +17,9 @@ import torch
 from PIL import Image
 from torch import Tensor
 
+from ..encode.photo_phrases import question_classes
 from ..errors import DataError
+from ..graph.box_relations import for_display
 from ..graph.scene_graph import SceneGraph
 from ..perception.image import load_image
 from ..pipeline.ask import Explanation, GraphQA
@@ -72,6 +74,8 @@ class ExplainResult(Explanation):
         edge's source keeps the edges that moved the answer's objects. Shape [E].
         """
         E = self.edge_attn.shape[1]
+        if self.edge_labels:  # a photo answer's edges already carry the weight their step gave them
+            return self.edge_attn.amax(0)
         if E == 0 or self.steps < 2:
             return self.edge_attn.amax(0) if E else self.edge_attn.new_zeros(0)
         src = self.edge_index[0]
@@ -81,15 +85,16 @@ class ExplainResult(Explanation):
     # ----------------------------------------------------------------- figures
     def objects_image(self) -> Image.Image:
         """The graph's objects over the image (ids and attributes)."""
-        return figures.draw_objects(self.image, self.graph)
+        return figures.draw_objects(self.image, for_display(self.graph))
 
     def overlay(self, step: int = -1) -> Image.Image:
         """Object attention of ``step`` over the image, with a legend (image size)."""
         t = step % self.steps
         top = self.top_object(t)
-        title = f"step {t}" + (f": top object {self.object_ids[top]} ({float(self.node_attn[t, top]):.2f})"
+        title = f"step {t}" + (f" ({self.step_labels[t]})" if self.step_labels else "") + (f": top object {self.object_ids[top]} ({float(self.node_attn[t, top]):.2f})"
                                if top is not None else "")
-        return figures.draw_object_attention(self.image, self.graph, self.node_attn[t].tolist(), title=title)
+        return figures.draw_object_attention(self.image, for_display(self.graph), self.node_attn[t].tolist(),
+                                             title=title)
 
     def words_figure(self):
         """Word attention, all steps (T x L heatmap)."""
@@ -107,8 +112,9 @@ class ExplainResult(Explanation):
         """Scene graph: nodes coloured by ``step``'s attention (default final), the ``max_edges``
         edges that carried most selection (``edge_flow``) drawn with that width."""
         t = step % self.steps
-        return figures.draw_scene_graph(self.graph, self.node_attn[t], self.edge_index, self.edge_flow(),
-                                        max_edges=max_edges, title=f"answer {self.answer!r}: node attention at step {t}")
+        return figures.draw_scene_graph(for_display(self.graph), self.node_attn[t], self.edge_index, self.edge_flow(),
+                                        max_edges=max_edges, title=f"answer {self.answer!r}: node attention at step {t}",
+                                        edge_labels=self.edge_labels)
 
     # ------------------------------------------------------------------ output
     def to_json(self) -> dict:
@@ -121,7 +127,7 @@ class ExplainResult(Explanation):
                 "steps": self.steps, "word_attn": self.word_attn.tolist(), "node_attn": self.node_attn.tolist(),
                 "node_select": self.node_select.tolist(), "coattn": self.coattn.tolist(),
                 "edge_index": self.edge_index.tolist(), "edge_attn": self.edge_attn.tolist(),
-                "slot_attn": self.slot_attn.tolist()}
+                "slot_attn": self.slot_attn.tolist(), "step_labels": self.step_labels, "edge_labels": self.edge_labels}
 
     def save(self, out_dir: str | Path) -> list[Path]:
         """Write ``ATTENTION_FILES`` into ``out_dir`` (created); return the paths written."""
@@ -167,13 +173,16 @@ def load_qa(weights: str | Path | None = None, threads: int | None = None, fast:
 
 
 def graph_from_image(image, detector: str = "auto", image_filename: str | None = None,
-                     detector_weights: str | Path | None = None, device: str | torch.device = "cpu") -> SceneGraph:
+                     detector_weights: str | Path | None = None, question: str | None = None,
+                     device: str | torch.device = "cpu") -> SceneGraph:
     """Detect objects and build their scene graph with the pipeline's builder, as ``vqa ask`` does
-    (``vqa.pipeline.scenes.SceneBuilder``, one per detector, weights and device)."""
+    (``vqa.pipeline.scenes.SceneBuilder``, one per detector, weights and device); with ``question``, a
+    photo gets the closer look for the classes it names that the first pass lacks, as in ``vqa ask``."""
     key = (detector, str(detector_weights) if detector_weights else None, str(device))
     if key not in _BUILDERS:
         _BUILDERS[key] = SceneBuilder(detector, weights=detector_weights, device=device)
-    return _BUILDERS[key].build(image, image_filename=image_filename).graph
+    look_for = question_classes(question) if question else ()
+    return _BUILDERS[key].build(image, image_filename=image_filename, look_for=look_for).graph
 
 
 def explain(question: str, image=None, graph: SceneGraph | None = None, qa=None, *,
@@ -198,7 +207,7 @@ def explain(question: str, image=None, graph: SceneGraph | None = None, qa=None,
     if graph is None and img is not None:
         name = Path(image).name if isinstance(image, (str, Path)) else None
         graph = graph_from_image(img, detector, image_filename=name, detector_weights=detector_weights,
-                                 device=device)
+                                 question=question, device=device)
     qa = qa or load_qa(weights, device=device)
     e = qa.explain(question, graph, top_k=top_k)
     graph = graph if graph is not None else SceneGraph()
@@ -206,5 +215,5 @@ def explain(question: str, image=None, graph: SceneGraph | None = None, qa=None,
     tensors = {f.name: getattr(e, f.name) for f in fields(Explanation)}
     tensors.update({k: v.long() if k == "edge_index" else v.float() for k, v in tensors.items() if isinstance(v, Tensor)})
     return ExplainResult(**tensors, question=question, graph=graph, image=img, object_ids=ids,
-                         object_labels=figures.object_labels(graph))
+                         object_labels=figures.object_labels(for_display(graph)))
 

@@ -304,13 +304,8 @@ def draw_coattention(tokens: list[str], object_labels: list[str], coattn) -> Fig
 
 
 # ------------------------------------------------------------------------------- scene graph
-def _edge_label(graph: SceneGraph, src: int, dst: int) -> str:
-    # Relation(j, pred, i) = "j is pred of i"; the reasoner's edge j -> i carries those predicates
-    return ", ".join(sorted(r.predicate for r in graph.relations if r.subject == src and r.object == dst))
-
-
 def draw_scene_graph(graph: SceneGraph, node_weights=None, edge_index=None, edge_weights=None,
-                     max_edges: int = 8, title: str = "") -> Figure:
+                     max_edges: int = 8, title: str = "", edge_labels: list[str] | None = None) -> Figure:
     """The scene graph drawn with networkx: objects as labelled nodes, relations as edges.
 
     Nodes sit at the objects' image positions when known (else a spring layout); with
@@ -326,6 +321,8 @@ def draw_scene_graph(graph: SceneGraph, node_weights=None, edge_index=None, edge
         edge_weights: ``[E]`` weight per edge (e.g. the reasoner's edge attention).
         max_edges: how many edges to draw (default 8).
         title: the axes title.
+        edge_labels: ``[E]`` the predicate each edge stands for (a photo answer's step follows one); "" or
+            None: every predicate between its ends.
     """
     n = len(graph.objects)
     labels = object_labels(graph)
@@ -340,17 +337,21 @@ def draw_scene_graph(graph: SceneGraph, node_weights=None, edge_index=None, edge
     if len(pos) < n:
         pos = nx.spring_layout(g, seed=0) if n else {}
 
-    edges: list[tuple[int, int, float]] = []
+    edges, named = [], {}  # (source, target, weight); (source, target) -> the predicate it stands for
     if edge_weights is not None and edge_index is not None:
         ei, ew = _array(edge_index).astype(int), _array(edge_weights).reshape(-1)
         order = np.argsort(-ew, kind="stable")[:max_edges]
         edges = [(int(ei[0, k]), int(ei[1, k]), float(ew[k])) for k in order if ei[0, k] < n and ei[1, k] < n]
+        named = {(int(ei[0, k]), int(ei[1, k])): edge_labels[k] for k in order if edge_labels and edge_labels[k]}
     elif n > 1:
         xy = np.array([pos[i] for i in range(n)], dtype=float)
         d = np.linalg.norm(xy[:, None] - xy[None], axis=-1) + np.eye(n) * 1e12
         pairs = sorted({(min(i, j), max(i, j)) for i in range(n) for j in np.argsort(d[i])[:1]},
                        key=lambda p: d[p[0], p[1]])[:max_edges]
         edges = [(i, j, 1.0) for i, j in pairs]
+    for i, j, _ in edges:  # Relation(j, pred, i) = "j is pred of i"; the reasoner's edge j -> i carries them all
+        named.setdefault((i, j), ", ".join(sorted(r.predicate for r in graph.relations if r.subject == i
+                                                  and r.object == j)))
     g.add_weighted_edges_from(edges)
 
     fig = Figure(figsize=(6.4, 4.6), dpi=100, layout="constrained")
@@ -374,7 +375,7 @@ def draw_scene_graph(graph: SceneGraph, node_weights=None, edge_index=None, edge
         nx.draw_networkx_edges(g, pos, ax=ax, edgelist=[(i, j) for i, j, _ in edges],
                                width=[0.5 + 3.5 * e[2] / wmax for e in edges], edge_color="dimgray",
                                arrows=edge_weights is not None, arrowsize=10, node_size=sizes, **style)
-        nx.draw_networkx_edge_labels(g, pos, ax=ax, edge_labels={(i, j): _edge_label(graph, i, j) for i, j, _ in edges},
+        nx.draw_networkx_edge_labels(g, pos, ax=ax, edge_labels={(i, j): named[i, j] for i, j, _ in edges},
                                      font_size=6, font_color="dimgray", bbox=dict(facecolor="white", edgecolor="none",
                                                                                   alpha=0.7, pad=0.5), **style)
     if n:

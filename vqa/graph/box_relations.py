@@ -25,6 +25,8 @@ inside         ``I >= inside_min * A_s`` (nine tenths of s lies in o) and ``A_s 
 on             ``ox >= on_overlap * w_s`` (s mostly over o), ``y0_o < y1_s`` (s's base      no
                reaches into o), ``y1_s <= y1_o + on_slack * h_o`` (but not below o's base)
                and ``cy_s < cy_o`` (s sits higher): a cup on a table, a rider on a bike
+supports       the converse of on (the table supports the cup)                              no
+contains       the converse of inside                                                       no
 bigger         ``A_s >= bigger_ratio * A_o`` (half as big again, in image area)             no
 smaller        the converse of bigger                                                       no
 =============  ===========================================================================  ========
@@ -46,7 +48,7 @@ __all__ = ["BOX_PREDICATES", "BoxRelationConfig", "box_predicate_matrices", "box
            "detections_to_box_graph", "for_display", "is_photo_graph"]
 
 BOX_PREDICATES = ("left", "right", "above", "below", "next to", "overlapping", "inside", "on", "bigger",
-                  "smaller")
+                  "smaller", "supports", "contains")
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,10 @@ def box_predicate_matrices(boxes, config: BoxRelationConfig | None = None) -> di
                & (y1[:, None] <= y1[None, :] + c.on_slack * h[None, :]) & (cy[:, None] < cy[None, :]))
     m["bigger"] = (a_o > 0) & (a_s >= c.bigger_ratio * a_o)
     m["smaller"] = m["bigger"].T.copy()
+    # the converses of on and inside, so that every relation can be followed from either end (a
+    # reasoner's message flows from the anchor to the candidates, along "anchor supports candidate")
+    m["supports"] = m["on"].T.copy()
+    m["contains"] = m["inside"].T.copy()
     eye = np.eye(n, dtype=bool)
     return {p: m[p] & ~eye for p in BOX_PREDICATES}
 

@@ -11,12 +11,14 @@ vocabulary, not found, not sure).
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from ..answer.prediction import EMPTY_GRAPH, NO_IMAGE, PHOTO_GRAPH, PhotoPrediction, Prediction, top_answers
+from ..answer.calibration import calibration_for
+from ..answer.prediction import (EMPTY_GRAPH, NO_IMAGE, PHOTO_GRAPH, PhotoPrediction, Prediction, ReasoningStep,
+                                 clevr_predictions)
 from ..device import resolve_device
 from ..encode.encoder import token_strings, tokenize
 from ..graph.box_relations import is_photo_graph
@@ -26,8 +28,9 @@ from ..reason.exported import ExportedReasoner
 from ..reason.photo_answerer import default_photo_answerer
 from ..reason.photo_rules import PhotoAnswerer
 from ..reason.reasoner import DEFAULT_WEIGHTS, Reasoner, ReasonerOutput
+from ..weights import stored_sha256
 
-__all__ = ["Explanation", "GraphQA", "PhotoPrediction", "PHOTO_GRAPH"]
+__all__ = ["Explanation", "GraphQA", "PhotoPrediction", "PHOTO_GRAPH", "describe_steps"]
 
 @dataclass
 class Explanation:
@@ -39,6 +42,10 @@ class Explanation:
         coattn [L, N] (rows sum to 1; zeros unless the model's fusion is "hybrid"); edge_attn [T, E]
         over edge_index [2, E] (object indices, source j -> target i); slot_attn [2, T] (which
         steps the answer reads).
+
+    Photo answers (``GraphQA._photo_explanation``) also say what each step did (``step_labels``, [T])
+    and which predicate each edge stands for (``edge_labels``, [E]; "" means every relation between
+    the two objects, as for the CLEVR reasoner, whose edges weigh them all).
     """
 
     prediction: Prediction
@@ -50,6 +57,8 @@ class Explanation:
     edge_attn: torch.Tensor
     edge_index: torch.Tensor
     slot_attn: torch.Tensor
+    step_labels: list[str] = field(default_factory=list)
+    edge_labels: list[str] = field(default_factory=list)
 
 
 class GraphQA:
@@ -61,6 +70,10 @@ class GraphQA:
     come from the eager model; then the same answers in about a quarter of the time): for anything
     that asks more than one question, like the app. ``device``: where the reasoner runs
     (``vqa.device.resolve_device``; the exported path is the CPU's).
+
+    CLEVR answers are restricted to the type the question asks for and their probabilities
+    calibrated, "not sure" included (``vqa.answer.clevr_predictions``; ``calibration`` is the one
+    fitted for these weights, ``vqa.answer.calibration_for``).
     """
 
     def __init__(self, weights: str | Path = DEFAULT_WEIGHTS, threads: int | None = None,
@@ -71,6 +84,7 @@ class GraphQA:
         self.device = resolve_device(device) if isinstance(device, str) else device
         self.model = Reasoner.from_pretrained(weights).to(self.device)
         self.config = self.model.config
+        self.calibration = calibration_for(stored_sha256(weights))
         self.fast = ExportedReasoner.start(weights, self.config) if fast and self.device.type == "cpu" else None
         self._tensors: OrderedDict[int, tuple[SceneGraph, object]] = OrderedDict()
         self.photo = photo if photo is not None else default_photo_answerer()
@@ -109,27 +123,57 @@ class GraphQA:
         return hit[1]
 
     def _explanation(self, question: str, out: ReasonerOutput, ids, mask, n: int, flags: list[str], top_k: int):
-        answers = top_answers(out.logits, self.config.answers, top_k)[0]
-        atype = self.config.answer_type_of[self.config.answers.index(answers[0][0])]
+        prediction = clevr_predictions([question], out.logits, self.config.answers, top_k, self.calibration, flags)[0]
         L = int(mask[0].sum())
         keep = (out.edge_index[0] < n) & (out.edge_index[1] < n)  # edges of graph 0
-        return Explanation(Prediction(question, answers, atype, flags), token_strings(ids, mask)[0],
+        return Explanation(prediction, token_strings(ids, mask)[0],
                            out.word_attn[0, :, :L], out.node_attn[0, :, :n], out.node_select[0, :, :n],
                            out.coattn[0, :L, :n], out.edge_attn[:, keep], out.edge_index[:, keep], out.slot_attn[0])
 
     def _photo_explanation(self, question: str, graph: SceneGraph, top_k: int) -> Explanation:
-        """One-step "attention" for the views: uniform over the words, spread over the objects used."""
+        """The photo answerer's steps (``PhotoAnswer.steps``) as attention tensors, so that the views
+        draw them as they draw the CLEVR reasoner's; one step over the objects used when it has none."""
         answer = self.photo(question, graph)
         prediction = PhotoPrediction.from_answer(answer, top_k)
         if not graph.objects:
             prediction.flags.append(EMPTY_GRAPH)
-        tokens = question.split() or [""]
-        n, L = len(graph.objects), len(tokens)
-        node = torch.zeros(1, n)
-        if answer.objects and n:
-            node[0, answer.objects] = 1.0 / len(answer.objects)
-        return Explanation(prediction, tokens, torch.full((1, L), 1.0 / L), node, node.clone(), torch.zeros(L, n),
-                           torch.zeros(1, 0), torch.zeros(2, 0, dtype=torch.long), torch.ones(2, 1))
+        n = len(graph.objects)
+        tokens = answer.tokens or question.split() or [""]
+        steps = answer.steps
+        if not steps:
+            used = [1.0 / len(answer.objects) if k in answer.objects else 0.0 for k in range(n)]
+            steps = [ReasoningStep("the objects the answer used", used, [1.0 / len(tokens)] * len(tokens))]
+        T = len(steps)
+        node = torch.tensor([s.objects for s in steps], dtype=torch.float32).reshape(T, n)
+        words = torch.tensor([s.words for s in steps], dtype=torch.float32).reshape(T, len(tokens))
+        edges = list(dict.fromkeys((j, p, i) for s in steps for j, p, i, _ in s.edges))
+        edge_attn = torch.zeros(T, len(edges))
+        for t, s in enumerate(steps):
+            for j, p, i, w in s.edges:
+                edge_attn[t, edges.index((j, p, i))] = w
+        edge_index = torch.tensor([[j for j, _, _ in edges], [i for _, _, i in edges]], dtype=torch.long).reshape(2, -1)
+        select = node / node.amax(-1, keepdim=True).clamp_min(1e-9) if n else node.clone()
+        slot = torch.zeros(2, T)
+        slot[:, -1] = 1.0
+        return Explanation(prediction, tokens, words, node, select, torch.zeros(len(tokens), n), edge_attn, edge_index,
+                           slot, [s.label for s in steps], [p for _, p, _ in edges])
 
     def ask(self, question: str, graph: SceneGraph | None, top_k: int = 5) -> Prediction:
         return self.explain(question, graph, top_k).prediction
+
+
+def describe_steps(e: Explanation, graph: SceneGraph | None) -> list[str]:
+    """One line per step of a photo answer: what it did, the object it selected most and the
+    relations it followed ("car next to the person: the car (3), via car (3) next to person (2)");
+    empty for CLEVR answers, whose steps have no labels."""
+    if not e.step_labels or graph is None:
+        return []
+    out = []
+    for t, label in enumerate(e.step_labels):
+        w = e.node_attn[t]
+        top = int(w.argmax()) if w.numel() else -1
+        line = label + (f": the {graph.objects[top].name} ({top})" if top >= 0 and w.sum() > 0 else ": nothing")
+        followed = [f"{graph.objects[j].name} ({j}) {e.edge_labels[k] or 'related to'} {graph.objects[i].name} ({i})"
+                    for k, (j, i) in enumerate(e.edge_index.T.tolist()) if e.edge_attn[t, k] > 0]
+        out.append(line + (f", via {'; '.join(followed)}" if followed else ""))
+    return out

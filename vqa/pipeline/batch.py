@@ -26,6 +26,8 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from ..answer.calibration import NOT_SURE_ANSWER, calibration_for
+from ..answer.prediction import clevr_predictions
 from ..encode.encoder import pad_token_rows, token_rows, token_strings
 from ..errors import DataError, ImageError
 from ..eval.clevr import evaluate as evaluate_clevr
@@ -35,7 +37,7 @@ from ..perception.clevr.detector import DEFAULT_DETECTOR_WEIGHTS
 from ..reason.batching import GraphCache
 from ..reason.inference import run_batches
 from ..reason.reasoner import Reasoner
-from ..weights import file_sha256, weight_files
+from ..weights import file_sha256, stored_sha256, weight_files
 from .longrun import PartialRun, partial_path, shard_chunks
 from .scenes import SceneBuilder
 
@@ -47,8 +49,10 @@ class ModelRun:
     """What a model-mode run produced.
 
     ``predictions``: official CLEVR format ``[{"question_index", "image_filename", "answer"}]`` in
-    question order (this shard's questions only); ``metrics``: from :func:`vqa.eval.clevr.evaluate`
-    over those questions, None when the questions carry no answers; ``total``: questions in the
+    question order (this shard's questions only), each with the answer's calibrated ``probability``
+    and, when the answer is "not sure", the best ``guess`` that probability belongs to (answers as
+    ``GraphQA`` gives them: ``vqa.answer.clevr_predictions``); ``metrics``: from
+    :func:`vqa.eval.clevr.evaluate` over those questions, None when the questions carry no answers; ``total``: questions in the
     run before sharding; ``resumed``: questions taken from a partial file instead of the model.
     """
 
@@ -193,7 +197,7 @@ def run_clevr_model(
         _warm_up(model, cache, rows[first], keys[first])  # once here for all the workers
 
     global _JOB
-    _JOB = _Job(model, cache, texts, rows, keys, index, bool(attention_out))
+    _JOB = _Job(model, cache, texts, rows, keys, index, bool(attention_out), calibration_for(stored_sha256(weights)))
     workers = min(workers or _cpu_count(), len(todo))
     pool = None
     if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
@@ -238,7 +242,7 @@ def run_clevr_model(
         scored = [dict(questions[p], question_index=index[p]) for p in positions]
         for q in scored:
             q.setdefault("template_filename", "unknown")
-        metrics = evaluate_clevr(scored, [{"question_index": p["question_index"], "answer": p["answer"]} for p in predictions],
+        metrics = evaluate_clevr(scored, [{k: v for k, v in p.items() if k != "image_filename"} for p in predictions],
                                  allow_missing=allow_missing)
         if skip_missing_images:
             metrics["skipped_missing_images"] = skipped
@@ -266,6 +270,7 @@ class _Job:
     keys: list[str]
     index: list
     attention: bool
+    calibration: object  # vqa.answer.Calibration: restricted, calibrated answers as GraphQA gives them
 
 
 _JOB: _Job | None = None
@@ -299,13 +304,18 @@ def _answer_chunk(item: tuple[int, list[int]]) -> tuple[int, list[dict]]:
     rows = [job.rows[p] for p in pos]
     # One batch per chunk, whatever batch_size run_batches would pick: the outputs depend on it.
     for batch, out in run_batches(model, [texts[p] for p in pos], [keys[p] for p in pos], job.cache, len(pos), rows=rows):
-        answers = out.logits.argmax(-1).tolist()
+        answers = clevr_predictions([texts[pos[r]] for r in batch], out.logits, model.config.answers, 2,
+                                    job.calibration)
         if job.attention:
             toks = token_strings(*pad_token_rows([rows[r] for r in batch], model.config.encoder.max_tokens))
         for b, r in enumerate(batch):
             p = pos[r]
+            ranked = answers[b].answers
+            best = ranked[1] if ranked[0][0] == NOT_SURE_ANSWER else ranked[0]
             records[r] = {"prediction": {"question_index": index[p], "image_filename": keys[p],
-                                         "answer": model.config.answers[answers[b]]}}
+                                         "answer": ranked[0][0], "probability": round(best[1], 6)}}
+            if best is not ranked[0]:
+                records[r]["prediction"]["guess"] = best[0]
             if job.attention:
                 n, L = len(job.cache.graphs[keys[p]].objects), len(toks[b])
                 records[r]["attention"] = {"question_index": index[p], "image_filename": keys[p],

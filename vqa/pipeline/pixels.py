@@ -13,9 +13,9 @@ from ..answer.prediction import ANSWERED, Prediction
 from ..errors import QuestionError
 from ..graph.box_relations import is_photo_graph
 from ..graph.scene_graph import SceneGraph
-from ..reason.photo_rules import question_classes
+from ..encode.photo_phrases import question_classes
 from ..reason.reasoner import DEFAULT_WEIGHTS
-from .ask import GraphQA
+from .ask import Explanation, GraphQA
 from .scenes import SceneBuilder
 
 __all__ = ["PixelQA", "best_guess", "declined"]
@@ -38,7 +38,12 @@ class PixelQA:
         self._photo_loaded = not hasattr(self.qa.photo, "model")
 
     def ask(self, image: str | Path, question: str, top_k: int = 5) -> tuple[Prediction, SceneGraph, dict]:
-        """Answer ``question`` about the image file ``image``.
+        """Answer ``question`` about the image file ``image``: ``(prediction, graph, timings in ms)``."""
+        e, graph, timings = self.explain(image, question, top_k)
+        return e.prediction, graph, timings
+
+    def explain(self, image: str | Path, question: str, top_k: int = 5) -> tuple[Explanation, SceneGraph, dict]:
+        """``ask``, keeping the answer's attention and steps (``GraphQA.explain``).
 
         Raises:
             QuestionError: empty question. ImageError: the image is missing or unreadable.
@@ -57,9 +62,9 @@ class PixelQA:
             timings["load_models"] = load  # only on the answers that loaded a model
         self._loading = 0.0
         t0 = time.perf_counter()
-        p = self.qa.ask(question, scene.graph, top_k=top_k)
+        e = self.qa.explain(question, scene.graph, top_k=top_k)
         timings["answer"] = (time.perf_counter() - t0) * 1000
-        return p, scene.graph, timings
+        return e, scene.graph, timings
 
 
 def declined(p: Prediction) -> bool:

