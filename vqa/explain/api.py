@@ -163,7 +163,7 @@ def load_qa(weights: str | Path | None = None, threads: int | None = None, fast:
     """A ``GraphQA`` for ``weights`` (default: the shipped reasoner), loaded once per path, ``fast`` and device.
 
     ``fast``: also export the reasoner to ONNX Runtime in a child process (``GraphQA``): worth it for a
-    session of many questions (the answers come about 4x sooner once it is ready, 10-20 s later),
+    run of many questions (the answers come about 4x sooner once it is ready, 10-25 s later),
     not for a one-off command."""
     path = str(Path(weights or DEFAULT_WEIGHTS).resolve())
     key = (path, fast, str(device))

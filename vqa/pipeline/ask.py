@@ -66,7 +66,7 @@ class GraphQA:
 
     A graph's tensors are cached by identity for the next questions, so treat a graph as read-only
     once asked about (edit a copy: ``copy.deepcopy(graph)``). ``fast=True`` also exports the
-    reasoner to ONNX Runtime in a child process (``vqa.reason.exported``: 10-20 s, answers meanwhile
+    reasoner to ONNX Runtime in a child process (``vqa.reason.exported``: 10-25 s, answers meanwhile
     come from the eager model; then the same answers in about a quarter of the time): for anything
     that asks more than one question, like the app. ``device``: where the reasoner runs
     (``vqa.device.resolve_device``; the exported path is the CPU's).

@@ -4,7 +4,7 @@ at start-up (the app, notebooks, ``benchmarks/latency.py``).
 A question is about 500 small tensor operations; eager PyTorch spends most of its 3 ms between
 them, in Python and dispatch. ONNX Runtime runs the same graph in about 0.7 ms. Nothing but the
 safetensors file is shipped: ``start`` exports the loaded weights to ONNX (``torch.onnx.export``,
-the ``torch.export`` path) in a child process, because exporting takes 10-20 s here and traces
+the ``torch.export`` path) in a child process, because exporting takes 10-25 s here and traces
 modules by patching ``torch.nn.Module`` for the whole process. Until the child is done, and for
 inputs the export does not cover, the caller answers with the eager model (``__call__`` returns
 None). An ONNX file holds a graph and tensors, no code, and this one is written to a temporary
