@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import os
 
-from .common import DEFAULT_WEIGHTS, EPILOG
+from ..device import resolve_device
+from .common import DEFAULT_WEIGHTS, EPILOG, add_device_argument
 
 __all__ = ["add_parser", "run"]
 
@@ -15,11 +16,13 @@ def add_parser(sub) -> None:
     s.add_argument("--weights", default=DEFAULT_WEIGHTS, help="reasoner .safetensors")
     s.add_argument("--concurrency", type=int, default=2,
                    help="questions answered at once, the rest wait in the queue (default 2)")
+    add_device_argument(s)
     s.set_defaults(func=run)
 
 
 def run(args) -> int:
+    device = resolve_device(args.device)  # before anything loads: `--device cuda` without a GPU fails at once
     from ..app import launch  # defers gradio and torch
 
-    launch(host=args.host, port=args.port, weights=args.weights, concurrency=args.concurrency)
+    launch(host=args.host, port=args.port, weights=args.weights, concurrency=args.concurrency, device=device)
     return 0
