@@ -99,7 +99,7 @@ def test_browser_not_an_image_shows_message(page, app_url, tmp_path):
     bad = tmp_path / "notes.png"
     bad.write_bytes(b"these are not the pixels you are looking for\n" * 20)
     _ask(page, bad, QUESTION, preview=False)
-    _expect_message(page, app_url, "'notes.png' is not an image Pillow can read")
+    _expect_message(page, app_url, "'notes.png' is not an image vqa reads")
 
 
 def test_browser_oversized_image_shows_pixel_limit_message(page, app_url, tmp_path):
