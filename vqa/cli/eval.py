@@ -1,5 +1,5 @@
-"""``vqa eval``: score a predictions file, or run the model on CLEVR questions first;
-``vqa eval merge``: combine the prediction files of shards and score them."""
+"""``vqa eval``: score a predictions file, or run the model on CLEVR questions first (in one process,
+or split over torchrun's ranks); ``vqa eval merge``: combine prediction files made elsewhere and score them."""
 from __future__ import annotations
 
 import argparse
@@ -12,7 +12,7 @@ from ..eval import format_table
 from ..eval.merge import merge_predictions, question_order
 from ..eval.score import clevr_question_list, score
 from ..graph.io import load_json
-from ..pipeline.longrun import parse_shard, partial_path
+from ..pipeline.longrun import partial_path
 from .common import DEFAULT_WEIGHTS, EPILOG, add_max_pixels_argument, apply_max_pixels, check_output
 
 __all__ = ["add_parser", "run", "run_merge"]
@@ -32,8 +32,8 @@ def add_parser(sub) -> None:
                              "       vqa eval merge --benchmark {clevr,gqa,vqav2} [options] SHARD [SHARD ...]",
                        description="Official metrics of CLEVR, GQA and VQA v2. With --predictions, scores that file; "
                                    "with --graphs gold|predicted (CLEVR), runs the model on the questions first; VQA v2 and GQA run the photo pipeline of `vqa ask IMAGE Q` with --graphs predicted --images DIR. Long runs: "
-                                   "--predictions-out keeps progress in P.partial for --resume; --shard i/n runs every "
-                                   "n-th batch; `vqa eval merge` combines the shards' files and scores them.")
+                                   "--predictions-out keeps progress in P.partial for --resume; --nproc N (or `torchrun ... -m vqa eval`) splits "
+                                   "the batches over N processes; `vqa eval merge` combines prediction files made elsewhere and scores them.")
     e.add_argument("--benchmark", metavar=_BENCHMARK_METAVAR, help="(required) which benchmark's format and metric")
     e.add_argument("--questions", help="questions file (CLEVR questions JSON, GQA all-questions JSON, VQA v2 questions JSON)")
     e.add_argument("--scenes", help="CLEVR scenes JSON (gold graphs), for --graphs gold")
@@ -54,24 +54,23 @@ def add_parser(sub) -> None:
     e.add_argument("--attention-out", help="model mode: write per-question attention as JSON lines here")
     e.add_argument("--resume", action="store_true", help="model mode: continue an interrupted run from PREDICTIONS_OUT.partial "
                                                          "(same inputs and options; the result is identical)")
-    e.add_argument("--shard", metavar="I/N", help="model mode: run shard I of N (1..N): every N-th batch of questions, "
-                                                  "counted from batch I; combine with `vqa eval merge`")
     e.add_argument("--limit", type=int, help="model mode: only the first N questions")
     e.add_argument("--batch-size", type=int, default=1024, help="model mode: questions per batch (default 1024); also the "
-                                                                 "unit of --shard and --resume, so keep it across shards")
+                                                                 "unit of --resume and of the work split over ranks")
     e.add_argument("--weights", default=DEFAULT_WEIGHTS, help="model mode: reasoner .safetensors")
-    e.add_argument("--workers", type=int, help="model mode: processes answering batches in parallel (default: one per "
-                                               "CPU core, at most one per batch)")
-    e.add_argument("--threads", type=int, default=1, help="model mode: torch threads per worker (default 1: this "
+    e.add_argument("--nproc", type=int, help="--benchmark clevr model mode: answer with N processes on this machine: runs "
+                                             "`torchrun --standalone --nproc_per_node N -m vqa eval ...` (default: one process)")
+    e.add_argument("--workers", type=int, help=argparse.SUPPRESS)  # the fork pool's option: now the same as --nproc
+    e.add_argument("--threads", type=int, default=1, help="model mode: torch threads per process (default 1: this "
                                                           "model's small matrix products do not split well across threads)")
     e.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_max_pixels_argument(e)
     e.set_defaults(func=run)
     # prog: without it argparse builds merge's usage line from eval's two-line usage
-    esub = e.add_subparsers(dest="eval_step", metavar="merge", title="combining shards", prog="vqa eval")
+    esub = e.add_subparsers(dest="eval_step", metavar="merge", title="combining prediction files", prog="vqa eval")
     m = esub.add_parser("merge", help="combine shard prediction files, write them in question order and score them",
-                        epilog=EPILOG, description="Combine the --predictions-out files of `vqa eval --shard i/n` runs "
-                        "(any official-format prediction files) into one in question order, refusing questions "
+                        epilog=EPILOG, description="Combine official-format prediction files made elsewhere "
+                        "(other machines, other tools) into one in question order, refusing questions "
                         "answered by two files, and score it like `vqa eval --predictions`.")
     m.add_argument("shards", nargs="+", metavar="SHARD", help="prediction files of the shards")
     m.add_argument("--benchmark", required=True, metavar=_BENCHMARK_METAVAR, help="which benchmark's format and metric")
@@ -93,11 +92,11 @@ def _add_scoring_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     if not args.benchmark:
-        raise DataError("--benchmark is required: clevr, gqa or vqav2 (`vqa eval merge` combines shard files)")
+        raise DataError("--benchmark is required: clevr, gqa or vqav2 (`vqa eval merge` combines prediction files)")
     _check_benchmark(args)
     _check_outputs(args)
     if args.graphs is None:
-        model_only = [f"--{n.replace('_', '-')}" for n in ("predictions_out", "attention_out", "limit", "shard", "resume",
+        model_only = [f"--{n.replace('_', '-')}" for n in ("predictions_out", "attention_out", "limit", "nproc", "resume",
                                                            "images", "skip_missing_images", "detector_weights",
                                                            "max_pixels")
                       if getattr(args, n) not in (None, False)]
@@ -118,26 +117,52 @@ def run(args) -> int:
         raise DataError("--graphs predicted detects the graphs in --images; --scenes is for --graphs gold")
     if args.graphs == "gold" and args.skip_missing_images:
         raise DataError("--skip-missing-images is for --graphs predicted, which reads the images in --images")
+    if args.nproc is not None or args.workers is not None:
+        return _launch(args)
     from ..pipeline.batch import run_clevr_model  # defers torch and detectron2
+    from ..pipeline.distributed import rank  # with the pipeline: it loads torch.distributed
 
-    shard = parse_shard(args.shard)
     try:
         images = args.images if args.graphs == "predicted" else None
         result = run_clevr_model(args.questions, args.scenes, args.weights, predictions_out=args.predictions_out,
                               images_dir=images, detector_weights=args.detector_weights,
                               skip_missing_images=args.skip_missing_images,
                               attention_out=args.attention_out, limit=args.limit, batch_size=args.batch_size,
-                              threads=args.threads, workers=args.workers, shard=shard, resume=args.resume,
+                              threads=args.threads, resume=args.resume,
                               allow_missing=args.allow_missing, progress=not args.no_progress)
     except KeyboardInterrupt:
         _say_where_answers_are_kept(args)
         raise
+    if rank() != 0:
+        return 0  # rank 0 writes and reports
     _run_notes(args, result)
-    if shard != (1, 1):
-        print(f"shard {shard[0]}/{shard[1]}: {len(result.predictions)} of {result.total} questions; the scores below cover "
-              "this shard only (combine the shards with `vqa eval merge`)")
     return _finish_run(args, result, f"{len(result.predictions)} questions answered; they carry no answers, so only "
                                      "predictions were written")
+
+
+def _launch(args) -> int:
+    """`vqa eval --nproc N`: the same command as N torchrun ranks on this machine."""
+    n = args.nproc if args.nproc is not None else args.workers
+    if args.nproc is not None and args.workers is not None:
+        raise DataError("--workers is the old name of --nproc; pass --nproc only")
+    if n < 1:
+        raise DataError(f"--nproc must be at least 1, got {n}")
+    if args.workers is not None:
+        print("vqa eval: note: --workers is now --nproc (torchrun ranks instead of forked workers)", file=sys.stderr)
+    from ..pipeline.distributed import launch, world_size  # with the pipeline: it loads torch.distributed
+
+    if world_size() > 1:
+        raise DataError("--nproc starts torchrun itself; under torchrun, leave it out")
+    argv, skip = [], False
+    for a in args.argv:
+        if skip:
+            skip = False
+        elif a in ("--nproc", "--workers"):
+            skip = True
+        elif not a.startswith(("--nproc=", "--workers=")):
+            argv.append(a)
+    code = launch(n, argv)
+    return 2 if code == 1 else code  # torchrun exits 1 when a rank failed; a rank's own message is above
 
 
 def _say_where_answers_are_kept(args) -> None:
@@ -174,7 +199,7 @@ def _run_photo_benchmark(args) -> int:
                         "predicted --images DIR (the photo pipeline), or score predictions with --predictions P.json")
     if args.predictions:
         raise DataError("pass either --graphs (run the model) or --predictions (score a file), not both")
-    unused = [f"--{n.replace('_', '-')}" for n in ("scenes", "attention_out", "shard", "workers", "choices",
+    unused = [f"--{n.replace('_', '-')}" for n in ("scenes", "attention_out", "nproc", "workers", "choices",
                                                    "scene_graphs", "attentions") if getattr(args, n) is not None]
     if unused:
         raise DataError(f"{' '.join(unused)} do not apply to --benchmark {args.benchmark} --graphs predicted")
@@ -198,7 +223,7 @@ def _run_photo_benchmark(args) -> int:
 
 
 def run_merge(args) -> int:
-    """`vqa eval merge`: shard prediction files -> one file in question order -> scores."""
+    """`vqa eval merge`: prediction files made elsewhere -> one file in question order -> scores."""
     _check_benchmark(args)
     _check_outputs(args)
     _require(args, *_SCORING_INPUTS[args.benchmark])

@@ -63,6 +63,7 @@ def _run(argv: list[str] | None) -> tuple[int, str]:
     # no blanket warning filters: the notices third-party code gives on our paths are silenced by name where
     # they arise (vqa.perception.clevr.compat), so that any other warning shows
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # `vqa eval --nproc N` runs them again under torchrun
     try:
         return args.func(args), args.command
     except VqaError as e:

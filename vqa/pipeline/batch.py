@@ -5,21 +5,19 @@ Gold graphs come from a scenes file; predicted ones from the images, through the
 
 Long runs (see :mod:`vqa.pipeline.longrun`): questions, sorted by token count, go in fixed chunks of
 ``batch_size``; with an output file every finished chunk is appended to
-``<predictions_out>.partial`` so that ``resume`` continues a killed run, and ``shard=(i, n)`` runs
-every n-th chunk only. The final predictions are the same however the work was split.
+``<predictions_out>.partial`` so that ``resume`` continues a killed run. The final predictions are
+the same however the work was split.
 
-Chunks are answered by ``workers`` forked processes of ``threads`` torch threads each. The model's
-small matrix products do not split well across threads; processes help as far as the CPU's cores
-are really separate (1.56x with two workers here when they were, none when the two vCPUs shared a core).
+Under torchrun (:mod:`vqa.pipeline.distributed`) each rank answers every ``WORLD_SIZE``-th chunk of a
+round, with ``threads`` torch threads; rank 0 gathers each round's chunks, writes them to the partial
+file and, at the end, writes the outputs. The model's small matrix products do not split well across
+threads; processes help as far as the CPU's cores are really separate.
 """
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
-import signal
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,7 +37,8 @@ from ..reason.batching import GraphCache
 from ..reason.inference import run_batches
 from ..reason.reasoner import Reasoner
 from ..weights import file_sha256, stored_sha256, weight_files
-from .longrun import PartialRun, partial_path, shard_chunks
+from . import distributed
+from .longrun import PartialRun, chunk_positions, partial_path
 from .scenes import SceneBuilder
 
 __all__ = ["run_clevr_model", "load_clevr_questions", "predicted_scenes", "ModelRun"]
@@ -50,17 +49,17 @@ class ModelRun:
     """What a model-mode run produced.
 
     ``predictions``: official CLEVR format ``[{"question_index", "image_filename", "answer"}]`` in
-    question order (this shard's questions only), each with the answer's calibrated ``probability``
+    question order, each with the answer's calibrated ``probability``
     and, when the answer is "not sure", the best ``guess`` that probability belongs to (answers as
     ``GraphQA`` gives them: ``vqa.answer.clevr_predictions``); ``metrics``: from
     :func:`vqa.eval.clevr.evaluate` over those questions, None when the questions carry no answers; ``total``: questions in the
-    run before sharding; ``resumed``: questions taken from a partial file instead of the model.
+    run; ``resumed``: questions taken from a partial file instead of the model. Under torchrun, ranks
+    other than 0 get empty ``predictions`` and ``attention`` and no metrics (rank 0 holds them).
     """
 
     predictions: list[dict]
     metrics: dict | None
     total: int
-    shard: tuple[int, int] = (1, 1)
     resumed: int = 0
     attention: list[dict] = field(default_factory=list)
     answer_seconds: float = 0.0  # wall time spent answering (after loading questions, graphs and model)
@@ -135,8 +134,6 @@ def run_clevr_model(
     limit: int | None = None,
     batch_size: int = 1024,
     threads: int = 1,
-    workers: int | None = None,
-    shard: tuple[int, int] = (1, 1),
     resume: bool = False,
     allow_missing: bool = False,
     progress: bool = True,
@@ -144,25 +141,33 @@ def run_clevr_model(
     detector_weights: str | Path | None = None,
     skip_missing_images: bool = False,
 ) -> ModelRun:
-    """Answer every question (of ``shard``) on its gold scene graph, write the outputs, score.
+    """Answer every question on its gold scene graph, write the outputs, score.
 
     ``predictions_out`` gets the official-format list and, while running, the partial file that
-    ``resume`` continues from (resuming needs the same inputs, ``limit``, ``batch_size``, ``shard``
-    and whether attention is written). ``attention_out`` gets one JSON line per question:
+    ``resume`` continues from (resuming needs the same inputs, ``limit``, ``batch_size`` and whether attention is written). ``attention_out`` gets one JSON line per question:
     ``question_index``, ``image_filename``, ``node_attn`` [T, N], ``word_attn`` [T, L], ``tokens``.
     With ``images_dir`` instead of ``scenes_path``, the graphs are detected in those images;
     ``skip_missing_images`` leaves out the questions whose image is not there (the metrics count them
     as ``skipped_missing_images``) instead of failing.
-    ``workers`` (default: one per CPU core) processes answer the chunks, each with ``threads``.
+    Each process (one, or torchrun's ranks: any number, also when resuming) answers with ``threads``.
     """
-
-    
     if resume and not predictions_out:
         raise DataError("--resume continues from <predictions-out>.partial; pass --predictions-out P.json of the run")
     if limit is not None and limit < 0:
         raise DataError(f"--limit must be 0 or more, got {limit}")
-    if threads < 1 or (workers is not None and workers < 1):
-        raise DataError(f"--threads and --workers must be at least 1, got {threads} and {workers}")
+    if threads < 1:
+        raise DataError(f"--threads must be at least 1, got {threads}")
+    distributed.start()  # under torchrun: join the other ranks (gloo)
+    try:
+        return _run_clevr_model(questions_path, scenes_path, weights, predictions_out, attention_out, limit,
+                                batch_size, threads, resume, allow_missing, progress, images_dir, detector_weights,
+                                skip_missing_images)
+    finally:
+        distributed.stop()
+
+
+def _run_clevr_model(questions_path, scenes_path, weights, predictions_out, attention_out, limit, batch_size, threads,
+                     resume, allow_missing, progress, images_dir, detector_weights, skip_missing_images) -> ModelRun:
     questions = load_clevr_questions(questions_path)[:limit]
     skipped = 0
     if images_dir is not None and skip_missing_images:
@@ -183,58 +188,49 @@ def run_clevr_model(
     for g in scenes:
         cache.add(g.image_filename, g)
     for key in {q["image_filename"] for q in questions}:
-        cache.data(key)  # tensors built once here, shared by the forked workers (not rebuilt in each)
+        cache.data(key)  # tensors built once, before answering
     index = [q.get("question_index", k) for k, q in enumerate(questions)]
     texts, keys = [q["question"] for q in questions], [q["image_filename"] for q in questions]
-    rows = token_rows(texts)  # once, before the workers fork
+    rows = token_rows(texts)
     order = sorted(range(len(questions)), key=lambda p: len(rows[p]))  # a chunk pads to similar lengths
-    chunks = shard_chunks(len(questions), batch_size, shard, order)
+    chunks = chunk_positions(len(questions), batch_size, order)
 
-    run = None
-    if predictions_out:
-        header = {"benchmark": "clevr", "questions": file_sha256(questions_path), "scenes": source,
-                  "weights": file_sha256(weight_files(weights)[0]), "count": len(questions),
-                  "batch_size": batch_size, "chunks": "by-token-count", "shard": f"{shard[0]}/{shard[1]}",
-                  "attention": bool(attention_out)}
-        run = PartialRun.open(partial_path(predictions_out), header, resume)
-    done = run.done if run else {}
+    header = {"benchmark": "clevr", "questions": file_sha256(questions_path), "scenes": source,
+              "weights": file_sha256(weight_files(weights)[0]), "count": len(questions),
+              "batch_size": batch_size, "chunks": "by-token-count", "attention": bool(attention_out)}
+    first = distributed.rank() == 0
+    run, done = _open_partial(predictions_out, header, resume)
     resumed = sum(len(done[k]) for k, _ in chunks if k in done)
     todo = [(k, pos) for k, pos in chunks if k not in done]
-    # the costliest chunks (questions x padded length) first, so that no worker is left with a long
-    # one at the end while the other idles (it was: 0.2 s of a 1.9 s run); results are keyed by chunk
+    # the costliest chunks (questions x padded length) first, so that the rounds stay even and no rank
+    # is left with a long one at the end; results are keyed by chunk
     todo.sort(key=lambda c: -len(c[1]) * max(len(rows[p]) for p in c[1]))
-    if todo:
-        first = todo[0][1][0]
-        _warm_up(model, cache, rows[first], keys[first])  # once here for all the workers
+    ranks, me = distributed.world_size(), distributed.rank()
+    if todo[me::ranks]:
+        head = todo[me][1][0]
+        _warm_up(model, cache, rows[head], keys[head])  # the first timed chunk pays no first-call cost
 
-    global _JOB
-    _JOB = _Job(model, cache, texts, rows, keys, index, bool(attention_out), calibration_for(stored_sha256(weights)))
-    workers = min(workers or _cpu_count(), len(todo))
-    pool = None
-    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-        # Forked workers share the loaded model and graphs with this process: only answers are pickled.
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=_start_worker, initargs=(threads,))
-        answered = pool.map(_answer_chunk, todo)
-    else:
-        answered = map(_answer_chunk, todo)
-    bar = tqdm(total=sum(len(pos) for _, pos in chunks), initial=resumed, unit="q", disable=not progress, desc="answering")
+    job = _Job(model, cache, texts, rows, keys, index, bool(attention_out), calibration_for(stored_sha256(weights)))
+    bar = tqdm(total=sum(len(pos) for _, pos in chunks), initial=resumed, unit="q", disable=not (progress and first),
+               desc="answering")
     start = time.perf_counter()
     try:
-        for k, records in answered:
-            if run:
-                run.add(k, records)
-            done[k] = records
-            bar.update(len(records))
+        # one round: every rank answers one chunk, rank 0 gathers and keeps them (a kill loses one round at most)
+        for at in range(0, len(todo), ranks):
+            mine = todo[at + me] if at + me < len(todo) else None
+            gathered = distributed.gather_to_first(_answer_chunk(job, mine) if mine else None)
+            for k, records in sorted(g for g in gathered or [] if g is not None):
+                if run:
+                    run.add(k, records)
+                done[k] = records
+                bar.update(len(records))
     finally:
         answer_seconds = time.perf_counter() - start
         bar.close()
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
         if run:
             run.close()
-        _JOB = None
+    if not first:
+        return ModelRun([], None, len(questions), resumed, [], answer_seconds, skipped)
 
     by_position = {p: rec for k, pos in chunks for p, rec in zip(pos, done[k])}
     records = [by_position[p] for p in sorted(by_position)]  # question order
@@ -257,7 +253,24 @@ def run_clevr_model(
                                  allow_missing=allow_missing)
         if skip_missing_images:
             metrics["skipped_missing_images"] = skipped
-    return ModelRun(predictions, metrics, len(questions), shard, resumed, attention, answer_seconds, skipped)
+    return ModelRun(predictions, metrics, len(questions), resumed, attention, answer_seconds, skipped)
+
+
+def _open_partial(predictions_out, header: dict, resume: bool) -> tuple[PartialRun | None, dict]:
+    """Rank 0: the partial file and its finished chunks, their numbers sent to the other ranks (which
+    skip them); an error opening it is raised on every rank, so that none waits for the others."""
+    run, error = None, None
+    if predictions_out and distributed.rank() == 0:
+        try:
+            run = PartialRun.open(partial_path(predictions_out), header, resume)
+        except DataError as e:
+            error = str(e)
+    done = run.done if run else {}
+    # the other ranks receive the finished chunk numbers (their records stay on rank 0)
+    error, finished = distributed.broadcast_from_first((error, sorted(done)))
+    if error:
+        raise DataError(error)
+    return run, done if run else {k: [] for k in finished}
 
 
 def _with_images(questions: list[dict], images_dir: str | Path) -> tuple[list[dict], int]:
@@ -272,7 +285,7 @@ def _with_images(questions: list[dict], images_dir: str | Path) -> tuple[list[di
 
 @dataclass
 class _Job:
-    """What every chunk needs; a module global so that forked workers inherit it."""
+    """What every chunk needs."""
 
     model: object
     cache: object
@@ -284,32 +297,19 @@ class _Job:
     calibration: object  # vqa.answer.Calibration: restricted, calibrated answers as GraphQA gives them
 
 
-_JOB: _Job | None = None
-
 
 def _warm_up(model, cache, row: list[int], key: str) -> None:
     """One question through the model: it builds the encoder's token table and the CPU libraries'
-    first-call state, which forked workers then share (each worker's first batch was about 0.08 s slower)."""
+    first-call state (a cold first batch was about 0.08 s slower)."""
 
     model.eval()
     with torch.inference_mode():
         model(*pad_token_rows([row], model.config.encoder.max_tokens), collate_graphs([cache.data(key)]))
 
 
-def _cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def _start_worker(threads: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it keeps finished chunks
-    torch.set_num_threads(threads)
-
-
-def _answer_chunk(item: tuple[int, list[int]]) -> tuple[int, list[dict]]:
+def _answer_chunk(job: _Job, item: tuple[int, list[int]]) -> tuple[int, list[dict]]:
     """Answer one chunk as one batch: (chunk number, one record per position, in chunk order)."""
-
     k, pos = item
-    job = _JOB
     model, texts, keys, index = job.model, job.texts, job.keys, job.index
     records: list[dict] = [{} for _ in pos]
     rows = [job.rows[p] for p in pos]

@@ -1,9 +1,9 @@
-"""Long model-mode runs: fixed chunks of questions, shards of chunks, and a resumable partial file.
+"""Long model-mode runs: fixed chunks of questions and a resumable partial file.
 
-The questions (after ``--limit``), ordered by token count, are cut into chunks of ``batch_size``; chunk
-``k`` belongs to shard ``k % n + 1`` of ``n``. A chunk is always run as one batch of the same questions,
-whether the run is whole, sharded or resumed, so every question sees the same padding and batch
-and gets bit-identical outputs: a resumed run and merged shards reproduce a single run exactly.
+The questions (after ``--limit``), ordered by token count, are cut into chunks of ``batch_size``. A
+chunk is always run as one batch of the same questions, whether the run is in one process, split
+over torchrun's ranks or resumed (with any number of ranks), so every question sees the same padding
+and batch and gets bit-identical outputs: every way of running reproduces a single run exactly.
 
 Progress lives in ``<predictions-out>.partial``, JSON lines: a header describing the run, then
 one line per finished chunk, flushed and synced to disk before the next chunk starts. A run killed
@@ -19,28 +19,13 @@ from typing import Any
 from vqa.errors import DataError
 from vqa.eval._checks import show
 
-__all__ = ["parse_shard", "shard_chunks", "partial_path", "PartialRun", "PARTIAL_FORMAT"]
+__all__ = ["chunk_positions", "partial_path", "PartialRun", "PARTIAL_FORMAT"]
 
 PARTIAL_FORMAT = "vqa-eval-partial/1"
 
 
-def parse_shard(text: str | None) -> tuple[int, int]:
-    """``"i/n"`` -> (i, n), shards numbered 1..n; None -> (1, 1), the whole run."""
-    if text is None:
-        return 1, 1
-    parts = str(text).split("/")
-    try:
-        i, n = (int(p) for p in parts)
-    except ValueError:
-        raise DataError(f"--shard must look like i/n (e.g. 1/4), got {show(text)}") from None
-    if n < 1 or not 1 <= i <= n:
-        raise DataError(f"--shard {text}: shards are numbered 1..n with n >= 1, e.g. 1/{max(n, 2)} .. {max(n, 2)}/{max(n, 2)}")
-    return i, n
-
-
-def shard_chunks(count: int, batch_size: int, shard: tuple[int, int] = (1, 1),
-                 order: list[int] | None = None) -> list[tuple[int, list[int]]]:
-    """(chunk number, question positions) of the chunks that shard (i, n) runs, in order.
+def chunk_positions(count: int, batch_size: int, order: list[int] | None = None) -> list[tuple[int, list[int]]]:
+    """(chunk number, question positions) of every chunk, in order.
 
     Chunks cut ``order`` (default: the positions 0..count-1) into runs of ``batch_size``; `vqa eval`
     passes the positions sorted by token count, so a chunk pads to similar lengths.
@@ -48,12 +33,7 @@ def shard_chunks(count: int, batch_size: int, shard: tuple[int, int] = (1, 1),
     if batch_size < 1:
         raise DataError(f"--batch-size must be at least 1, got {batch_size}")
     positions = list(range(count)) if order is None else list(order)
-    i, n = shard
-    chunks = []
-    for k, start in enumerate(range(0, count, batch_size)):
-        if k % n == i - 1:
-            chunks.append((k, positions[start: start + batch_size]))
-    return chunks
+    return [(k, positions[start: start + batch_size]) for k, start in enumerate(range(0, count, batch_size))]
 
 
 def partial_path(predictions_out: str | Path) -> Path:
@@ -64,7 +44,7 @@ class PartialRun:
     """The partial predictions file of one run: open (fresh or resumed), add chunks, finish.
 
     ``header`` is a JSON-able dict of everything that decides the outputs (input digests, count,
-    batch size, shard, ...); resuming requires it to be equal, field by field.
+    batch size, ...); resuming requires it to be equal, field by field.
     """
 
     def __init__(self, path: Path, header: dict, done: dict[int, list], file) -> None:
