@@ -71,7 +71,7 @@ _OPTIONS = {  # flag -> what its value may be: a key of `files`, an output name,
     "--predictions": ["preds", "missing", "junk", "clevr_q", "folder"],
     "--annotations": ["clevr_q", "missing"], "--choices": ["preds", "junk"], "--scene-graphs": ["scenes"],
     "--attentions": ["preds"], "--allow-missing": [None], "--metrics-out": ["out:m.json", "folder", "out:sub/m.json"],
-    "--limit": ["3", "-1", "x"], "--shard": ["1/2", "0/0", "a"], "--resume": [None], "--predictions-out": ["out:p.json", "folder"],
+    "--limit": ["3", "-1", "x"], "--nproc": ["0", "-1"], "--resume": [None], "--predictions-out": ["out:p.json", "folder"],
     "--max-pixels": ["0", "100", "-5", "1e9"], "--batch-size": ["0", "2"], "--workers": ["0"], "--skip-missing-images": [None],
 }
 

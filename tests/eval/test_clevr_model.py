@@ -1,4 +1,4 @@
-"""Model mode on CLEVR gold graphs: outputs, interrupted and resumed runs, shards."""
+"""Model mode on CLEVR gold graphs: outputs, interrupted and resumed runs (torchrun: tests/eval/test_distributed.py)."""
 import json
 from pathlib import Path
 
@@ -8,14 +8,12 @@ import vqa.pipeline.batch as inference  # the batch runner looks run_batches up 
 from vqa.answer.expected import expected_answer
 from vqa.errors import DataError
 from vqa.pipeline.batch import run_clevr_model
-from vqa.eval.merge import merge_predictions, question_order
-from vqa.eval.score import score
 
 
 @pytest.fixture()
 def run(tiny_weights, small_clevr_questions, clevr_dir):
     def go(**kw):
-        kw = {"batch_size": 4, "threads": 1, "workers": 1, "progress": False, **kw}
+        kw = {"batch_size": 4, "threads": 1, "progress": False, **kw}
         return run_clevr_model(small_clevr_questions, clevr_dir / "CLEVR_train_scenes.json", tiny_weights, **kw)
     return go
 
@@ -79,32 +77,12 @@ def test_run_clevr_model_resume_refuses_changed_options(run, tmp_path, monkeypat
         run(resume=True)
 
 
-def test_run_clevr_model_two_shards_merge_to_one_run(run, tmp_path, small_clevr_questions):
-    whole = run(predictions_out=tmp_path / "whole.json")
-    one = run(predictions_out=tmp_path / "s1.json", shard=(1, 2))
-    two = run(predictions_out=tmp_path / "s2.json", shard=(2, 2))
-    assert len(one.predictions) + len(two.predictions) == 22 and one.total == two.total == 22
-    questions = json.loads(small_clevr_questions.read_text())
-    parts = [(p.name, json.loads(p.read_text())) for p in (tmp_path / "s2.json", tmp_path / "s1.json")]
-    merged = merge_predictions("clevr", parts, question_order("clevr", questions))
-    assert json.dumps(merged) + "\n" == (tmp_path / "whole.json").read_text()
-    assert score("clevr", merged, questions=questions) == whole.metrics
-
-
-def test_run_clevr_model_worker_processes_give_the_same_outputs(run, tmp_path):
-    one = run(predictions_out=tmp_path / "one.json", attention_out=tmp_path / "one.jsonl")
-    two = run(predictions_out=tmp_path / "two.json", attention_out=tmp_path / "two.jsonl", workers=2)
-    assert two.predictions == one.predictions and len(two.predictions) == 22
-    flat = [[v for a in run.attention for row in a["node_attn"] for v in row] for run in (one, two)]
-    assert flat[1] == pytest.approx(flat[0], abs=1e-5)
-
-
-def test_run_clevr_model_worker_failure_stops_the_run_and_keeps_finished_chunks(run, tmp_path, monkeypatch):
-    _stop_after(monkeypatch, 2)  # the forked workers inherit the patch; the third chunk a worker starts fails
+def test_run_clevr_model_failure_stops_the_run_and_keeps_finished_chunks(run, tmp_path, monkeypatch):
+    _stop_after(monkeypatch, 2)  # the third chunk fails
     with pytest.raises(KeyboardInterrupt):
-        run(predictions_out=tmp_path / "p.json", workers=2)
+        run(predictions_out=tmp_path / "p.json")
     lines = (tmp_path / "p.json.partial").read_text().splitlines()
-    assert 1 <= len(lines) - 1 < 6  # some chunks done and kept, not all of them
+    assert len(lines) - 1 == 2  # the finished chunks are kept
 
 
 def test_run_clevr_model_limit_and_no_answers(run, tmp_path, tiny_weights, clevr_dir, clevr_questions):
@@ -127,7 +105,7 @@ def test_run_clevr_model_answers_of_the_asked_type(tiny_weights, clevr_dir):
     # a random tiny reasoner answers anything; the mask keeps every answer to the type its question asks for
     path = Path(__file__).resolve().parents[1] / "data" / "human_questions_v2_dev.json"
     r = run_clevr_model(path, clevr_dir / "CLEVR_train_scenes.json", tiny_weights, batch_size=64, threads=1,
-                        workers=1, progress=False)
+                        progress=False)
     qs = {q["question_index"]: q for q in json.loads(path.read_text())["questions"]}
     assert len(r.predictions) == len(qs) and "ece" in r.metrics
     assert all(expected_answer(qs[p["question_index"]]["question"]).allows(p["answer"]) for p in r.predictions)

@@ -1,38 +1,23 @@
-"""Chunks, shards and the partial predictions file of long model-mode runs."""
+"""Chunks and the partial predictions file of long model-mode runs."""
 import json
 
 import pytest
 
 from vqa.errors import DataError
-from vqa.pipeline.longrun import PartialRun, parse_shard, shard_chunks
+from vqa.pipeline.longrun import PartialRun, chunk_positions
 
 
-@pytest.mark.parametrize("text, expected", [(None, (1, 1)), ("1/1", (1, 1)), ("2/3", (2, 3)), ("4/4", (4, 4))])
-def test_parse_shard_valid(text, expected):
-    assert parse_shard(text) == expected
-
-
-@pytest.mark.parametrize("text", ["0/2", "3/2", "1/0", "2", "a/b", "1/2/3", ""])
-def test_parse_shard_invalid_raise(text):
-    with pytest.raises(DataError, match="--shard"):
-        parse_shard(text)
-
-
-def test_shard_chunks_cover_every_question_once():
-    whole = shard_chunks(10, 3)
+def test_chunk_positions_cover_every_question_once():
+    whole = chunk_positions(10, 3)
     assert [(k, list(r)) for k, r in whole] == [(0, [0, 1, 2]), (1, [3, 4, 5]), (2, [6, 7, 8]), (3, [9])]
-    a, b = shard_chunks(10, 3, (1, 2)), shard_chunks(10, 3, (2, 2))
-    assert [k for k, _ in a] == [0, 2] and [k for k, _ in b] == [1, 3]
-    assert sorted(a + b) == whole  # the same chunks as one process: same batches, same outputs
-    assert shard_chunks(2, 3, (2, 2)) == []  # fewer chunks than shards: an empty shard
+    assert chunk_positions(0, 3) == []
     with pytest.raises(DataError, match="--batch-size"):
-        shard_chunks(10, 0)
+        chunk_positions(10, 0)
 
 
-def test_shard_chunks_follow_the_given_order():
+def test_chunk_positions_follow_the_given_order():
     order = [3, 0, 4, 1, 2]  # e.g. positions sorted by question length
-    assert shard_chunks(5, 2, order=order) == [(0, [3, 0]), (1, [4, 1]), (2, [2])]
-    assert shard_chunks(5, 2, (2, 2), order=order) == [(1, [4, 1])]
+    assert chunk_positions(5, 2, order=order) == [(0, [3, 0]), (1, [4, 1]), (2, [2])]
 
 
 HEADER = {"benchmark": "clevr", "count": 10, "batch_size": 3}
