@@ -1,17 +1,24 @@
 """Questions per second of the shipped reasoner in `vqa eval` on gold graphs, vs the symbolic executor.
 
 Calls what `vqa eval --benchmark clevr --graphs gold` calls (``run_clevr_model``: load questions,
-scenes and model, then tokenise, batch, encode and reason in worker processes) over the 9,320
-shared CLEVR questions. Reports the answering rate (after loading) and the whole call's rate, and
-the program executor over the same questions (which reads the programs, the model does not).
+scenes and model, then tokenise, batch, encode and reason) over the 9,320 shared CLEVR questions in
+this process. Reports the answering rate (after loading) and the whole call's rate, and the program
+executor over the same questions (which reads the programs, the model does not).
 
-    python benchmarks/reasoner_throughput.py [--workers 2] [--threads 1] [--batch-size 1024] [--repeats 3]
+With ``--nproc N`` it runs the command itself instead, as one process and as N torchrun ranks, with
+``--limit 500`` and ``--limit 5000``, and reports the marginal rate: 4,500 questions over the
+difference of the two commands' wall times (start-up and loading cancel out).
+
+    python benchmarks/reasoner_throughput.py [--threads 1] [--batch-size 1024] [--repeats 3] [--nproc 2]
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,13 +35,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clevr", default=str(ROOT.parent / "shared" / "data" / "clevr"))
     ap.add_argument("--weights", default=str(DEFAULT_WEIGHTS))
-    ap.add_argument("--workers", type=int, help="default: one per CPU core, as `vqa eval`")
+    ap.add_argument("--nproc", type=int, help="time `vqa eval` as one process and as NPROC torchrun ranks (marginal rate)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=1024)
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     clevr = Path(args.clevr)
     qpath, spath = clevr / "CLEVR_train_questions.json", clevr / "CLEVR_train_scenes.json"
+    if args.nproc:
+        return marginal(args, qpath, spath)
 
     # the reference first: timed after the model runs, it measured 2-4x slower (not explained)
     questions = json.loads(qpath.read_text())["questions"]
@@ -49,17 +58,40 @@ def main() -> None:
     for _ in range(args.repeats):
         t = time.perf_counter()
         run = run_clevr_model(qpath, spath, args.weights, batch_size=args.batch_size, threads=args.threads,
-                              workers=args.workers, progress=False)
+                              progress=False)
         best_total = min(best_total, time.perf_counter() - t)
         best = min(best, run.answer_seconds)
         acc = run.metrics["accuracy"]
     n = run.total
 
-    print(f"questions: {n}  workers: {args.workers or 'one per core'}  threads each: {args.threads}  batch: {args.batch_size}")
+    print(f"questions: {n}  one process, threads: {args.threads}  batch: {args.batch_size}")
     print(f"reasoner, answering (best of {args.repeats}): {best:.3f} s  {n / best:,.0f} questions/s  accuracy {acc:.4f} "
           "(all shared questions, train and validation scenes)")
     print(f"reasoner, whole call incl. loading questions, scenes and model: {best_total:.3f} s  {n / best_total:,.0f} questions/s")
     print(f"symbolic executor (reads the programs): {t_sym:.3f} s  {n / t_sym:,.0f} questions/s  accuracy {sym_acc:.4f}")
+
+
+def marginal(args, qpath: Path, spath: Path) -> None:
+    """Best wall time of `vqa eval --limit 500` and `--limit 5000`, in one process and under torchrun."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]), OMP_NUM_THREADS="1")
+    launchers = {"one process": [sys.executable, "-m", "vqa"],
+                 f"torchrun --nproc_per_node {args.nproc}": [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                                                             f"--nproc_per_node={args.nproc}", "-m", "vqa"]}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, launcher in launchers.items():
+            best = {}
+            for limit in (500, 5000):
+                cmd = [*launcher, "eval", "--benchmark", "clevr", "--graphs", "gold", "--questions", str(qpath),
+                       "--scenes", str(spath), "--weights", args.weights, "--batch-size", str(args.batch_size),
+                       "--threads", str(args.threads), "--limit", str(limit), "--no-progress",
+                       "--predictions-out", f"{tmp}/p.json"]
+                for _ in range(args.repeats):
+                    t = time.perf_counter()
+                    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    best[limit] = min(best.get(limit, float("inf")), time.perf_counter() - t)
+            rate = 4500 / (best[5000] - best[500])
+            print(f"{name}: --limit 500 {best[500]:.2f} s, --limit 5000 {best[5000]:.2f} s (best of {args.repeats}); "
+                  f"marginal {rate:,.0f} questions/s")
 
 
 if __name__ == "__main__":
