@@ -125,10 +125,10 @@ def _reasoner(args) -> None:
                      val_scenes=args.val_scenes, iterations=args.iterations, batch_size=args.batch_size,
                      lr=args.lr, seed=args.seed, threads=args.threads, augment=args.augment,
                      eval_every=args.eval_every, progress=not args.no_progress, model=model, device=args.device,
-                     loader_workers=args.loader_workers)
-    if args.fresh:
-        shutil.rmtree(args.workdir, ignore_errors=True)
+                     loader_workers=args.loader_workers, fresh=args.fresh)
     report = train_reasoner(tc)
+    if not report:
+        return  # a torchrun rank other than 0: rank 0 reports
     for k in ("val_shared", "val_generated"):
         if k in report:
             print(f"{k}: {report[k]['accuracy']:.4f} ({report[k]['count']} questions)")
@@ -183,5 +183,7 @@ def _photo_reasoner(args) -> None:
                           threads=args.threads, eval_every=args.eval_every, max_minutes=args.max_minutes,
                           progress=not args.no_progress)
     report = train_photo_reasoner(tc)
+    if not report:
+        return  # a torchrun rank other than 0: rank 0 reports
     print(f"val_generated: {report['val_generated']['accuracy']:.4f} ({report['val_generated']['count']} questions)")
     print(f"wrote {args.out}.safetensors, .json and .md in {report['total_seconds']} s")

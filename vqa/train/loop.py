@@ -22,6 +22,8 @@ from safetensors.torch import load_file, save_file
 from torch.optim.lr_scheduler import LambdaLR
 from tqdm.auto import tqdm
 
+from .distributed import agree
+
 __all__ = ["warmup_cosine", "scheduler_at", "save_checkpoint", "load_checkpoint", "train"]
 
 
@@ -97,7 +99,7 @@ def train(model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler, b
           losses: Callable[..., dict], *, iterations: int, start: int = 0, clip: float | None = None,
           ema=None, workdir: str | Path | None = None, checkpoint_every: int = 500, seconds_before: float = 0.0,
           evaluate: Callable[[], dict] | None = None, eval_every: int = 0, max_minutes: float | None = None,
-          progress: bool = True, desc: str = "train", log=print) -> dict:
+          progress: bool = True, desc: str = "train", log=print, on_step: Callable[[int], None] | None = None) -> dict:
     """Train on ``batches`` (those of steps ``start``, ``start + 1``... up to ``iterations``; a few
     more if the trainer's epochs make them: the schedule then stays at its last rate).
 
@@ -105,7 +107,9 @@ def train(model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler, b
     - ``workdir``: checkpoint there every ``checkpoint_every`` steps and after step ``iterations``;
       ``seconds_before``: training time of the run this one resumes, counted in ``train_seconds``.
     - ``evaluate()``: scores (a flat dict of numbers) every ``eval_every`` steps before the last.
-    - ``max_minutes``: stop after the step that goes past this much training time.
+    - ``max_minutes``: stop after the step that goes past this much training time (rank 0's clock
+      decides under torchrun, so that all ranks stop at the same step).
+    - ``on_step(steps done)``: called after each step (and its checkpoint and evaluation).
 
     Returns ``{"iterations": steps done, "train_seconds", "history": [{"iteration", **scores}],
     "loss": the last step's summed loss}``.
@@ -138,7 +142,9 @@ def train(model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler, b
             history.append({"iteration": done, **scores})
             log(f"iteration {done}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
             model.train()
-        if max_minutes is not None and time.time() - t0 > 60 * max_minutes:
+        if on_step is not None:
+            on_step(done)
+        if max_minutes is not None and agree(time.time() - t0 > 60 * max_minutes):
             log(f"stopping at iteration {done}: over {max_minutes} minutes of training")
             break
     bar.close()

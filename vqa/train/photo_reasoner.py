@@ -42,6 +42,7 @@ from ..reason.reasoner import Reasoner
 from ..reason.targets import program_instructions, program_steps
 from ..vocab.coco import COCO_CLASSES, COLOR_NAMES
 from ..weights import write_model_card
+from . import distributed
 from .loop import scheduler_at, train as train_loop, warmup_cosine
 from .reasoner import bucketed, evaluate_examples, reasoner_optimizer
 
@@ -170,7 +171,19 @@ def evaluate_photo(model: Reasoner, examples: list[Example], cache: GraphCache) 
 
 def train_photo_reasoner(tc: PhotoTrainConfig, log=print) -> dict:
     """Train and write the weights, config and model card (``<out>.md``). Returns the report.
-    A run starts afresh: its checkpoints in WORKDIR are for looking at, not resumed."""
+    A run starts afresh: its checkpoints in WORKDIR are for looking at, not resumed. Under torchrun
+    every rank trains with DDP on its own draws; rank 0 writes, the other ranks return ``{}``."""
+    distributed.start()
+    try:
+        return _train_photo_reasoner(tc, log)
+    finally:
+        distributed.stop()
+
+
+def _train_photo_reasoner(tc: PhotoTrainConfig, log) -> dict:
+    first = distributed.rank() == 0
+    log = log if first else (lambda *a, **k: None)
+    per_rank = distributed.local_batch(tc.batch_size)
     torch.set_num_threads(tc.threads)
     torch.manual_seed(tc.seed)
     t_start = time.time()
@@ -190,12 +203,16 @@ def train_photo_reasoner(tc: PhotoTrainConfig, log=print) -> dict:
     Path(tc.workdir).mkdir(parents=True, exist_ok=True)
     opt = reasoner_optimizer(model, tc.weight_decay)
     sched = scheduler_at(opt, warmup_cosine(tc.warmup, tc.iterations, peak=tc.lr), 0)
-    draws = bucketed(data["train"], tc.batch_size, random.Random(tc.seed * 7919), tc.iterations)
+    draws = bucketed(data["train"], per_rank, random.Random(distributed.rank_seed(tc.seed * 7919)), tc.iterations)
     batches = (collate(batch, cache, cfg.steps) for batch in draws)
-    run = train_loop(model, opt, sched, batches, lambda batch: model(*batch).losses, iterations=tc.iterations,
-                     clip=1.0, workdir=tc.workdir, checkpoint_every=tc.checkpoint_every,
-                     evaluate=lambda: {"val_generated_2000": evaluate_photo(model, data["val"][:2000], cache)["accuracy"]},
-                     eval_every=tc.eval_every, max_minutes=tc.max_minutes, progress=tc.progress, log=log)
+    ddp = distributed.wrap(model)
+    run = train_loop(model, opt, sched, batches, lambda batch: ddp(*batch).losses, iterations=tc.iterations,
+                     clip=1.0, workdir=tc.workdir if first else None, checkpoint_every=tc.checkpoint_every,
+                     evaluate=(lambda: {"val_generated_2000": evaluate_photo(model, data["val"][:2000], cache)["accuracy"]})
+                     if first else None,
+                     eval_every=tc.eval_every, max_minutes=tc.max_minutes, progress=tc.progress and first, log=log)
+    if not first:
+        return {}
     model.eval()
     done = run["iterations"]
     report = {"train_examples": len(data["train"]), "distinct_questions": len(cached.table), "iterations": done,

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import random
+import shutil
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -30,6 +32,7 @@ from ..reason.config import ReasonerConfig
 from ..reason.inference import run_batches
 from ..reason.reasoner import Reasoner
 from ..weights import write_model_card
+from . import distributed
 from .loop import load_checkpoint, scheduler_at, train as train_loop, warmup_cosine
 
 __all__ = ["TrainConfig", "train_reasoner", "evaluate_examples"]
@@ -56,6 +59,7 @@ class TrainConfig:
     eval_every: int = 2000
     checkpoint_every: int = 500
     progress: bool = True
+    fresh: bool = False  # delete workdir first instead of resuming (rank 0 deletes, the others wait)
     model: ReasonerConfig = field(default_factory=ReasonerConfig)
 
 
@@ -90,7 +94,10 @@ def build_data(tc: TrainConfig) -> dict:
         raw = {"train_scenes": [scene_to_clevr(g) for g in train_scenes], "train_questions": train_q,
                "val_scenes": [scene_to_clevr(g) for g in val_scenes], "val_questions": val_q}
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        cache_file.write_text(json.dumps(raw))
+        # whole or absent: under torchrun every rank builds the same data, and one may read while another writes
+        tmp = cache_file.with_name(f"data.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(raw))
+        tmp.replace(cache_file)
     graphs = {s["image_filename"]: scene_from_clevr(s) for s in raw["train_scenes"] + raw["val_scenes"]}
     train_q, gen_val_q = raw["train_questions"], raw["val_questions"]
     shared_val_q: list[dict] = []
@@ -141,9 +148,10 @@ def bucketed(train: list[Example], batch_size: int, rng: random.Random, count: i
 
 
 def _draws(train: list[Example], tc: TrainConfig, start: int):
-    """(batch, question texts) for iterations ``start..``: bucketed draws, 60 % reworded."""
-    rng = random.Random(tc.seed * 7919 + start)
-    for batch in bucketed(train, tc.batch_size, rng, tc.iterations - start):
+    """(batch, question texts) for iterations ``start..``: bucketed draws, 60 % reworded (under
+    torchrun: this rank's own draws of its share of the batch)."""
+    rng = random.Random(distributed.rank_seed(tc.seed * 7919 + start))
+    for batch in bucketed(train, distributed.local_batch(tc.batch_size), rng, tc.iterations - start):
         yield batch, [augment_question(e.question, rng) if rng.random() < tc.augment else e.question for e in batch]
 
 
@@ -173,8 +181,27 @@ def reasoner_optimizer(model: Reasoner, weight_decay: float) -> torch.optim.Adam
     return torch.optim.AdamW(params, lr=1.0, weight_decay=weight_decay)
 
 
-def train_reasoner(tc: TrainConfig, log=print) -> dict:
-    """Train (or resume) and write the weights, config and model card. Returns the report."""
+def train_reasoner(tc: TrainConfig, log=print, on_step=None) -> dict:
+    """Train (or resume) and write the weights, config and model card. Returns the report.
+
+    Under torchrun (:mod:`vqa.train.distributed`) every rank trains with DDP; rank 0 checkpoints,
+    validates and writes, and the other ranks return ``{}`` after the last step. A checkpoint resumes
+    with any number of ranks. ``on_step(steps done)`` is called after every step (the loop's hook).
+    """
+    tc.device = distributed.start(tc.device)
+    try:
+        return _train_reasoner(tc, log, on_step)
+    finally:
+        distributed.stop()
+
+
+def _train_reasoner(tc: TrainConfig, log, on_step) -> dict:
+    first = distributed.rank() == 0
+    log = log if first else (lambda *a, **k: None)
+    distributed.local_batch(tc.batch_size)  # a batch that does not split over the ranks fails before the data
+    if tc.fresh and first:
+        shutil.rmtree(tc.workdir, ignore_errors=True)
+    distributed.barrier()  # no rank reads the work folder before it is cleared
     torch.set_num_threads(tc.threads)
     torch.manual_seed(tc.seed)
     t_start = time.time()
@@ -192,7 +219,8 @@ def train_reasoner(tc: TrainConfig, log=print) -> dict:
         model.encoder.init_from_minilm()
     model.to(tc.device)
     opt = reasoner_optimizer(model, tc.weight_decay)
-    meta = load_checkpoint(tc.workdir, model, opt)
+    meta = load_checkpoint(tc.workdir, model, opt)  # every rank reads the same checkpoint
+    ddp = distributed.wrap(model, tc.device)
     start = meta.get("iteration", 0)
     if meta:
         log(f"resumed from iteration {start}")
@@ -203,7 +231,7 @@ def train_reasoner(tc: TrainConfig, log=print) -> dict:
         if tc.device != "cpu":
             ids, mask, graphs = ids.to(tc.device), mask.to(tc.device), graphs.to(tc.device)
             targets = {k: v.to(tc.device) for k, v in targets.items()}
-        return model(ids, mask, graphs, targets).losses
+        return ddp(ids, mask, graphs, targets).losses
 
     def evaluate():
         return {"val_generated_2000": evaluate_examples(model, data["val"]["generated"][:2000], cache)["accuracy"]}
@@ -219,14 +247,17 @@ def train_reasoner(tc: TrainConfig, log=print) -> dict:
         batches = map(_Collate(cache, cfg.steps), draws)
     try:
         run = train_loop(model, opt, sched, batches, losses, iterations=tc.iterations, start=start, clip=1.0,
-                         workdir=tc.workdir, checkpoint_every=tc.checkpoint_every,
-                         seconds_before=meta.get("train_seconds", 0.0), evaluate=evaluate, eval_every=tc.eval_every,
-                         progress=tc.progress, log=log)
+                         workdir=tc.workdir if first else None, checkpoint_every=tc.checkpoint_every,
+                         seconds_before=meta.get("train_seconds", 0.0), evaluate=evaluate if first else None,
+                         eval_every=tc.eval_every, progress=tc.progress and first, log=log, on_step=on_step)
     finally:  # also on Ctrl-C or an error: no loader process outlives the run
         if pool is not None:
             pool.terminate()
+    if not first:
+        return {}
     model.eval().cpu()
     report = {"train_examples": len(train), "iterations": tc.iterations, "batch_size": tc.batch_size,
+              "ranks": distributed.world_size(),
               "train_seconds": round(run["train_seconds"]), "data_seconds": round(t_data), "history": run["history"]}
     for name, ex in data["val"].items():
         if ex:
@@ -252,7 +283,8 @@ def _write_card(tc: TrainConfig, report: dict) -> None:
             "(synonyms, phrase rewrites, typos: `vqa/encode/augment.py`).",
             "- Validation: shared scenes with image_index % 5 == 0 (never trained on) and "
             f"{tc.val_scenes} generated scenes from a separate seed."]
-    training = [f"- {tc.iterations:,} iterations x batch {tc.batch_size}, AdamW lr {tc.lr}, cosine, {tc.threads} thread(s).",
+    training = [f"- {tc.iterations:,} iterations x batch {tc.batch_size}, AdamW lr {tc.lr}, cosine, {tc.threads} thread(s)"
+                + (f" x {report['ranks']} DDP ranks." if report.get("ranks", 1) > 1 else "."),
                 f"- time: {report['data_seconds']} s data generation + {report['train_seconds']} s training "
                 f"({report['total_seconds']} s in all, 2-core CPU).",
                 f"- config: `{Path(tc.out).name}.json`; rebuild with `vqa train reasoner`."]
