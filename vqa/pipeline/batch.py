@@ -297,7 +297,6 @@ class _Job:
     calibration: object  # vqa.answer.Calibration: restricted, calibrated answers as GraphQA gives them
 
 
-
 def _warm_up(model, cache, row: list[int], key: str) -> None:
     """One question through the model: it builds the encoder's token table and the CPU libraries'
     first-call state (a cold first batch was about 0.08 s slower)."""
