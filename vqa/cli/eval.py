@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from .. import atomic
 from ..errors import DataError
 from ..eval import format_table
 from ..eval.merge import merge_predictions, question_order
@@ -261,7 +262,7 @@ def _report(args, metrics: dict) -> None:
     if args.metrics_out:
         out = Path(args.metrics_out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(metrics, indent=2) + "\n")
+        atomic.write_text(out, json.dumps(metrics, indent=2) + "\n")
 
 
 def _require(args, *names):
