@@ -15,11 +15,14 @@ def add_parser(sub) -> None:
     s.add_argument("--weights", default=DEFAULT_WEIGHTS, help="reasoner .safetensors")
     s.add_argument("--concurrency", type=int, default=2,
                    help="questions answered at once, the rest wait in the queue (default 2)")
+    s.add_argument("--queue-size", type=int, default=64,
+                   help="questions that may wait; more are answered 'Queue is full! Please try again.' (default 64)")
     s.set_defaults(func=run)
 
 
 def run(args) -> int:
     from ..app import launch  # defers gradio and torch
 
-    launch(host=args.host, port=args.port, weights=args.weights, concurrency=args.concurrency)
+    launch(host=args.host, port=args.port, weights=args.weights, concurrency=args.concurrency,
+           queue_size=args.queue_size)
     return 0
