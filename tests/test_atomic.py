@@ -3,7 +3,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -71,3 +70,18 @@ def test_process_killed_mid_write_leaves_the_old_file(tmp_path):
         proc.wait()
     assert path.read_text() == '["old"]\n'
     assert [p.name.startswith(".p.json.") for p in atomic.temp_leftovers(tmp_path)] == [True]
+
+
+def test_a_link_keeps_pointing_at_its_replaced_target(tmp_path):
+    (tmp_path / "real.json").write_text("old")
+    (tmp_path / "link.json").symlink_to(tmp_path / "real.json")
+    atomic.write_text(tmp_path / "link.json", "new")
+    assert (tmp_path / "link.json").is_symlink() and (tmp_path / "real.json").read_text() == "new"
+
+
+def test_a_destination_that_is_not_a_file_is_written_directly(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    atomic.write_text(fifo, "through the pipe\n")
+    assert reader.communicate(timeout=10)[0] == b"through the pipe\n" and fifo.exists()

@@ -48,8 +48,14 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     If the block raises (or the process dies), ``path`` is left untouched and the temporary file is
     removed (or, after a kill, left hidden beside it). Use it for writers that want a file name
     (``safetensors.save_file``, ``PIL.Image.save``); ``atomic_write`` for a file object.
+
+    A symbolic link is followed (its target is replaced, the link kept); a destination that is not a
+    regular file (``/dev/stdout``, a pipe) is written directly, as renaming onto it is impossible.
     """
-    path = Path(path)
+    path = Path(os.path.realpath(path))
+    if path.exists() and not path.is_file():
+        yield path
+        return
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
     os.close(fd)
     tmp = Path(name)

@@ -210,7 +210,7 @@ def run_merge(args) -> int:
     if args.predictions_out:
         out = Path(args.predictions_out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(merged) + "\n")  # the same bytes a single model-mode run writes
+        atomic.write_text(out, json.dumps(merged) + "\n")  # the same bytes a single model-mode run writes
         print(f"wrote {args.predictions_out}")
     if args.benchmark == "clevr" and not all(isinstance(q, dict) and isinstance(q.get("answer"), str)
                                              for q in clevr_question_list(inputs["questions"]) or []):
