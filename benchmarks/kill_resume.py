@@ -84,18 +84,31 @@ def whole(path: Path) -> bool:
     return True
 
 
+def _progress(folder: Path) -> str:
+    """What a resume starts from: finished chunks in the partial file, or the checkpoint's step."""
+    partial = folder / "p.json.partial"
+    if partial.exists():
+        chunks = max(0, len(partial.read_bytes().splitlines()) - 1)  # less the header (and a cut line counts)
+        return f"partial file with {chunks} chunks"
+    checkpoint = folder / "run" / "checkpoint.json"
+    if checkpoint.exists():
+        return f"checkpoint about step {json.loads(checkpoint.read_text())['iteration']}"
+    return "nothing to resume"
+
+
 def trial(make, base: Path, reference: dict[str, bytes], delay: float, log=print) -> bool:
     """One kill at ``delay`` seconds, the checks, the resume, the comparison. True when all hold."""
     folder = Path(tempfile.mkdtemp(dir=base))
     args, exact, checked = make(folder)
     killed = run_vqa(args, kill_after=delay) is None
     present = [n for n in exact + checked if (folder / n).exists()]
+    state = _progress(folder)
     bad = [n for n in present if not whole(folder / n) or (n in exact and (folder / n).read_bytes() != reference[n])]
     run_vqa(args)  # resume to the end
     differ = [n for n in exact if (folder / n).read_bytes() != reference[n]]
     differ += [n for n in checked if not whole(folder / n)]
     ok = not bad and not differ
-    log(f"  kill at {delay:5.2f}s ({'killed' if killed else 'had finished'}): present {present or '-'}; "
+    log(f"  kill at {delay:5.2f}s ({'killed' if killed else 'had finished'}; {state}): present {present or '-'}; "
         f"{'ok' if ok else f'CORRUPT {bad}' if bad else f'RESUMED DIFFERENT {differ}'}")
     return ok
 
