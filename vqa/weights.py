@@ -10,7 +10,8 @@ A model on disk is three files with one stem, beside each other:
 Each file is written beside its destination and renamed into place (``vqa.atomic``): a killed save
 leaves every file whole, old or new. Paths may name the ``.safetensors`` file, the ``.json`` config
 or their common stem. Loading never unpickles anything; a missing, truncated or corrupted file, or
-one whose SHA-256 is not the one in its config, raises ``WeightsError`` naming the file and the command that rebuilds it.
+one whose SHA-256 is not the one in its config, raises ``WeightsError`` naming the file and the
+command that rebuilds it.
 
 The shipped models lie in ``WEIGHTS_DIR`` (the repository's ``weights/``): ``shipped(name)``.
 """
