@@ -4,7 +4,7 @@
 file); ``WeightsError`` is a model file that is missing or damaged.
 """
 
-__all__ = ["VqaError", "InputError", "ImageError", "QuestionError", "WeightsError", "DataError"]
+__all__ = ["VqaError", "InputError", "ImageError", "QuestionError", "WeightsError", "DataError", "DeviceError"]
 
 
 class VqaError(Exception):
@@ -36,3 +36,7 @@ class DataError(InputError):
     """
 
     source: str | None = None
+
+
+class DeviceError(VqaError):
+    """The device asked for (``--device``) is unknown or not available."""

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Iterator, TypeVar
 
 from .atomic import atomic_path, write_text
 from .errors import WeightsError
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = ["WEIGHTS_DIR", "shipped", "weight_files", "file_sha256", "stored_sha256", "save_weights", "load_weights",
-           "write_model_card"]
+           "write_model_card", "skip_random_init"]
 
 C = TypeVar("C")
 
@@ -114,6 +115,31 @@ def load_weights(path: str | Path, config_type: type[C], what: str,
         raise WeightsError(f"{weights} is not a readable safetensors file ({e}); {rebuild}") from None
     state = {k: (v.float() if v.is_floating_point() else v) for k, v in loaded.items()}
     return cfg, state
+
+
+@contextmanager
+def skip_random_init() -> Iterator[None]:
+    """Modules built inside skip their random initialisation: ``torch.nn.init``'s fills
+    (``uniform_``, ``normal_``, which Linear, Conv and Embedding call) leave the new tensors as
+    allocated. For a model whose every parameter the weights file fills next, so that it loads
+    straight from the file: random numbers for about 2.5 M parameters (0.2 s here for the reasoner
+    and the detector) would be thrown away. Only the calling thread is affected (torch function
+    modes are per thread); constant fills (LayerNorm's ones, biases' zeros) still run."""
+    import torch  # defers torch: `vqa --help` and the metrics import this module's neighbours without it
+    from torch.overrides import TorchFunctionMode
+
+    init = torch.nn.init  # the init functions that dispatch to a mode themselves, and the fills the others call
+    fills = {init.uniform_, init.normal_, init.trunc_normal_, init.kaiming_uniform_, init.kaiming_normal_,
+             torch.Tensor.uniform_, torch.Tensor.normal_}
+
+    class _SkipFills(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            if func in fills:  # the tensor comes first, or as tensor= (torch.nn.init hands its arguments on so)
+                return args[0] if args else kwargs["tensor"]
+            return func(*args, **(kwargs or {}))
+
+    with _SkipFills():
+        yield
 
 
 def write_model_card(path: str | Path, title: str, summary: str, sections: dict[str, list[str]]) -> Path:

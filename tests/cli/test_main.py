@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,7 @@ from vqa.cli.main import build_parser
 # A command may gain options; none may lose one.
 OPTIONS = {
     "": ["-h", "--help"],
-    "ask": ["--detector", "--detector-weights", "--draw", "--help", "--image-filename", "--json", "--no-closer-look",
+    "ask": ["--detector", "--detector-weights", "--device", "--draw", "--help", "--image-filename", "--json", "--no-closer-look",
             "--scene", "--threads", "--top-k", "--weights", "-h"],
     "eval": ["--allow-missing", "--annotations", "--attention-out", "--attentions", "--batch-size", "--benchmark",
              "--choices", "--detector-weights", "--graphs", "--help", "--images", "--limit", "--metrics-out",
@@ -36,8 +37,8 @@ OPTIONS = {
     "render": ["--assets", "--blender", "--denoise", "--height", "--help", "--max-objects", "--min-objects",
                "--no-progress", "--num-images", "--out", "--prefix", "--samples", "--seed", "--start-idx", "--threads",
                "--width", "--workers", "-h"],
-    "serve": ["--concurrency", "--help", "--host", "--port", "--weights", "-h"],
-    "attention": ["--detector", "--detector-weights", "--help", "--image-filename", "--out", "--scene", "--threads",
+    "serve": ["--concurrency", "--device", "--help", "--host", "--port", "--weights", "-h"],
+    "attention": ["--detector", "--detector-weights", "--device", "--help", "--image-filename", "--out", "--scene", "--threads",
                   "--top-k", "--weights", "-h"],
 }
 
@@ -62,11 +63,32 @@ def test_main_every_command_keeps_its_options(command):
     assert help_options(r.stdout) >= set(OPTIONS[command])
 
 
+def imported_by(*args: str, cwd=None) -> tuple[subprocess.CompletedProcess, set[str]]:
+    """Run `vqa ARGS` under `python -X importtime`: the process and every module it imported."""
+    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "vqa", *args], capture_output=True, text=True, cwd=cwd)
+    return r, {line.rsplit("|", 1)[1].strip() for line in r.stderr.splitlines() if line.startswith("import time:")}
+
+
 def test_main_help_imports_no_torch():
-    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "vqa", "--help"], capture_output=True, text=True)
-    imported = {line.rsplit("|", 1)[1].strip() for line in r.stderr.splitlines() if line.startswith("import time:")}
+    r, imported = imported_by("--help")
     assert r.returncode == 0 and "vqa.cli.eval" in imported
-    assert not {"torch", "torch_geometric", "gradio", "detectron2"} & imported
+    assert not {"torch", "torch_geometric", "gradio", "detectron2", "numpy", "PIL", "networkx"} & imported
+
+
+GOLDEN = Path(__file__).resolve().parents[2].parent / "shared" / "golden"
+SCORING = {  # scoring mode: predictions in, official metrics out
+    "vqav2": ["--questions", "vqav2/v2_OpenEnded_mscoco_val_fixture_questions.json",
+              "--annotations", "vqav2/v2_mscoco_val_fixture_annotations.json", "--predictions", "vqav2/results_a.json"],
+    "gqa": ["--questions", "gqa/fixture_all_questions.json", "--predictions", "gqa/predictions_mostly_right.json"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCORING))
+def test_main_eval_scoring_imports_no_torch(name):
+    r, imported = imported_by("eval", "--benchmark", name, *SCORING[name], cwd=GOLDEN)
+    assert r.returncode == 0 and "accuracy" in r.stdout.lower(), r.stderr[-2000:]
+    assert "vqa.eval.score" in imported
+    assert not {"torch", "torchvision", "torch_geometric", "numpy", "detectron2"} & imported
 
 
 def test_main_default_weights_are_the_reasoners():

@@ -273,3 +273,23 @@ def test_detector_checkpoints_leave_the_second_stage_out(tmp_path):
     save_file({**saved, **{f"model.{k}": v.contiguous() for k, v in plain.state_dict().items() if k.startswith("crop_")}},
               str(tmp_path / "checkpoint.safetensors"))
     assert load_checkpoint(tmp_path, other, opt2, skip=SECOND_STAGE)["iteration"] == 7
+
+
+def test_clevr_detector_anchors_are_detectron2s_without_its_deprecated_call(untrained):
+    """ClevrAnchorGenerator builds detectron2's DefaultAnchorGenerator's anchors, with meshgrid(indexing="ij")."""
+    import warnings
+
+    from detectron2.modeling.anchor_generator import DefaultAnchorGenerator
+
+    from vqa.perception.clevr.model import ClevrAnchorGenerator
+
+    ours = untrained.model.proposal_generator.anchor_generator
+    assert isinstance(ours, ClevrAnchorGenerator)
+    sizes = [[80, 120], [40, 60], [20, 30], [10, 15], [5, 8]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # ours: no warning at all
+        mine = ours._grid_anchors(sizes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # detectron2's: the meshgrid notice
+        theirs = DefaultAnchorGenerator._grid_anchors(ours, sizes)
+    assert len(mine) == len(theirs) and all(torch.equal(a, b) for a, b in zip(mine, theirs))

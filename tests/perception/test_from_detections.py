@@ -1,7 +1,7 @@
 """Scene graphs from detections: attributes, distributions and relations as for gold graphs."""
 from vqa.data.splits import is_validation
 from vqa.graph.from_detections import detections_to_graph
-from vqa.graph.tensors import CLEVR_VOCAB, scene_to_pyg
+from vqa.graph.tensors import CLEVR_VOCAB, scene_to_tensors
 from vqa.perception.base import DetectedObject, Detections
 from vqa.perception.clevr.config import CLEVR_ATTRIBUTE_VALUES
 
@@ -38,7 +38,7 @@ def test_from_detections_keeps_distributions_for_the_reasoner(clevr_scenes):
     o = pred.objects[0]
     assert o.extra["attribute_probs"]["color"][g.objects[0].attributes["color"]] == 0.7
     assert o.box is not None and o.score == 0.99 and len(o.position) == 3
-    data = scene_to_pyg(pred, CLEVR_VOCAB)
+    data = scene_to_tensors(pred, CLEVR_VOCAB)
     assert abs(float(data.x[0].max()) - 0.7) < 1e-6  # probabilities, not one-hot
 
 

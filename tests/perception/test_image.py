@@ -44,7 +44,7 @@ def test_image_huge_is_refused_before_decoding(tmp_path, monkeypatch):
 @pytest.mark.parametrize("mode", ["L", "RGBA", "LA", "P", "I;16", "CMYK"])
 def test_image_modes_become_rgb(tmp_path, mode):
     if mode == "I;16":
-        img = Image.fromarray((np.arange(64 * 48, dtype=np.uint16).reshape(48, 64) * 20), "I;16")
+        img = Image.fromarray((np.arange(64 * 48, dtype=np.uint16).reshape(48, 64) * 20))  # uint16 gives I;16
     else:
         img = Image.new(mode, (64, 48))
     path = tmp_path / ("x.tif" if mode == "CMYK" else "x.png")
@@ -54,7 +54,7 @@ def test_image_modes_become_rgb(tmp_path, mode):
 
 
 def test_image_16bit_is_rescaled_not_clipped():
-    img = Image.fromarray((np.linspace(0, 60000, 64 * 48).reshape(48, 64)).astype(np.uint16), "I;16")
+    img = Image.fromarray((np.linspace(0, 60000, 64 * 48).reshape(48, 64)).astype(np.uint16))  # mode I;16
     a = np.asarray(load_image(img))
     assert a.min() == 0 and a.max() == 255
 

@@ -3,7 +3,7 @@ import torch
 
 from vqa.encode.encoder import tokenize
 from vqa.graph.scene_graph import SceneGraph
-from vqa.graph.tensors import collate_graphs, scene_to_pyg
+from vqa.graph.tensors import collate_graphs, scene_to_tensors
 from vqa.reason import Reasoner, ReasonerConfig
 from vqa.reason.coattention import CoAttention
 
@@ -11,7 +11,7 @@ from vqa.reason.coattention import CoAttention
 @pytest.fixture(scope="module")
 def batch(clevr_scenes):
     ids, mask = tokenize(["How many red cubes are there?", "What color is the sphere left of the large cube?"])
-    graphs = collate_graphs([scene_to_pyg(clevr_scenes[0]), scene_to_pyg(clevr_scenes[1])])
+    graphs = collate_graphs([scene_to_tensors(clevr_scenes[0]), scene_to_tensors(clevr_scenes[1])])
     return ids, mask, graphs
 
 
@@ -41,7 +41,7 @@ def test_reasoner_rejects_unknown_fusion():
 def test_reasoner_empty_graph_gives_finite_answer():
     model = Reasoner(ReasonerConfig(dim=32, steps=2, encoder={"dim": 32})).eval()
     ids, mask = tokenize(["How many things are there?"])
-    out = model(ids, mask, collate_graphs([scene_to_pyg(SceneGraph())]))
+    out = model(ids, mask, collate_graphs([scene_to_tensors(SceneGraph())]))
     assert torch.isfinite(out.logits).all()
     assert torch.all(out.node_select == 0)
 

@@ -12,7 +12,7 @@ import torch
 
 from vqa.errors import WeightsError
 from vqa.reason import Reasoner, ReasonerConfig
-from vqa.weights import WEIGHTS_DIR, file_sha256, shipped, weight_files
+from vqa.weights import WEIGHTS_DIR, file_sha256, shipped, skip_random_init, weight_files
 
 ROOT = WEIGHTS_DIR.parent
 CLEVR_IMAGE = ROOT / "vqa" / "app" / "examples" / "CLEVR_train_000005.png"
@@ -90,3 +90,24 @@ def test_cli_refuses_a_corrupted_weights_file_with_exit_2(saved):
     assert run.returncode == 2, run.stderr
     errors = [line for line in run.stderr.splitlines() if line.startswith("vqa ask: error:")]
     assert len(errors) == 1 and "SHA-256 differs" in errors[0] and "Traceback" not in run.stderr
+
+
+def test_weights_skip_random_init_draws_no_random_numbers():
+    torch.manual_seed(0)
+    before = torch.get_rng_state()
+    with skip_random_init():
+        linear, norm = torch.nn.Linear(64, 64), torch.nn.LayerNorm(8)
+        torch.nn.Embedding(100, 8, padding_idx=0)
+    assert torch.equal(torch.get_rng_state(), before)  # nothing drawn: the file fills every parameter next
+    assert torch.equal(norm.weight, torch.ones(8)) and torch.equal(norm.bias, torch.zeros(8))  # constant fills run
+    torch.nn.Linear(64, 64)
+    assert not torch.equal(torch.get_rng_state(), before)  # outside, initialisation is random again
+
+
+def test_weights_reasoner_loads_the_file_exactly(tiny_weights):
+    """Built without random initialisation, every parameter is the file's (fp16 on disk, fp32 loaded)."""
+    from safetensors.torch import load_file
+
+    state = Reasoner.from_pretrained(tiny_weights).state_dict()
+    for k, v in load_file(str(tiny_weights)).items():
+        assert torch.equal(state[k], v.float() if v.is_floating_point() else v), k

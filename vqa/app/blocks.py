@@ -91,11 +91,12 @@ def example_files() -> list[Path]:
     return sorted(files, key=lambda p: (not p.name.startswith("CLEVR_"), p.name))
 
 
-def build_app(weights: str | Path | None = None, models: AppModels | None = None):
-    """The ``gr.Blocks`` of the app; the models load here, once (pass ``models`` to reuse loaded ones)."""
+def build_app(weights: str | Path | None = None, models: AppModels | None = None, device="cpu"):
+    """The ``gr.Blocks`` of the app; the models load here, once, on ``device`` (pass ``models`` to reuse
+    loaded ones)."""
     import gradio as gr  # deferred: gradio is heavy, needed only where the page is built
 
-    models = models or AppModels.load(weights)
+    models = models or AppModels.load(weights, device=device)
 
     # --- handlers (VqaError -> gr.Error: a message in the page, the server stays up)
     def on_ask(image_path, question, detector="auto"):
@@ -201,10 +202,10 @@ def build_app(weights: str | Path | None = None, models: AppModels | None = None
 
 
 def launch(host: str = "127.0.0.1", port: int = 7860, weights: str | Path | None = None,
-           concurrency: int = CONCURRENCY_LIMIT, queue_size: int = QUEUE_SIZE) -> None:
+           concurrency: int = CONCURRENCY_LIMIT, device="auto", queue_size: int = QUEUE_SIZE) -> None:
     """Serve the app (blocks until interrupted). Gradio's ``GRADIO_*`` environment variables apply too."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no network calls from the server
-    demo = build_app(weights)
+    demo = build_app(weights, device=device)
     # a request beyond the queue is answered at once with Gradio's "Queue is full! Please try again."
     demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     demo.launch(server_name=host, server_port=port, max_file_size=MAX_UPLOAD_BYTES, allowed_paths=[str(EXAMPLES_DIR)],

@@ -68,14 +68,16 @@ class AppModels:
     scenes: SceneBuilder
 
     @classmethod
-    def load(cls, weights: str | Path | None = None, threads: int | None = 1) -> "AppModels":
+    def load(cls, weights: str | Path | None = None, threads: int | None = 1, device="cpu") -> "AppModels":
         """Load the reasoner (default: the shipped weights) and the detector or example fallback.
 
         ``threads=1``: requests run side by side (the queue's concurrency limit), each on one core.
-        The reasoner is traced (``GraphQA(trace=True)``): a page asks many questions.
+        ``GraphQA(fast=True)``: a page asks many questions, so the reasoner is also exported to ONNX
+        Runtime in the background (the first answers, in the meantime, are the eager model's).
+        ``device``: where the reasoner and the CLEVR detector run (``vqa.device.resolve_device``).
         """
-        qa = GraphQA(weights or DEFAULT_WEIGHTS, threads=threads, trace=True)
-        return cls(qa, app_scene_builder())
+        qa = GraphQA(weights or DEFAULT_WEIGHTS, threads=threads, fast=True, device=device)
+        return cls(qa, app_scene_builder(device=device))
 
 
 @dataclass

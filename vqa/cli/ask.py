@@ -8,8 +8,9 @@ from pathlib import Path
 from .. import atomic
 from ..errors import DataError
 from ..graph.io import load_clevr_scenes, scene_to_clevr
-from .common import (DEFAULT_WEIGHTS, EPILOG, add_detector_argument, add_max_pixels_argument, apply_max_pixels,
-                     check_output, pick_scene, positive_int)
+from ..device import resolve_device
+from .common import (DEFAULT_WEIGHTS, EPILOG, add_detector_argument, add_device_argument, add_max_pixels_argument,
+                     apply_max_pixels, check_output, pick_scene, positive_int)
 
 __all__ = ["add_parser", "run", "answer_json"]
 
@@ -27,7 +28,9 @@ def add_parser(sub) -> None:
                         '"scene_graph" and "timings_ms" (load_models: every model loaded, the photo reasoner included; '
                         "decode, detect, graph, closer_look when taken, answer)")
     a.add_argument("--weights", default=DEFAULT_WEIGHTS, help="reasoner .safetensors (config JSON beside it)")
-    a.add_argument("--threads", type=positive_int, default=1, help="torch threads (default 1: fastest for one question)")
+    a.add_argument("--threads", type=positive_int, default=1,
+                   help="torch threads, detecting and answering (default 1: fastest for one image and question; "
+                        "two threads on two busy cores made the first detection 15-30x slower here)")
     add_detector_argument(a, "detector for IMAGE without --scene (default auto: 'clevr' for CLEVR-like renders, 'coco' "
                              "for photos, chosen per image by vqa.perception.auto.choose_detector). Photo graphs are "
                              "answered from what they contain (existence, counts, colours, left/right of the 80 COCO "
@@ -40,10 +43,13 @@ def add_parser(sub) -> None:
     a.add_argument("--detector-weights", help="CLEVR detector .safetensors (default weights/clevr-detector.safetensors)")
     a.add_argument("--draw", metavar="PNG", help="save IMAGE with its scene graph's objects drawn on it here")
     add_max_pixels_argument(a)
+    add_device_argument(a)
     a.set_defaults(func=run)
 
 
 def run(args) -> int:
+    import torch  # deferred, as the imports below: `vqa --help` imports this module
+
     from ..encode.tokenizer import check_question  # defers torch (vqa.encode's encoders)
     from ..graph.box_relations import for_display, is_photo_graph  # defers torch
     from ..answer.prediction import NOT_SURE  # defers torch
@@ -55,7 +61,8 @@ def run(args) -> int:
         check_output(args.draw, "--draw")
         if Path(args.draw).suffix.lower() not in (".png", ".jpg", ".jpeg"):
             raise DataError(f"--draw {args.draw}: name a .png or .jpg file")
-
+    device = resolve_device(args.device)  # before anything loads: `--device cuda` without a GPU fails at once
+    torch.set_num_threads(args.threads)
     graph, scene, timings = None, None, {}
     if args.scene:
         name = args.image_filename or (Path(args.image).name if args.image else None)
@@ -64,13 +71,13 @@ def run(args) -> int:
         from ..pipeline.scenes import SceneBuilder  # defers torch and detectron2
         from ..encode.photo_phrases import question_classes  # defers the vocabulary tables
 
-        builder = SceneBuilder(args.detector, weights=args.detector_weights, closer_look=not args.no_closer_look)
+        builder = SceneBuilder(args.detector, weights=args.detector_weights, closer_look=not args.no_closer_look,
+                               device=device)
         scene = builder.build(args.image, look_for=question_classes(args.question))
         graph = scene.graph
         timings.update(scene.timings)
     t0 = time.perf_counter()
-    import torch_geometric.data  # noqa: F401 - defers torch_geometric: imported now, not by the first answer
-    qa = GraphQA(args.weights, threads=args.threads)
+    qa = GraphQA(args.weights, threads=args.threads, device=device)
     if args.json and is_photo_graph(graph) and hasattr(qa.photo, "model"):
         _ = qa.photo.model  # the photo reasoner loads on first use: now, so that "answer" times the answer alone
     timings["load_models"] = timings.pop("load", 0.0) + (time.perf_counter() - t0) * 1000

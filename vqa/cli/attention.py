@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..graph.io import load_clevr_scenes
-from .common import DEFAULT_WEIGHTS, EPILOG, add_detector_argument, pick_scene, positive_int
+from ..device import resolve_device
+from .common import DEFAULT_WEIGHTS, EPILOG, add_detector_argument, add_device_argument, pick_scene, positive_int
 
 __all__ = ["add_parser", "run"]
 
@@ -26,18 +27,23 @@ def add_parser(sub) -> None:
     v.add_argument("--detector-weights", help="detector .safetensors (default weights/clevr-detector.safetensors)")
     v.add_argument("--top-k", type=positive_int, default=5, help="how many answers to keep (default 5)")
     v.add_argument("--weights", default=DEFAULT_WEIGHTS, help="reasoner .safetensors (config JSON beside it)")
-    v.add_argument("--threads", type=positive_int, default=1, help="torch threads (default 1)")
+    v.add_argument("--threads", type=positive_int, default=1, help="torch threads, detecting and answering (default 1)")
+    add_device_argument(v)
     v.set_defaults(func=run)
 
 
 def run(args) -> int:
+    import torch  # deferred, as the next one: `vqa --help` imports this module
+
     from ..explain import explain, load_qa  # defers torch
 
+    device = resolve_device(args.device)  # before anything loads: `--device cuda` without a GPU fails at once
+    torch.set_num_threads(args.threads)
     graph = None
     if args.scene:
         graph = pick_scene(load_clevr_scenes(args.scene), args.image_filename or Path(args.image).name, args.scene)
-    result = explain(args.question, args.image, graph, qa=load_qa(args.weights, threads=args.threads, trace=False),
-                     detector=args.detector, detector_weights=args.detector_weights, top_k=args.top_k)
+    result = explain(args.question, args.image, graph, qa=load_qa(args.weights, threads=args.threads, device=device),
+                     detector=args.detector, detector_weights=args.detector_weights, top_k=args.top_k, device=device)
     written = result.save(args.out)
     for a, prob in result.answers:
         print(f"{a:>12s}  {prob:6.1%}")

@@ -134,8 +134,6 @@ def run(args) -> int:
 
     from tqdm import tqdm  # defers tqdm: `vqa --help` stays light
 
-    import torch_geometric.data  # noqa: F401 - defers torch_geometric: loaded with the models, not by the first answer
-
     from ..pipeline.ask import describe_steps  # defers torch
     from ..pipeline.pixels import PixelQA  # defers torch and detectron2
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..device import DEVICE_CHOICES
 from ..errors import DataError
 from ..weights import shipped
 
 __all__ = ["EPILOG", "DEFAULT_WEIGHTS", "add_detector_argument", "add_max_pixels_argument", "apply_max_pixels",
-           "positive_int", "check_output", "pick_scene"]
+           "positive_int", "check_output", "pick_scene",
+           "add_device_argument"]
 
 EPILOG = "Errors in the input (missing files, malformed JSON, bad images) exit with status 2 and a one-line message."
 
@@ -62,6 +64,13 @@ def check_output(path: str | None, flag: str, folder: bool = False) -> None:
         (out if folder else out.parent).mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise DataError(f"{flag} {path}: cannot create its folder ({e.strerror or e}); choose another path") from None
+
+
+def add_device_argument(p: argparse.ArgumentParser) -> None:
+    """``--device``, the same choices and default (auto) in every subcommand that runs the models."""
+    p.add_argument("--device", default="auto", choices=DEVICE_CHOICES,
+                   help="where the models run: auto (default: a CUDA GPU when torch sees one, else the CPU), cpu, or "
+                        "cuda (an error when there is none). The coco detector and the photo answerer stay on the CPU")
 
 
 def pick_scene(scenes: list, filename: str | None, path: str):

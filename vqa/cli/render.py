@@ -1,7 +1,6 @@
 """``vqa render``: render CLEVR-rule scenes with Blender."""
 from __future__ import annotations
 
-from ..data.render import RenderConfig, render_scenes
 from .common import EPILOG
 
 __all__ = ["add_parser", "run"]
@@ -33,6 +32,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from ..data.render import RenderConfig, render_scenes  # defers numpy, PIL and tqdm: `vqa --help` stays light
+
     rc = RenderConfig(out_dir=args.out, assets=args.assets, num_images=args.num_images, start_idx=args.start_idx,
                       prefix=args.prefix, seed=args.seed, samples=args.samples, denoise=args.denoise,
                       workers=args.workers, threads=args.threads, min_objects=args.min_objects,

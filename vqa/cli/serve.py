@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import os
 
-from .common import DEFAULT_WEIGHTS, EPILOG
+from ..device import resolve_device
+from .common import DEFAULT_WEIGHTS, EPILOG, add_device_argument
 
 __all__ = ["add_parser", "run"]
 
@@ -17,12 +18,14 @@ def add_parser(sub) -> None:
                    help="questions answered at once, the rest wait in the queue (default 2)")
     s.add_argument("--queue-size", type=int, default=64,
                    help="questions that may wait; more are answered 'Queue is full! Please try again.' (default 64)")
+    add_device_argument(s)
     s.set_defaults(func=run)
 
 
 def run(args) -> int:
+    device = resolve_device(args.device)  # before anything loads: `--device cuda` without a GPU fails at once
     from ..app import launch  # defers gradio and torch
 
-    launch(host=args.host, port=args.port, weights=args.weights, concurrency=args.concurrency,
+    launch(host=args.host, port=args.port, weights=args.weights, concurrency=args.concurrency, device=device,
            queue_size=args.queue_size)
     return 0

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+import torch
 from PIL import Image
 from torch import Tensor
 
@@ -33,7 +34,7 @@ __all__ = ["ExplainResult", "explain", "load_qa", "graph_from_image", "ATTENTION
 ATTENTION_FILES = ("overlay_step{t}.png", "words_step{t}.png", "words.png", "coattention.png", "graph.png",
                    "objects.png", "attention.json")
 
-_QA_CACHE: dict[tuple[str, bool], object] = {}
+_QA_CACHE: dict[tuple[str, bool, str], object] = {}
 _BUILDERS: dict[tuple, object] = {}
 
 
@@ -158,32 +159,36 @@ class ExplainResult(Explanation):
 
 
 # ----------------------------------------------------------------------------- entry points
-def load_qa(weights: str | Path | None = None, threads: int | None = None, trace: bool = True):
-    """A ``GraphQA`` for ``weights`` (default: the shipped reasoner), loaded once per path.
+def load_qa(weights: str | Path | None = None, threads: int | None = None, fast: bool = False,
+            device: str | torch.device = "cpu"):
+    """A ``GraphQA`` for ``weights`` (default: the shipped reasoner), loaded once per path, ``fast`` and device.
 
-    ``trace``: answer through the traced reasoner (0.5 s to set up, then about half the time per
-    question): right for a notebook's many questions, not for a one-off command."""
+    ``fast``: also export the reasoner to ONNX Runtime in a child process (``GraphQA``): worth it for a
+    run of many questions (the answers come about 4x sooner once it is ready, 10-25 s later),
+    not for a one-off command."""
     path = str(Path(weights or DEFAULT_WEIGHTS).resolve())
-    if (path, trace) not in _QA_CACHE:
-        _QA_CACHE[path, trace] = GraphQA(path, threads=threads, trace=trace)
-    return _QA_CACHE[path, trace]
+    key = (path, fast, str(device))
+    if key not in _QA_CACHE:
+        _QA_CACHE[key] = GraphQA(path, threads=threads, fast=fast, device=device)
+    return _QA_CACHE[key]
 
 
 def graph_from_image(image, detector: str = "auto", image_filename: str | None = None,
-                     detector_weights: str | Path | None = None, question: str | None = None) -> SceneGraph:
+                     detector_weights: str | Path | None = None, question: str | None = None,
+                     device: str | torch.device = "cpu") -> SceneGraph:
     """Detect objects and build their scene graph with the pipeline's builder, as ``vqa ask`` does
-    (``vqa.pipeline.scenes.SceneBuilder``, one per detector and weights); with ``question``, a photo
-    gets the closer look for the classes it names that the first pass lacks, as in ``vqa ask``."""
-    key = (detector, str(detector_weights) if detector_weights else None)
+    (``vqa.pipeline.scenes.SceneBuilder``, one per detector, weights and device); with ``question``, a
+    photo gets the closer look for the classes it names that the first pass lacks, as in ``vqa ask``."""
+    key = (detector, str(detector_weights) if detector_weights else None, str(device))
     if key not in _BUILDERS:
-        _BUILDERS[key] = SceneBuilder(detector, weights=detector_weights)
+        _BUILDERS[key] = SceneBuilder(detector, weights=detector_weights, device=device)
     look_for = question_classes(question) if question else ()
     return _BUILDERS[key].build(image, image_filename=image_filename, look_for=look_for).graph
 
 
 def explain(question: str, image=None, graph: SceneGraph | None = None, qa=None, *,
             weights: str | Path | None = None, detector: str = "auto", detector_weights: str | Path | None = None,
-            top_k: int = 5) -> ExplainResult:
+            top_k: int = 5, device: str | torch.device = "cpu") -> ExplainResult:
     """Answer ``question`` and keep the attention that produced the answer.
 
     Args:
@@ -197,13 +202,14 @@ def explain(question: str, image=None, graph: SceneGraph | None = None, qa=None,
         detector: registered detector name used when only an image is given.
         detector_weights: that detector's weights (default: its shipped ones).
         top_k: how many answers to keep.
+        device: where the detector (and, when ``qa`` is None, the reasoner) run; ``vqa.device.resolve_device``.
     """
     img = load_image(image) if image is not None else None
     if graph is None and img is not None:
         name = Path(image).name if isinstance(image, (str, Path)) else None
         graph = graph_from_image(img, detector, image_filename=name, detector_weights=detector_weights,
-                                 question=question)
-    qa = qa or load_qa(weights)
+                                 question=question, device=device)
+    qa = qa or load_qa(weights, device=device)
     e = qa.explain(question, graph, top_k=top_k)
     graph = graph if graph is not None else SceneGraph()
     ids = [str(o.id if o.id is not None else k) for k, o in enumerate(graph.objects)]

@@ -126,7 +126,7 @@ def detections_to_box_graph(detections: Detections, image_filename: str | None =
 
     Objects keep the detector's class as ``name``, the argmax of each attribute distribution in
     ``attributes`` (``{"class", "color", "size"}``), the distributions in ``extra["attribute_probs"]``
-    (``scene_to_pyg`` reads them), the box, and ``pixel = [cx, cy, depth]`` (box centre and a 0
+    (``scene_to_tensors`` reads them), the box, and ``pixel = [cx, cy, depth]`` (box centre and a 0
     depth when the detector gave none). ``position`` stays None: there is no 3-D frame for a photo.
     """
     objects = [scene_object(d, k) for k, d in enumerate(detections.objects)]

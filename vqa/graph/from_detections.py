@@ -3,7 +3,7 @@
 Each detection's projected centre goes to CLEVR's ground plane through the size's homography
 (``vqa.perception.clevr.geometry``); CLEVR's left/right/front/behind rule then runs on those ground
 positions exactly as on annotated ``3d_coords``. Objects keep the argmax attributes for people
-and ``extra["attribute_probs"]`` for the reasoner (``scene_to_pyg`` reads the distributions).
+and ``extra["attribute_probs"]`` for the reasoner (``scene_to_tensors`` reads the distributions).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ __all__ = ["detections_to_graph", "scene_object"]
 
 def scene_object(d, index: int, name_from: str | None = None) -> SceneObject:
     """A detection as a ``SceneObject``: the argmax of each attribute distribution in ``attributes``,
-    the distributions in ``extra["attribute_probs"]`` (``scene_to_pyg`` reads them), ``pixel`` from
+    the distributions in ``extra["attribute_probs"]`` (``scene_to_tensors`` reads them), ``pixel`` from
     the detector or the box centre at depth 0. ``name`` is the ``name_from`` attribute's argmax when
     given (CLEVR: the shape), else the detector's class."""
     attrs = {a: max(p, key=p.get) for a, p in d.attributes.items() if p}

@@ -6,12 +6,15 @@ exceeds a margin ``eps`` (0.2 scene units, about a tenth of a small object's dia
 """
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .scene_graph import Relation, SceneGraph
 
 __all__ = ["CLEVR_PREDICATES", "DEFAULT_DIRECTIONS", "clevr_relations", "with_clevr_relations",
            "relationships_dict"]
+
+if TYPE_CHECKING:
+    import numpy as np
 
 CLEVR_PREDICATES = ("left", "right", "front", "behind")
 
@@ -36,6 +39,8 @@ def clevr_relations(coords: np.ndarray, directions: dict[str, list[float]] | Non
     Returns:
         ``Relation(j, pred, i)`` for every ordered pair with ``(c_j - c_i) . d_pred > eps``.
     """
+    import numpy as np  # defers numpy: `vqa --help` and the metrics read this package's formats without it
+
     directions = directions or DEFAULT_DIRECTIONS
     c = np.asarray(coords, dtype=np.float64).reshape(len(coords), -1)
     out = []
@@ -51,8 +56,8 @@ def clevr_relations(coords: np.ndarray, directions: dict[str, list[float]] | Non
 
 def with_clevr_relations(graph: SceneGraph, eps: float = 0.2) -> SceneGraph:
     """Return ``graph`` with its relations recomputed from object positions."""
-    coords = [o.position for o in graph.objects]
-    graph.relations = clevr_relations(np.array(coords).reshape(len(coords), 3), graph.directions, eps) if coords else []
+    coords = [[float(v) for v in o.position] for o in graph.objects]
+    graph.relations = clevr_relations(coords, graph.directions, eps) if coords else []
     return graph
 
 

@@ -6,9 +6,10 @@ or from a detector, so the reasoner never needs to know where its input came fro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["SceneObject", "Relation", "SceneGraph"]
 
@@ -78,6 +79,8 @@ class SceneGraph:
 
     def to_networkx(self) -> nx.MultiDiGraph:
         """Nodes carry name, attributes and geometry; each relation is an edge keyed by predicate."""
+        import networkx as nx  # defers networkx (0.15 s to import): answering never converts a graph
+
         g = nx.MultiDiGraph(image_filename=self.image_filename)
         for i, o in enumerate(self.objects):
             g.add_node(i, name=o.name, box=o.box, position=o.position, pixel=o.pixel, score=o.score,

@@ -1,13 +1,19 @@
-"""Scene graphs as tensors: one ``torch_geometric.data.Data`` per scene, and a padded batch.
+"""Scene graphs as tensors: one ``GraphTensors`` per scene, and a padded batch.
 
 Node features are a distribution over the node vocabulary (one-hot attributes for gold
 graphs, the detector's probabilities for predicted ones), so both kinds feed the same model.
 Edges connect every ordered pair of objects; ``edge_attr`` is multi-hot over the predicates.
 The ``same_<attr>`` predicates are derived from attributes (like GQA's "same color" relations),
 so that "the same shape as" is a relation step like "left of".
+
+``GraphTensors`` holds the fields of PyG's ``torch_geometric.data.Data`` that the reasoner reads,
+without importing PyG: ``import torch_geometric`` also imports its datasets and LLM modules
+(pandas, transformers: about 1.2 s), which answering a question never needs. ``to_pyg()`` (or
+``scene_to_pyg``) converts for code that does use PyG.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field, fields
 
 import torch
@@ -15,7 +21,12 @@ from torch import Tensor
 
 from .scene_graph import SceneGraph
 
-__all__ = ["GraphVocab", "CLEVR_VOCAB", "GraphBatch", "scene_to_pyg", "collate_graphs"]
+__all__ = ["GraphVocab", "CLEVR_VOCAB", "GraphTensors", "GraphBatch", "scene_to_tensors", "scene_to_pyg",
+           "collate_graphs", "PYG_IMPORT_NOTICE"]
+
+# PyG compiles helpers with torch.jit.script as it is imported, which torch deprecates (a FutureWarning no
+# user can act on): silenced by this text around the imports of torch_geometric, nothing else
+PYG_IMPORT_NOTICE = "`torch.jit.script` is deprecated"
 
 
 @dataclass
@@ -44,15 +55,42 @@ CLEVR_VOCAB = GraphVocab(
 )
 
 
+@dataclass
+class GraphTensors:
+    """One scene graph as tensors: ``x`` [N, V], ``pos`` [N, 2], ``edge_index`` [2, E] (source j,
+    target i), ``edge_attr`` [E, R]; the names and shapes of PyG's ``Data``."""
+
+    x: Tensor
+    pos: Tensor
+    edge_index: Tensor
+    edge_attr: Tensor
+
+    @property
+    def num_nodes(self) -> int:
+        return self.x.shape[0]
+
+    def to_pyg(self):
+        """The same tensors as a ``torch_geometric.data.Data``."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=PYG_IMPORT_NOTICE, category=FutureWarning)
+            from torch_geometric.data import Data  # defers torch_geometric (about 1.2 s to import): only PyG code needs it
+
+        return Data(x=self.x, pos=self.pos, edge_index=self.edge_index, edge_attr=self.edge_attr,
+                    num_nodes=self.num_nodes)
+
+
 def scene_to_pyg(graph: SceneGraph, vocab: GraphVocab = CLEVR_VOCAB):
-    """``Data(x [N, V], pos [N, 2], edge_index [2, E], edge_attr [E, R])``.
+    """``scene_to_tensors(graph, vocab)`` as a ``torch_geometric.data.Data``."""
+    return scene_to_tensors(graph, vocab).to_pyg()
+
+
+def scene_to_tensors(graph: SceneGraph, vocab: GraphVocab = CLEVR_VOCAB) -> GraphTensors:
+    """``GraphTensors(x [N, V], pos [N, 2], edge_index [2, E], edge_attr [E, R])``.
 
     ``x`` rows are one-hot per attribute type, or the object's ``extra["attribute_probs"]``
     (attribute -> {value: p}) when a detector supplied them. ``pos`` is the pixel centre
     divided by the image size.
     """
-    from torch_geometric.data import Data  # defers torch_geometric (about 1 s to import) to the first graph
-
     n = len(graph.objects)
     tokens = {t: k for k, t in enumerate(vocab.node_tokens)}
     # index lists first, one tensor write after: per-element tensor writes cost more than the
@@ -91,7 +129,7 @@ def scene_to_pyg(graph: SceneGraph, vocab: GraphVocab = CLEVR_VOCAB):
         codes = {v: k for k, v in enumerate({o.attributes.get(a) for o in graph.objects} - {None})}
         c = torch.tensor([codes.get(o.attributes.get(a), -1) for o in graph.objects], dtype=torch.long)
         attr[..., etypes[f"same_{a}"]] = ((c[:, None] == c[None, :]) & (c[:, None] >= 0) & keep).float()
-    return Data(x=x, pos=pos, edge_index=edge_index, edge_attr=attr[keep], num_nodes=n)
+    return GraphTensors(x, pos, edge_index, attr[keep])
 
 
 @dataclass
@@ -114,7 +152,7 @@ class GraphBatch:
 
 
 def collate_graphs(graphs: list) -> GraphBatch:
-    """Pad a list of ``Data`` (from ``scene_to_pyg``) into one ``GraphBatch``."""
+    """Pad a list of ``GraphTensors`` (from ``scene_to_tensors``; PyG ``Data`` works too) into one ``GraphBatch``."""
     b = len(graphs)
     sizes = torch.tensor([g.num_nodes for g in graphs])
     n = max(int(sizes.max()), 1)  # an empty graph still gets one (masked) slot

@@ -19,11 +19,12 @@ import torch
 from ..answer.calibration import calibration_for
 from ..answer.prediction import (EMPTY_GRAPH, NO_IMAGE, PHOTO_GRAPH, PhotoPrediction, Prediction, ReasoningStep,
                                  clevr_predictions)
+from ..device import resolve_device
 from ..encode.encoder import token_strings, tokenize
 from ..graph.box_relations import is_photo_graph
 from ..graph.scene_graph import SceneGraph
-from ..graph.tensors import collate_graphs, scene_to_pyg
-from ..reason.inference import TracedReasoner
+from ..graph.tensors import collate_graphs, scene_to_tensors
+from ..reason.exported import ExportedReasoner
 from ..reason.photo_answerer import default_photo_answerer
 from ..reason.photo_rules import PhotoAnswerer
 from ..reason.reasoner import DEFAULT_WEIGHTS, Reasoner, ReasonerOutput
@@ -64,9 +65,11 @@ class GraphQA:
     """Answers questions about scene graphs with a trained reasoner (loaded once).
 
     A graph's tensors are cached by identity for the next questions, so treat a graph as read-only
-    once asked about (edit a copy: ``copy.deepcopy(graph)``). ``trace=True`` answers through a
-    ``TracedReasoner`` (same answers, about half the latency per question, 0.5 s to set up): for
-    anything that asks more than one question, like the app.
+    once asked about (edit a copy: ``copy.deepcopy(graph)``). ``fast=True`` also exports the
+    reasoner to ONNX Runtime in a child process (``vqa.reason.exported``: 10-25 s, answers meanwhile
+    come from the eager model; then the same answers in about a quarter of the time): for anything
+    that asks more than one question, like the app. ``device``: where the reasoner runs
+    (``vqa.device.resolve_device``; the exported path is the CPU's).
 
     CLEVR answers are restricted to the type the question asks for and their probabilities
     calibrated, "not sure" included (``vqa.answer.clevr_predictions``; ``calibration`` is the one
@@ -75,13 +78,14 @@ class GraphQA:
 
     def __init__(self, weights: str | Path = DEFAULT_WEIGHTS, threads: int | None = None,
                  photo: PhotoAnswerer | None = None,  # or any (question, graph) -> PhotoAnswer
-                 trace: bool = False):
+                 fast: bool = False, device: str | torch.device = "cpu"):
         if threads:
             torch.set_num_threads(threads)
-        self.model = Reasoner.from_pretrained(weights)
+        self.device = resolve_device(device) if isinstance(device, str) else device
+        self.model = Reasoner.from_pretrained(weights).to(self.device)
         self.config = self.model.config
         self.calibration = calibration_for(stored_sha256(weights))
-        self.traced = TracedReasoner(self.model) if trace else None
+        self.fast = ExportedReasoner.start(weights, self.config) if fast and self.device.type == "cpu" else None
         self._tensors: OrderedDict[int, tuple[SceneGraph, object]] = OrderedDict()
         self.photo = photo if photo is not None else default_photo_answerer()
 
@@ -97,18 +101,22 @@ class GraphQA:
             flags.append(EMPTY_GRAPH)
         ids, mask = tokenize([question], self.config.encoder.max_tokens)
         batch = collate_graphs([self._graph_tensors(graph)])
-        out = self.traced(ids, mask, batch) if self.traced is not None else None
+        out = self.fast(ids, mask, batch) if self.fast is not None else None
         if out is None:
+            if self.device.type != "cpu":
+                ids, mask, batch = ids.to(self.device), mask.to(self.device), batch.to(self.device)
             with torch.inference_mode():
                 out = self.model(ids, mask, batch)
+            if self.device.type != "cpu":
+                out, ids, mask = out.to("cpu"), ids.cpu(), mask.cpu()
         return self._explanation(question, out, ids, mask, len(graph.objects), flags, top_k)
 
     def _graph_tensors(self, graph: SceneGraph):
-        """``scene_to_pyg`` of the last few graphs, so a second question about an image (whose graph
+        """``scene_to_tensors`` of the last few graphs, so a second question about an image (whose graph
         the image cache returns as the same object) skips it: about 1 of 7 ms per question."""
         hit = self._tensors.get(id(graph))
         if hit is None or hit[0] is not graph:  # keeping the graph keeps its id from being reused
-            hit = self._tensors[id(graph)] = (graph, scene_to_pyg(graph, self.config.vocab))
+            hit = self._tensors[id(graph)] = (graph, scene_to_tensors(graph, self.config.vocab))
             while len(self._tensors) > 16:
                 self._tensors.popitem(last=False)
         self._tensors.move_to_end(id(graph))

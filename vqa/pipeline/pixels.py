@@ -32,7 +32,6 @@ class PixelQA:
     def __init__(self, detector: str = "auto", weights: str | Path = DEFAULT_WEIGHTS,
                  detector_weights: str | Path | None = None, closer_look: bool = True, threads: int = 1):
         t0 = time.perf_counter()
-        import torch_geometric.data  # noqa: F401 - defers torch_geometric: counted as loading, not by the first answer
         self.builder = SceneBuilder(detector, weights=detector_weights, closer_look=closer_look)
         self.qa = GraphQA(weights, threads=threads)
         self._loading = (time.perf_counter() - t0) * 1000  # goes to the first answer's load_models

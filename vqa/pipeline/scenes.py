@@ -40,12 +40,13 @@ from typing import Iterable
 import torch
 from PIL import Image
 
+from ..device import resolve_device
 from ..errors import DataError, VqaError
 from ..graph.box_relations import detections_to_box_graph
 from ..graph.from_detections import detections_to_graph
 from ..graph.scene_graph import SceneGraph
 from ..perception.auto import choose_detector
-from ..perception.clevr.detector import ClevrDetector
+from ..perception.clevr.detector import DEFAULT_DETECTOR_WEIGHTS, ClevrDetector
 from ..perception.base import Detections, Detector, available_detectors, get_detector
 from ..perception.coco.closer_look import look_closer
 from ..perception.image import load_image, pixel_digest
@@ -120,12 +121,15 @@ class SceneBuilder:
         detect_threads: torch threads while detecting (None keeps the process's setting).
         examples: gold graphs (each with ``image_filename``) answering for those images when no
             CLEVR detector can be built; ``example_dir`` holds their images (matched by pixels).
+        device: where the CLEVR detector runs (``vqa.device.resolve_device``; the ``coco`` detector is
+            OpenCV's, on the CPU).
     """
 
     def __init__(self, detector: str | Detector = "auto", weights: str | Path | None = None,
                  detectors: dict[str, Detector] | None = None, cache_size: int = 16, closer_look: bool = True,
                  detect_threads: int | None = None, examples: Iterable[SceneGraph] = (),
-                 example_dir: str | Path | None = None):
+                 example_dir: str | Path | None = None, device: str | torch.device = "cpu"):
+        self.device = resolve_device(device) if isinstance(device, str) else device
         self._detectors: dict[str, Detector] = dict(detectors or {})
         if isinstance(detector, str):
             self.default = detector
@@ -151,8 +155,9 @@ class SceneBuilder:
     def detector(self, name: str) -> Detector:
         """The detector registered as ``name``, built on first use."""
         if name not in self._detectors:
-            if name == "clevr" and self.weights is not None:
-                self._detectors[name] = ClevrDetector.from_pretrained(self.weights)
+            if name == "clevr" and (self.weights is not None or self.device.type != "cpu"):
+                self._detectors[name] = ClevrDetector.from_pretrained(self.weights or DEFAULT_DETECTOR_WEIGHTS,
+                                                                      device=self.device)
             else:
                 self._detectors[name] = get_detector(name)
         return self._detectors[name]

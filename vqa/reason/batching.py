@@ -11,7 +11,7 @@ import numpy as np
 from ..data.executor import SceneIndex, execute_program
 from ..encode.encoder import tokenize
 from ..graph.scene_graph import SceneGraph
-from ..graph.tensors import GraphBatch, GraphVocab, collate_graphs, scene_to_pyg
+from ..graph.tensors import GraphBatch, GraphVocab, collate_graphs, scene_to_tensors
 from .targets import program_instructions, program_steps
 
 __all__ = ["Example", "GraphCache", "make_example", "collate"]
@@ -57,7 +57,7 @@ class GraphCache:
     def data(self, key: str):
         d = self._data.get(key)
         if d is None:
-            d = self._data[key] = scene_to_pyg(self.graphs[key], self.vocab)
+            d = self._data[key] = scene_to_tensors(self.graphs[key], self.vocab)
         return d
 
 

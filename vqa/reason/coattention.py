@@ -37,7 +37,7 @@ class CoAttention(nn.Module):
     @staticmethod
     def keys_product_first(batch: int, objects: int, dim: int) -> bool:
         """Whether ``forward`` multiplies ``W_k^T W_q`` before the objects: when there are more
-        objects in the batch than the width (``TracedReasoner`` needs to know which way it goes)."""
+        objects in the batch than the width (``ExportedReasoner`` covers one way only)."""
         return batch * objects > dim
 
     def forward(self, words: Tensor, word_mask: Tensor, objects: Tensor, object_mask: Tensor, pooled: Tensor):

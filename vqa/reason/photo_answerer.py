@@ -36,7 +36,7 @@ import torch
 from ..answer.prediction import ReasoningStep
 from ..encode.encoder import token_strings, tokenize
 from ..graph.scene_graph import SceneGraph
-from ..graph.tensors import collate_graphs, scene_to_pyg
+from ..graph.tensors import collate_graphs, scene_to_tensors
 from ..weights import weight_files
 from .photo import PHOTO_WEIGHTS
 from .reasoner import Reasoner
@@ -108,7 +108,7 @@ class ReasonerPhotoAnswerer:
         cfg = self.model.config
         ids, mask = tokenize([question], cfg.encoder.max_tokens)
         with torch.inference_mode():
-            out = self.model(ids, mask, collate_graphs([scene_to_pyg(graph, cfg.vocab)]))
+            out = self.model(ids, mask, collate_graphs([scene_to_tensors(graph, cfg.vocab)]))
         probs = out.logits[0].softmax(-1)
         top = probs.topk(min(5, len(cfg.answers)))
         ranked = [(cfg.answers[i], float(p)) for p, i in zip(top.values, top.indices)]

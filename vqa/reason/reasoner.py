@@ -1,6 +1,8 @@
 """The multi-step, question-conditioned graph reasoner."""
 from __future__ import annotations
 
+import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -10,8 +12,8 @@ from torch import Tensor, nn
 
 from ..encode.encoder import QuestionEncoder
 from ..errors import WeightsError
-from ..graph.tensors import GraphBatch
-from ..weights import load_weights, save_weights, shipped, weight_files
+from ..graph.tensors import PYG_IMPORT_NOTICE, GraphBatch
+from ..weights import load_weights, save_weights, shipped, skip_random_init, weight_files
 from .coattention import CoAttention
 from .config import ReasonerConfig
 from .controlled_gat import ControlledGATConv
@@ -111,7 +113,9 @@ class Reasoner(nn.Module):
         self.pos_in = nn.Linear(2, d)
         self.node_norm = nn.LayerNorm(d)
         if c.fusion == "late":
-            from torch_geometric.nn import GATv2Conv  # defers torch_geometric: only the late-fusion variant uses it
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=PYG_IMPORT_NOTICE, category=FutureWarning)
+                from torch_geometric.nn import GATv2Conv  # defers torch_geometric: only the late-fusion variant uses it
 
             self.gnn = nn.ModuleList([GATv2Conv(d, d // 4, heads=4, edge_dim=r) for _ in range(2)])
         else:
@@ -169,10 +173,13 @@ class Reasoner(nn.Module):
         cfg, state = load_weights(path, ReasonerConfig, "reasoner", "rebuild them with `vqa train reasoner` "
                                   "(or `vqa train photo-reasoner`) or pass --weights")
         known = state.pop(KNOWN_QUESTIONS, None)
-        model = cls(cfg)
+        # straight from the file: no random initialisation to overwrite, the file's tensors become the
+        # parameters (assign). A frozen MiniLM is not in the file: its package's loading fills it as it must
+        with skip_random_init() if cfg.encoder.kind != "minilm" else nullcontext():
+            model = cls(cfg)
         model.known_questions = known
         try:
-            missing, unexpected = model.load_state_dict(state, strict=False)
+            missing, unexpected = model.load_state_dict(state, strict=False, assign=True)
         except RuntimeError as e:  # same names, other shapes: weights from another version of the model
             raise WeightsError(f"{weight_files(path)[0]} does not match its config or this version of the reasoner "
                                f"({str(e).splitlines()[-1].strip()}); retrain it") from None

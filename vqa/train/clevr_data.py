@@ -153,7 +153,10 @@ class ClevrMapper:
         return self._cache[path]
 
     def __call__(self, record: dict) -> dict:
-        from detectron2.structures import Boxes, Instances  # detectron2: optional, heavy
+        from ..perception.clevr.compat import quiet_import  # detectron2's import notice, silenced by name
+
+        with quiet_import():
+            from detectron2.structures import Boxes, Instances  # detectron2: optional, heavy
 
         img = self._image(record["file_name"])
         h, w = img.shape[:2]

@@ -78,11 +78,13 @@ def evaluate_on_records(detector, records: list[dict], batch: int = 4, progress:
 
 def train_detector(tc: DetectorTrainConfig, log=print) -> dict:
     """Train (or resume) and write ``tc.out``.safetensors/.json/.md; returns the report."""
-    # detectron2: optional, heavy
-    from detectron2.data import build_detection_train_loader
-    from detectron2.engine import HookBase, SimpleTrainer, hooks
+    from ..perception.clevr.compat import quiet_import  # detectron2's notices, silenced by name
 
-    from ..perception.clevr.model import build_clevr_model  # detectron2
+    with quiet_import():  # detectron2: optional, heavy
+        from detectron2.data import build_detection_train_loader
+        from detectron2.engine import HookBase, SimpleTrainer, hooks
+
+        from ..perception.clevr.model import build_clevr_model  # detectron2
 
     if tc.crop_epochs <= 0 and not tc.init:
         raise DataError("--crop-epochs 0 keeps the second stage of the --init weights; "

@@ -9,11 +9,15 @@ strided 3x3 conv and one residual block (two 3x3 convs), BatchNorm + ReLU throug
 """
 from __future__ import annotations
 
-from detectron2.layers import ShapeSpec
-from detectron2.modeling import BACKBONE_REGISTRY, Backbone
-from detectron2.modeling.backbone.fpn import FPN, LastLevelMaxPool
 from torch import nn
 from torch.nn import functional as F
+
+from .compat import quiet_import
+
+with quiet_import():
+    from detectron2.layers import ShapeSpec
+    from detectron2.modeling import BACKBONE_REGISTRY, Backbone
+    from detectron2.modeling.backbone.fpn import FPN, LastLevelMaxPool
 
 __all__ = ["ClevrNet", "build_clevrnet_fpn_backbone"]
 

@@ -16,7 +16,10 @@ _RGB = {"gray": (87, 87, 87), "red": (173, 35, 35), "blue": (42, 75, 215), "gree
 def draw_detections(image: Image.Image, detections: Detections) -> Image.Image:
     """``image`` with each detection's box (in its predicted colour), label
     ``"size colour material shape score"`` and projected centre (white dot)."""
-    from detectron2.utils.visualizer import Visualizer  # defers detectron2 (only --draw needs it)
+    from .compat import quiet_import  # detectron2's import notice, silenced by name
+
+    with quiet_import():
+        from detectron2.utils.visualizer import Visualizer  # defers detectron2 (only --draw needs it)
 
     vis = Visualizer(np.asarray(image.convert("RGB")))
     if not detections.objects:

@@ -17,19 +17,42 @@ centre of its visible box. Shapes: R proposals, F = ``fc_dim``, G = ``geo_dim``.
 from __future__ import annotations
 
 import torch
-from detectron2.config import CfgNode, get_cfg
-from detectron2.config import configurable
-from detectron2.layers import batched_nms, cat
-from detectron2.modeling import ROI_HEADS_REGISTRY, StandardROIHeads, build_model
-from detectron2.structures import Boxes
 from torch import nn
 from torch.nn import functional as F
+
+from .compat import quiet_fx_tracing_notice, quiet_import
+
+with quiet_import():
+    from detectron2.config import CfgNode, configurable, get_cfg
+    from detectron2.layers import batched_nms, cat
+    from detectron2.modeling import ANCHOR_GENERATOR_REGISTRY, ROI_HEADS_REGISTRY, StandardROIHeads, build_model
+    from detectron2.modeling.anchor_generator import DefaultAnchorGenerator
+    from detectron2.structures import Boxes
 
 from . import backbone  # noqa: F401  registers build_clevrnet_fpn_backbone with detectron2
 from .attributes import AveragedHeads, CropAttributeHead, CropCentreHead, object_crops
 from .config import CLEVR_ATTRIBUTE_VALUES, ClevrDetectorConfig
 
-__all__ = ["ClevrROIHeads", "build_d2_config", "build_clevr_model", "predict"]
+__all__ = ["ClevrROIHeads", "ClevrAnchorGenerator", "build_d2_config", "build_clevr_model", "predict"]
+
+quiet_fx_tracing_notice()
+
+
+@ANCHOR_GENERATOR_REGISTRY.register()
+class ClevrAnchorGenerator(DefaultAnchorGenerator):
+    """detectron2's ``DefaultAnchorGenerator`` with the grid of shifts built by ``torch.meshgrid(...,
+    indexing="ij")``: the same anchors, without the deprecated call (``compat``). No weights of its own."""
+
+    def _grid_anchors(self, grid_sizes: list[list[int]]) -> list[torch.Tensor]:
+        anchors = []
+        for (h, w), stride, base in zip(grid_sizes, self.strides, self.cell_anchors):
+            xs = torch.arange(self.offset * stride, w * stride, step=stride, dtype=torch.float32, device=base.device)
+            ys = torch.arange(self.offset * stride, h * stride, step=stride, dtype=torch.float32, device=base.device)
+            shift_y, shift_x = torch.meshgrid(ys, xs, indexing="ij")
+            shift_x, shift_y = shift_x.reshape(-1), shift_y.reshape(-1)
+            shifts = torch.stack((shift_x, shift_y, shift_x, shift_y), dim=1)
+            anchors.append((shifts.view(-1, 1, 4) + base.view(1, -1, 4)).reshape(-1, 4))
+        return anchors
 
 
 def build_d2_config(config: ClevrDetectorConfig) -> CfgNode:
@@ -48,6 +71,7 @@ def build_d2_config(config: ClevrDetectorConfig) -> CfgNode:
     cfg.MODEL.RESNETS.OUT_FEATURES = ["res2", "res3", "res4", "res5"]
     cfg.MODEL.FPN.IN_FEATURES = ["res2", "res3", "res4", "res5"]
     cfg.MODEL.FPN.OUT_CHANNELS = config.fpn_channels
+    cfg.MODEL.ANCHOR_GENERATOR.NAME = "ClevrAnchorGenerator"  # detectron2's, without the deprecated meshgrid call
     cfg.MODEL.ANCHOR_GENERATOR.SIZES = [[s] for s in config.anchor_sizes]
     cfg.MODEL.ANCHOR_GENERATOR.ASPECT_RATIOS = [[0.67, 1.0, 1.5]]
     cfg.MODEL.RPN.IN_FEATURES = ["p2", "p3", "p4", "p5", "p6"]
@@ -191,8 +215,11 @@ def build_clevr_model(config: ClevrDetectorConfig) -> nn.Module:
 def predict(model, config: ClevrDetectorConfig, batched_inputs: list[dict]) -> list[dict]:
     """Run the detector on detectron2-style inputs (``{"image": uint8 Tensor[3, H, W] RGB}``).
 
-    Boxes and centres come back in the input tensor's pixels (the caller maps resized inputs back).
+    Boxes and centres come back in the input tensor's pixels (the caller maps resized inputs back), on the
+    CPU wherever the model runs.
     """
+    device = model.pixel_mean.device
+    batched_inputs = [dict(x, image=x["image"].to(device)) for x in batched_inputs]
     images = model.preprocess_image(batched_inputs)
     features = model.backbone(images.tensor)
     proposals, _ = model.proposal_generator(images, features, None)
@@ -206,4 +233,7 @@ def predict(model, config: ClevrDetectorConfig, batched_inputs: list[dict]) -> l
             if hasattr(model, "crop_centre"):
                 w = config.crop_centre_weight
                 out["centres"] = w * model.crop_centre.predict_crops(crops, geo, out["boxes"]) + (1 - w) * out["centres"]
+    if device.type != "cpu":
+        outs = [{k: {a: p.cpu() for a, p in v.items()} if isinstance(v, dict) else v.cpu() for k, v in o.items()}
+                for o in outs]
     return outs
