@@ -2,16 +2,17 @@
 
 For each command: one uninterrupted run gives the reference outputs and its wall time T. Then, per
 trial, a fresh folder: the command starts, is SIGKILLed (its whole process group) after a uniform
-random delay in [0, T], and every output it was to write is checked: absent, or byte-identical to
-the reference (a half-written file would be neither). Then the same command (with ``--resume`` for
-eval; train resumes by itself from its work folder) runs to the end, and every output must be
-byte-identical to the reference. The model card and report hold timings, so train compares the
+random delay in [0, T] (every other trial) or once a random share of its work is on disk (a
+chunk count, a checkpoint step: the others), and every output it was to write is checked: absent,
+or byte-identical to the reference (a half-written file would be neither). Then the same command
+(with ``--resume`` for eval; train resumes by itself from its work folder) runs to the end, and
+every output must be byte-identical to the reference. The model card and report hold timings, so train compares the
 weights and their config, and checks that the card is whole.
 
     python benchmarks/kill_resume.py [--kills 20] [--what eval train] [--questions 300] [--seed 0]
 
-Prints one line per trial (kill time, outputs present at the kill, outcome) and a summary; exits 1
-on any corrupt output or any difference after resuming. ``tests/cli/test_kill_resume.py`` runs 3 each.
+Prints one line per trial (kill moment, what a resume starts from, outputs present at the kill,
+outcome) and a summary; exits 1 on any corrupt output or any difference after resuming. ``tests/cli/test_kill_resume.py`` runs 3 each.
 """
 from __future__ import annotations
 
@@ -30,38 +31,43 @@ ROOT = Path(__file__).resolve().parents[1]
 CLEVR = ROOT.parent / "shared" / "data" / "clevr"
 
 
-def eval_case(folder: Path, weights: Path, questions: Path) -> tuple[list[str], list[str], list[str]]:
-    """(arguments of a resumable `vqa eval`, outputs compared byte for byte, outputs only checked whole)."""
+def eval_case(folder: Path, weights: Path, questions: Path) -> tuple[list[str], list[str], list[str], int]:
+    """(arguments of a resumable `vqa eval`, outputs compared byte for byte, outputs only checked whole,
+    the progress (``done``) of a finished run: its chunks of 4 questions)."""
     args = ["eval", "--benchmark", "clevr", "--graphs", "gold", "--questions", str(questions), "--scenes",
             str(CLEVR / "CLEVR_train_scenes.json"), "--weights", str(weights), "--batch-size", "4", "--threads", "1",
             "--no-progress", "--predictions-out", str(folder / "p.json"), "--attention-out", str(folder / "a.jsonl"),
             "--metrics-out", str(folder / "m.json"), "--resume"]
-    return args, ["p.json", "a.jsonl", "m.json"], []
+    chunks = -(-len(json.loads(questions.read_text())["questions"]) // 4)
+    return args, ["p.json", "a.jsonl", "m.json"], [], chunks
 
 
-def train_case(folder: Path) -> tuple[list[str], list[str], list[str]]:
+def train_case(folder: Path) -> tuple[list[str], list[str], list[str], int]:
     """A tiny `vqa train reasoner` that checkpoints every 3 of its 40 steps."""
     args = ["train", "reasoner", "--out", str(folder / "r"), "--workdir", str(folder / "run"), "--shared", "",
             "--scenes", "30", "--val-scenes", "5", "--iterations", "40", "--batch-size", "8", "--dim", "16",
             "--steps", "2", "--encoder-dim", "16", "--eval-every", "1000000", "--threads", "1", "--no-progress",
             "--checkpoint-every", "3"]
-    return args, ["r.safetensors", "r.json"], ["r.md", "run/report.json", "run/data.json", "run/checkpoint.safetensors"]
+    return args, ["r.safetensors", "r.json"], ["r.md", "run/report.json", "run/data.json", "run/checkpoint.safetensors"], 40
 
 
-def run_vqa(args: list[str], kill_after: float | None = None) -> int | None:
-    """Run ``vqa args`` in its own process group; SIGKILL the group after ``kill_after`` seconds
-    (None: run to the end). Returns the exit status, or None when it was killed."""
+def run_vqa(args: list[str], kill_after: float | None = None, kill_when=None) -> int | None:
+    """Run ``vqa args`` in its own process group; SIGKILL the group after ``kill_after`` seconds or
+    once ``kill_when()`` is true (neither: run to the end). The exit status, or None when killed."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "vqa", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env=env, start_new_session=True)
-    try:
-        _, err = proc.communicate(timeout=kill_after)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # the group: helper processes must not outlive it
-        proc.communicate()
-        return None
-    if proc.returncode != 0:
-        raise RuntimeError(f"vqa {' '.join(args[:2])} failed ({proc.returncode}): {err.decode()[-2000:]}")
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, "-m", "vqa", *args], stdout=subprocess.DEVNULL, stderr=err, env=env,
+                                start_new_session=True)
+        t0 = time.monotonic()
+        while proc.poll() is None:
+            if (kill_after is not None and time.monotonic() - t0 >= kill_after) or (kill_when and kill_when()):
+                os.killpg(proc.pid, signal.SIGKILL)  # the group: helper processes must not outlive it
+                proc.wait()
+                return None
+            time.sleep(0.005)
+        if proc.returncode != 0:
+            err.seek(0)
+            raise RuntimeError(f"vqa {' '.join(args[:2])} failed ({proc.returncode}): {err.read().decode()[-2000:]}")
     return proc.returncode
 
 
@@ -84,6 +90,18 @@ def whole(path: Path) -> bool:
     return True
 
 
+def done(folder: Path) -> int:
+    """Progress on disk: finished chunks in eval's partial file, or the step of train's checkpoint."""
+    try:
+        return max(0, len((folder / "p.json.partial").read_bytes().splitlines()) - 1)
+    except OSError:
+        pass
+    try:
+        return json.loads((folder / "run" / "checkpoint.json").read_text())["iteration"]
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
 def _progress(folder: Path) -> str:
     """What a resume starts from: finished chunks in the partial file, or the checkpoint's step."""
     partial = folder / "p.json.partial"
@@ -96,11 +114,15 @@ def _progress(folder: Path) -> str:
     return "nothing to resume"
 
 
-def trial(make, base: Path, reference: dict[str, bytes], delay: float, log=print) -> bool:
-    """One kill at ``delay`` seconds, the checks, the resume, the comparison. True when all hold."""
+def trial(make, base: Path, reference: dict[str, bytes], delay: float | None, target: int | None = None,
+          log=print) -> bool:
+    """One kill, at ``delay`` seconds or once ``done`` reaches ``target``; the checks, the resume, the
+    comparison. True when all hold."""
     folder = Path(tempfile.mkdtemp(dir=base))
-    args, exact, checked = make(folder)
-    killed = run_vqa(args, kill_after=delay) is None
+    args, exact, checked, _ = make(folder)
+    t0 = time.monotonic()
+    killed = run_vqa(args, kill_after=delay, kill_when=None if target is None else lambda: done(folder) >= target) is None
+    delay = time.monotonic() - t0
     present = [n for n in exact + checked if (folder / n).exists()]
     state = _progress(folder)
     bad = [n for n in present if not whole(folder / n) or (n in exact and (folder / n).read_bytes() != reference[n])]
@@ -108,22 +130,31 @@ def trial(make, base: Path, reference: dict[str, bytes], delay: float, log=print
     differ = [n for n in exact if (folder / n).read_bytes() != reference[n]]
     differ += [n for n in checked if not whole(folder / n)]
     ok = not bad and not differ
-    log(f"  kill at {delay:5.2f}s ({'killed' if killed else 'had finished'}; {state}): present {present or '-'}; "
+    when = f"at {delay:5.2f}s" if target is None else f"at progress {target:2d} ({delay:5.2f}s)"
+    log(f"  kill {when} ({'killed' if killed else 'had finished'}; {state}): present {present or '-'}; "
         f"{'ok' if ok else f'CORRUPT {bad}' if bad else f'RESUMED DIFFERENT {differ}'}")
     return ok
 
 
 def kill_trials(make, kills: int, base: Path, seed: int = 0, log=print) -> dict:
-    """The reference run, then ``kills`` trials; ``{"seconds", "kills", "failures"}``."""
+    """The reference run, then ``kills`` trials; ``{"seconds", "kills", "failures"}``. Every other kill
+    comes at a random moment of the run (most fall on start-up: imports, data), the others at a random
+    point of its progress (a chunk or a checkpoint done), so that resuming is tried from many states."""
     folder = base / "reference"
     folder.mkdir(parents=True)
-    args, exact, _ = make(folder)
+    args, exact, _, last = make(folder)
     t0 = time.perf_counter()
     run_vqa(args)
     seconds = time.perf_counter() - t0
     reference = {n: (folder / n).read_bytes() for n in exact}
     rng = random.Random(seed)
-    failures = sum(not trial(make, base, reference, rng.uniform(0, seconds), log) for _ in range(kills))
+    failures = 0
+    for k in range(kills):
+        if k % 2 == 0:
+            ok = trial(make, base, reference, rng.uniform(0, seconds), log=log)
+        else:
+            ok = trial(make, base, reference, None, target=rng.randint(1, last), log=log)
+        failures += not ok
     return {"seconds": seconds, "kills": kills, "failures": failures}
 
 
