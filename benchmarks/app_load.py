@@ -29,13 +29,15 @@ QUESTIONS = ["How many cubes are there?", "Is there a red thing?", "What color i
              "What number of small objects are there?", "Is the metal sphere the same size as the yellow cube?"]
 
 
-def start_server(weights: str | None, concurrency: int) -> tuple[subprocess.Popen, str]:
+def start_server(weights: str | None, concurrency: int, *extra: str) -> tuple[subprocess.Popen, str]:
+    """``vqa serve`` (plus ``extra`` options) on a free port, once its page answers: (process, url)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     cmd = [sys.executable, "-m", "vqa.cli.main", "serve", "--port", str(port), "--concurrency", str(concurrency)]
     if weights:
         cmd += ["--weights", weights]
+    cmd += list(extra)
     log = tempfile.NamedTemporaryFile("w", suffix=".log", delete=False)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -7,9 +7,11 @@ A model on disk is three files with one stem, beside each other:
   ``.safetensors`` file, checked on every load;
 * ``<stem>.md``: the model card (``write_model_card``): data, splits, figures, rebuild command.
 
-Paths may name the ``.safetensors`` file, the ``.json`` config or their common stem. Loading never
-unpickles anything; a missing, truncated or corrupted file, or one whose SHA-256 is not the one in
-its config, raises ``WeightsError`` naming the file and the command that rebuilds it.
+Each file is written beside its destination and renamed into place (``vqa.atomic``): a killed save
+leaves every file whole, old or new. Paths may name the ``.safetensors`` file, the ``.json`` config
+or their common stem. Loading never unpickles anything; a missing, truncated or corrupted file, or
+one whose SHA-256 is not the one in its config, raises ``WeightsError`` naming the file and the
+command that rebuilds it.
 
 The shipped models lie in ``WEIGHTS_DIR`` (the repository's ``weights/``): ``shipped(name)``.
 """
@@ -22,6 +24,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, TypeVar
 
+from .atomic import atomic_path, write_text
 from .errors import WeightsError
 
 if TYPE_CHECKING:
@@ -77,9 +80,12 @@ def save_weights(state: dict[str, "torch.Tensor"], config: Any, path: str | Path
     weights.parent.mkdir(parents=True, exist_ok=True)
     state = {k: (v.detach().to(torch.float16) if v.is_floating_point() else v.detach()).contiguous()
              for k, v in state.items()}
-    save_file(state, str(weights), metadata={k: str(v) for k, v in (metadata or {}).items()})
-    fields = asdict(config) | {SHA_KEY: file_sha256(weights)}
-    config_path.write_text(json.dumps(fields, indent=2) + "\n")
+    with atomic_path(weights) as tmp:
+        save_file(state, str(tmp), metadata={k: str(v) for k, v in (metadata or {}).items()})
+        sha = file_sha256(tmp)
+    # each file is replaced whole; a kill between the two leaves new weights beside the old config,
+    # whose SHA-256 then differs: loading says so (and a resumed trainer writes both again)
+    write_text(config_path, json.dumps(asdict(config) | {SHA_KEY: sha}, indent=2) + "\n")
     return weights
 
 
@@ -143,5 +149,5 @@ def write_model_card(path: str | Path, title: str, summary: str, sections: dict[
     for heading, body in sections.items():
         lines += [f"## {heading}", *body, ""]
     card = Path(str(weight_files(path)[0].with_suffix("")) + ".md")
-    card.write_text("\n".join(lines))
+    write_text(card, "\n".join(lines))
     return card

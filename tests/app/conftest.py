@@ -84,6 +84,17 @@ def app_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def small_queue_server(tmp_path_factory):
+    """``vqa serve`` answering one question at a time with 4 waiting at most."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("soak") / "serve.log"
+    proc = start_server([sys.executable, "-m", "vqa.cli.main", "serve", "--port", str(port), "--concurrency", "1",
+                         "--queue-size", "4"], port, log)
+    yield proc, f"http://127.0.0.1:{port}/"
+    stop_server(proc)
+
+
+@pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright  # PyPI playwright drives Debian's chromium: no download
 

@@ -134,3 +134,15 @@ def test_batch_csv_and_jsonl_answer_as_vqa_ask(tmp_path):
             return [(o.get("class"), o["color"], o["shape"], o["size"]) for o in row["scene_graph"]["objects"]]
 
         assert objects(a[k]) == objects(asked)
+
+
+def test_batch_out_is_renamed_into_place_whole_and_a_stale_partial_is_started_afresh(tmp_path):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"image": str(EXAMPLES / "chelsea.jpg"), "question": "Is there a cat?"}) + "\n")
+    out, partial = tmp_path / "answers.jsonl", tmp_path / "answers.jsonl.partial"
+    out.write_text('{"old": 1}\n')
+    partial.write_text('{"image": "cut li')  # what a killed run leaves
+    r = vqa("batch", "--input", rows, "--out", out, "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert not partial.exists()
+    assert [row["answers"][0]["answer"] for row in lines(out.read_text())] == ["yes"]

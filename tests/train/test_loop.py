@@ -63,3 +63,57 @@ def test_train_steps_named_losses_and_holds_the_last_rate_past_the_schedule(tmp_
     assert run["iterations"] == 7 and sched.last_epoch == 4 and run["loss"] > 0
     assert [h["iteration"] for h in run["history"]] == [2, 4] and scores[0] == "iteration 2: score 0.0000"
     assert (tmp_path / "checkpoint.json").is_file()
+
+
+def _model_and_opt(seed):
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Dropout(0.5), torch.nn.Linear(4, 1))
+    return model, torch.optim.AdamW(model.parameters(), lr=1e-2)
+
+
+def test_checkpoint_holds_its_iteration_whatever_checkpoint_json_says(tmp_path):
+    """A kill between the two files leaves an older checkpoint.json: the step comes from the one file."""
+    from vqa.train.loop import load_checkpoint, save_checkpoint
+
+    model, opt = _model_and_opt(0)
+    save_checkpoint(tmp_path, model, opt, 12, train_seconds=3.0)
+    (tmp_path / "checkpoint.json").write_text('{"iteration": 9}')
+    other, opt2 = _model_and_opt(1)
+    assert load_checkpoint(tmp_path, other, opt2) == {"iteration": 12, "train_seconds": 3.0}
+    torch.testing.assert_close(other[0].weight, model[0].weight)
+
+
+def test_checkpoint_of_an_older_format_reads_checkpoint_json(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    from vqa.train.loop import load_checkpoint, save_checkpoint
+
+    model, opt = _model_and_opt(0)
+    save_checkpoint(tmp_path, model, opt, 5)
+    save_file(load_file(str(tmp_path / "checkpoint.safetensors")), str(tmp_path / "checkpoint.safetensors"))
+    assert load_checkpoint(tmp_path, *_model_and_opt(1))["iteration"] == 5
+    (tmp_path / "checkpoint.json").unlink()
+    assert load_checkpoint(tmp_path, *_model_and_opt(1)) == {}
+
+
+def test_train_resumed_from_a_checkpoint_equals_an_uninterrupted_run(tmp_path):
+    """Dropout included: the checkpoint carries torch's random state."""
+    from vqa.train.loop import load_checkpoint
+
+    data = [(torch.randn(4, 3), torch.randn(4, 1)) for _ in range(10)]
+
+    def run(workdir, start_from_checkpoint, iterations):
+        model, opt = _model_and_opt(0)
+        start = load_checkpoint(workdir, model, opt).get("iteration", 0) if start_from_checkpoint else 0
+        sched = scheduler_at(opt, warmup_cosine(2, 10), start)
+        mse = lambda b: {"mse": torch.nn.functional.mse_loss(model(b[0]), b[1])}
+        train(model, opt, sched, data[start:iterations], mse, iterations=10, start=start, workdir=workdir,
+              checkpoint_every=3, progress=False)
+        return model
+
+    whole = run(tmp_path / "whole", False, 10)
+    run(tmp_path / "cut", False, 7)  # "killed" after step 7: the last checkpoint is step 6
+    torch.manual_seed(123)  # the resumed process's own random state must not matter
+    resumed = run(tmp_path / "cut", True, 10)
+    for a, b in zip(whole.parameters(), resumed.parameters()):
+        assert torch.equal(a, b)

@@ -202,10 +202,11 @@ def build_app(weights: str | Path | None = None, models: AppModels | None = None
 
 
 def launch(host: str = "127.0.0.1", port: int = 7860, weights: str | Path | None = None,
-           concurrency: int = CONCURRENCY_LIMIT, device="auto") -> None:
+           concurrency: int = CONCURRENCY_LIMIT, device="auto", queue_size: int = QUEUE_SIZE) -> None:
     """Serve the app (blocks until interrupted). Gradio's ``GRADIO_*`` environment variables apply too."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no network calls from the server
     demo = build_app(weights, device=device)
-    demo.queue(default_concurrency_limit=concurrency, max_size=QUEUE_SIZE)
+    # a request beyond the queue is answered at once with Gradio's "Queue is full! Please try again."
+    demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     demo.launch(server_name=host, server_port=port, max_file_size=MAX_UPLOAD_BYTES, allowed_paths=[str(EXAMPLES_DIR)],
                 footer_links=["api", "gradio"])

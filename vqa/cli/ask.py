@@ -5,6 +5,7 @@ import json
 import time
 from pathlib import Path
 
+from .. import atomic
 from ..errors import DataError
 from ..graph.io import load_clevr_scenes, scene_to_clevr
 from ..device import resolve_device
@@ -88,7 +89,7 @@ def run(args) -> int:
     if args.draw and scene is not None:
         from ..explain.figures import draw_objects  # defers torch
 
-        draw_objects(scene.image, for_display(graph)).save(args.draw)
+        atomic.write_with(draw_objects(scene.image, for_display(graph)).save, args.draw)
     if args.json:
         print(json.dumps(answer_json(p, graph if scene is not None else None, timings, args.detector, steps)))
     elif isinstance(p, PhotoPrediction):

@@ -4,11 +4,17 @@ The models load once: one ``vqa.pipeline.pixels.PixelQA`` (one ``SceneBuilder``,
 lets later questions about an image skip detection, and one ``GraphQA``) serves every row. Each line is ``vqa ask IMAGE QUESTION --json``'s
 object with ``"image"`` (the path as given) first; a row that cannot be answered (missing or bad
 image, empty question) is ``{"image", "question", "error"}`` and the run goes on.
+
+``--out F`` is never half-written: the lines go to ``F.partial`` as they are answered (each flushed,
+so a stopped run shows what it did), and ``F.partial`` is renamed to ``F`` when every row is answered.
+A run killed or stopped leaves the old ``F`` (or none) and a ``F.partial`` whose last line may be cut;
+there is no resume: the next run starts ``F.partial`` afresh.
 """
 from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -134,7 +140,8 @@ def run(args) -> int:
     pixels = PixelQA(args.detector, weights=args.weights, detector_weights=args.detector_weights,
                      closer_look=not args.no_closer_look, threads=args.threads)
 
-    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
+    partial = Path(str(args.out) + ".partial") if args.out else None
+    out = open(partial, "w", encoding="utf-8") if partial else sys.stdout
     failed = 0
     try:
         for image, question, path in tqdm(rows, unit="q", desc="answering", file=sys.stderr,
@@ -148,10 +155,14 @@ def run(args) -> int:
                 line = {"image": image, "question": question, "error": str(e).splitlines()[0] if str(e) else
                         type(e).__name__}
             out.write(json.dumps(line) + "\n")
-            out.flush()  # an interrupted run keeps what it answered
+            out.flush()  # an interrupted run keeps what it answered, in F.partial
+        if partial:
+            os.fsync(out.fileno())
     finally:
         if out is not sys.stdout:
             out.close()
+    if partial:
+        os.replace(partial, args.out)  # the whole answer file, or (killed before this) the old one
     if failed:
         print(f"vqa batch: {failed} of {len(rows)} rows failed (their lines hold \"error\")", file=sys.stderr)
         return 2

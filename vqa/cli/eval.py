@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from .. import atomic
 from ..errors import DataError
 from ..eval import format_table
 from ..eval.merge import merge_predictions, question_order
@@ -234,7 +235,7 @@ def run_merge(args) -> int:
     if args.predictions_out:
         out = Path(args.predictions_out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(merged) + "\n")  # the same bytes a single model-mode run writes
+        atomic.write_text(out, json.dumps(merged) + "\n")  # the same bytes a single model-mode run writes
         print(f"wrote {args.predictions_out}")
     if args.benchmark == "clevr" and not all(isinstance(q, dict) and isinstance(q.get("answer"), str)
                                              for q in clevr_question_list(inputs["questions"]) or []):
@@ -286,7 +287,7 @@ def _report(args, metrics: dict) -> None:
     if args.metrics_out:
         out = Path(args.metrics_out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(metrics, indent=2) + "\n")
+        atomic.write_text(out, json.dumps(metrics, indent=2) + "\n")
 
 
 def _require(args, *names):

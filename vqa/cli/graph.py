@@ -5,6 +5,7 @@ import json
 import sys
 from pathlib import Path
 
+from .. import atomic
 from ..graph.io import scene_to_clevr
 from .common import EPILOG, add_detector_argument, add_max_pixels_argument, apply_max_pixels, check_output
 
@@ -55,7 +56,7 @@ def run(args) -> int:
                   ", ".join(" ".join(o.attributes.get(a, "?") for a in keys) for o in g.objects))
     text = json.dumps({"info": {"detector": args.detector}, "scenes": scenes}, indent=None if args.json else 1)
     if args.out:
-        Path(args.out).write_text(text + "\n")
+        atomic.write_text(args.out, text + "\n")
         # with --json, stdout is the JSON alone
         print(f"wrote {len(scenes)} scenes to {args.out}", file=sys.stderr if args.json else sys.stdout)
     if args.json:
@@ -71,6 +72,6 @@ def _draw(built, out: Path) -> None:
 
     out.parent.mkdir(parents=True, exist_ok=True)
     if is_photo_graph(built.graph):
-        draw_objects(built.image, for_display(built.graph)).save(out)
+        atomic.write_with(draw_objects(built.image, for_display(built.graph)).save, out)
     else:
-        draw_detections(built.image, built.detections).save(out)
+        atomic.write_with(draw_detections(built.image, built.detections).save, out)

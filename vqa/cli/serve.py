@@ -16,6 +16,8 @@ def add_parser(sub) -> None:
     s.add_argument("--weights", default=DEFAULT_WEIGHTS, help="reasoner .safetensors")
     s.add_argument("--concurrency", type=int, default=2,
                    help="questions answered at once, the rest wait in the queue (default 2)")
+    s.add_argument("--queue-size", type=int, default=64,
+                   help="questions that may wait; more are answered 'Queue is full! Please try again.' (default 64)")
     add_device_argument(s)
     s.set_defaults(func=run)
 
@@ -24,5 +26,6 @@ def run(args) -> int:
     device = resolve_device(args.device)  # before anything loads: `--device cuda` without a GPU fails at once
     from ..app import launch  # defers gradio and torch
 
-    launch(host=args.host, port=args.port, weights=args.weights, concurrency=args.concurrency, device=device)
+    launch(host=args.host, port=args.port, weights=args.weights, concurrency=args.concurrency, device=device,
+           queue_size=args.queue_size)
     return 0

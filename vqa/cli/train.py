@@ -43,6 +43,8 @@ def add_parser(sub) -> None:
     r.add_argument("--loader-workers", type=int, default=0,
                    help="processes collating batches ahead; same batches, for a GPU that outruns collation (default 0)")
     r.add_argument("--eval-every", type=int, default=2000, help="validate every N steps (default 2000)")
+    r.add_argument("--checkpoint-every", type=int, default=500,
+                   help="checkpoint every N steps; a killed run resumes from the last one (default 500)")
     r.add_argument("--fresh", action="store_true", help="delete WORKDIR first instead of resuming")
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     d = tsub.add_parser("detector", help="train the CLEVR detector (detectron2 Faster R-CNN) on renders and real images",
@@ -124,7 +126,8 @@ def _reasoner(args) -> None:
     tc = TrainConfig(out=args.out, workdir=args.workdir, shared=shared or None, scenes=args.scenes,
                      val_scenes=args.val_scenes, iterations=args.iterations, batch_size=args.batch_size,
                      lr=args.lr, seed=args.seed, threads=args.threads, augment=args.augment,
-                     eval_every=args.eval_every, progress=not args.no_progress, model=model, device=args.device,
+                     eval_every=args.eval_every, checkpoint_every=args.checkpoint_every,
+                     progress=not args.no_progress, model=model, device=args.device,
                      loader_workers=args.loader_workers, fresh=args.fresh)
     report = train_reasoner(tc)
     if not report:

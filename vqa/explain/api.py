@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
+from .. import atomic
 from ..encode.photo_phrases import question_classes
 from ..errors import DataError
 from ..graph.box_relations import for_display
@@ -139,7 +140,7 @@ class ExplainResult(Explanation):
         written = []
         for t in range(self.steps):
             path = out / f"overlay_step{t}.png"
-            self.overlay(t).save(path)
+            atomic.write_with(self.overlay(t).save, path)
             written.append(path)
             path = out / f"words_step{t}.png"
             figures.save_figure(self.words_step_figure(t), path)
@@ -149,10 +150,10 @@ class ExplainResult(Explanation):
             figures.save_figure(fig, out / name)
             written.append(out / name)
         path = out / "objects.png"
-        self.objects_image().save(path)
+        atomic.write_with(self.objects_image().save, path)
         written.append(path)
         path = out / "attention.json"
-        path.write_text(json.dumps(self.to_json()) + "\n")
+        atomic.write_text(path, json.dumps(self.to_json()) + "\n")
         written.append(path)
         return written
 

@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Rectangle
 from PIL import Image
 
+from .. import atomic
 from ..graph.scene_graph import SceneGraph
 
 __all__ = ["draw_objects", "draw_object_attention", "draw_word_attention", "draw_word_attention_step",
@@ -138,9 +139,7 @@ def save_figure(fig: Figure, path, dpi: int = 100) -> None:
     buf = io.BytesIO()
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     canvas.print_png(buf)
-    with open(path, "wb") as f:
-        f.write(buf.getvalue())
-
+    atomic.write_bytes(path, buf.getvalue())
 
 # ------------------------------------------------------------------------------ image overlays
 def draw_objects(image: Image.Image | None, graph: SceneGraph) -> Image.Image:

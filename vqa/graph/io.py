@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from .. import atomic
 from ..errors import DataError
 from .checks import check_clevr_scene, check_gqa_scene, is_photo_scene, show
 from .relations import relationships_dict
@@ -140,7 +141,7 @@ def load_clevr_scenes(path: str | Path) -> list[SceneGraph]:
 
 
 def save_clevr_scenes(graphs: list[SceneGraph], path: str | Path, info: dict | None = None) -> None:
-    Path(path).write_text(json.dumps({"info": info or {}, "scenes": [scene_to_clevr(g) for g in graphs]}))
+    atomic.write_text(path, json.dumps({"info": info or {}, "scenes": [scene_to_clevr(g) for g in graphs]}))
 
 
 def scene_from_gqa(image_id: str, sg: dict) -> SceneGraph:

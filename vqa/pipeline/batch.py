@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from .. import atomic
 from ..answer.calibration import NOT_SURE_ANSWER, calibration_for
 from ..answer.prediction import clevr_predictions
 from ..encode.encoder import pad_token_rows, token_rows, token_strings
@@ -115,13 +116,6 @@ def predicted_scenes(questions: list[dict], images_dir: str | Path, detector_wei
 def _default_detector() -> Path:
 
     return DEFAULT_DETECTOR_WEIGHTS
-
-
-def _write_atomic(path: str | Path, text: str) -> None:
-    # A kill while writing leaves the old file (or none), never half a JSON list.
-    tmp = Path(str(path) + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def run_clevr_model(
@@ -237,9 +231,9 @@ def _run_clevr_model(questions_path, scenes_path, weights, predictions_out, atte
     predictions = [rec["prediction"] for rec in records]
     attention = [rec["attention"] for rec in records] if attention_out else []
     if predictions_out:
-        _write_atomic(predictions_out, json.dumps(predictions) + "\n")
+        atomic.write_text(predictions_out, json.dumps(predictions) + "\n")
     if attention_out:
-        _write_atomic(attention_out, "".join(json.dumps(a) + "\n" for a in attention))
+        atomic.write_text(attention_out, "".join(json.dumps(a) + "\n" for a in attention))
     if run:
         run.finish()
 

@@ -15,12 +15,12 @@ one question per chunk) as it is made, so that ``resume`` continues a killed run
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from .. import atomic
 from ..errors import DataError, ImageError
 from ..eval.score import score
 from ..graph.io import load_json
@@ -158,9 +158,7 @@ def run_photo_benchmark(benchmark: str, questions_path: str | Path, images_dir: 
 
     predictions = [_prediction(benchmark, qid, done[k][0]) for k, (qid, _, _) in enumerate(found)]
     if predictions_out:
-        tmp = Path(str(predictions_out) + ".tmp")  # a kill while writing leaves the old file, never half a list
-        tmp.write_text(json.dumps(predictions) + "\n")
-        os.replace(tmp, predictions_out)
+        atomic.write_text(predictions_out, json.dumps(predictions) + "\n")
     if run:
         run.finish()
     metrics = _score(benchmark, data, annotations_path, predictions, {qid for qid, _, _ in found},

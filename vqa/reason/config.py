@@ -5,6 +5,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .. import atomic
 from ..encode.encoder import EncoderConfig
 from ..graph.tensors import CLEVR_VOCAB, GraphVocab
 from ..vocab.clevr import ANSWER_TYPES, CLEVR_ANSWERS, clevr_answer_type
@@ -46,7 +47,7 @@ class ReasonerConfig:
             self.answer_type_of = [clevr_answer_type(a) for a in self.answers]
 
     def to_json(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(asdict(self), indent=2) + "\n")
+        atomic.write_text(path, json.dumps(asdict(self), indent=2) + "\n")
 
     @classmethod
     def from_json(cls, path: str | Path) -> "ReasonerConfig":

@@ -21,6 +21,7 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
+from .. import atomic
 from ..data.render.renderer import RenderConfig
 from ..data.splits import is_development
 from ..errors import DataError
@@ -161,7 +162,7 @@ def train_detector(tc: DetectorTrainConfig, log=print) -> dict:
               "train_images": len(train_records), "eval_seconds": round(time.perf_counter() - t0, 1)}
     save_detector(model, tc.model, tc.out, metadata={"iterations": tc.iterations})
     _write_card(tc, report)
-    (workdir / "report.json").write_text(json.dumps(report, indent=2))
+    atomic.write_text(workdir / "report.json", json.dumps(report, indent=2))
     return report
 
 

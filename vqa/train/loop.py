@@ -5,9 +5,12 @@ the named losses of a batch, whose sum ``train`` minimises: zero the gradients, 
 step the optimiser, update the averaged weights, step the scheduler. Around that step: the
 progress bar, periodic checkpoints and evaluation, and a time limit.
 
-A checkpoint is two files in a work folder: ``checkpoint.safetensors`` (``model.<key>`` tensors and
-``optim.<param index>.<name>`` optimiser state) and ``checkpoint.json`` (``iteration`` and what the
-trainer adds). The detector stage, which detectron2's trainer drives, uses them and the schedule too.
+A checkpoint is ``checkpoint.safetensors`` in a work folder: ``model.<key>`` tensors,
+``optim.<param index>.<name>`` optimiser state, ``rng.torch`` (torch's random state, for dropout) and,
+in its metadata, the JSON of ``iteration`` and what the trainer adds. That one file is replaced whole
+(``vqa.atomic``), so a run killed at any moment resumes from one consistent step; ``checkpoint.json``
+beside it repeats the JSON for people and is read only for checkpoints older than the metadata.
+The detector stage, which detectron2's trainer drives, uses them and the schedule too.
 """
 from __future__ import annotations
 
@@ -18,13 +21,17 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch.optim.lr_scheduler import LambdaLR
 from tqdm.auto import tqdm
 
 from .distributed import agree
+from ..atomic import atomic_path, write_text
 
 __all__ = ["warmup_cosine", "scheduler_at", "save_checkpoint", "load_checkpoint", "train"]
+
+META_KEY = "vqa.checkpoint"  # the safetensors metadata entry holding the checkpoint's JSON
 
 
 def warmup_cosine(warmup: int, iterations: int, peak: float = 1.0) -> Callable[[int], float]:
@@ -54,7 +61,7 @@ def scheduler_at(optimizer: torch.optim.Optimizer, multiplier: Callable[[int], f
 def save_checkpoint(workdir: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iteration: int,
                     skip: tuple[str, ...] = (), **extra) -> None:
     """Write the model's tensors (less the keys starting with ``skip``), the optimiser's state,
-    ``iteration`` and ``extra`` (JSON) to ``workdir``; each file is replaced whole."""
+    ``iteration``, ``extra`` (JSON) and torch's random state to ``workdir``, all in one file replaced whole."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     # clone: tensors that share memory (tied weights) cannot go into one safetensors file
@@ -63,10 +70,11 @@ def save_checkpoint(workdir: str | Path, model: torch.nn.Module, optimizer: torc
     for idx, state in optimizer.state_dict()["state"].items():
         for name, v in state.items():
             tensors[f"optim.{idx}.{name}"] = torch.as_tensor(v).detach().cpu().contiguous()
-    tmp = workdir / "checkpoint.tmp.safetensors"
-    save_file(tensors, str(tmp))
-    tmp.replace(workdir / "checkpoint.safetensors")
-    (workdir / "checkpoint.json").write_text(json.dumps({"iteration": iteration, **extra}, indent=1))
+    tensors["rng.torch"] = torch.get_rng_state()
+    meta = json.dumps({"iteration": iteration, **extra}, indent=1)
+    with atomic_path(workdir / "checkpoint.safetensors") as tmp:
+        save_file(tensors, str(tmp), metadata={META_KEY: meta})
+    write_text(workdir / "checkpoint.json", meta)
 
 
 def load_checkpoint(workdir: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
@@ -75,14 +83,21 @@ def load_checkpoint(workdir: str | Path, model: torch.nn.Module, optimizer: torc
     and the extras), or ``{}`` where there is none. Keys starting with ``skip`` are neither read nor
     required (modules trained apart, which an older checkpoint may hold in another shape)."""
     workdir = Path(workdir)
-    if not (workdir / "checkpoint.json").is_file() or not (workdir / "checkpoint.safetensors").is_file():
+    path = workdir / "checkpoint.safetensors"
+    if not path.is_file():
         return {}
-    meta = json.loads((workdir / "checkpoint.json").read_text())
-    tensors = load_file(str(workdir / "checkpoint.safetensors"))
+    with safe_open(str(path), "pt") as f:
+        stored = (f.metadata() or {}).get(META_KEY)
+    if stored is None:  # an older checkpoint: its JSON is only beside it
+        if not (workdir / "checkpoint.json").is_file():
+            return {}
+        stored = (workdir / "checkpoint.json").read_text()
+    meta = json.loads(stored)
+    tensors = load_file(str(path))
     missing, unexpected = model.load_state_dict({k[6:]: v for k, v in tensors.items()
                                                  if k.startswith("model.") and not k[6:].startswith(skip)},
                                                 strict=False)
-    unknown = [k for k in tensors if not k.startswith(("model.", "optim."))]  # an older format's optimiser
+    unknown = [k for k in tensors if not k.startswith(("model.", "optim.", "rng."))]  # an older format's optimiser
     if unknown or unexpected or any(not k.startswith(skip) for k in missing):
         raise RuntimeError(f"checkpoint in {workdir} does not fit the model: {(unknown + missing + unexpected)[:3]}; "
                            "delete it (or pass --fresh) to start afresh")
@@ -92,6 +107,8 @@ def load_checkpoint(workdir: str | Path, model: torch.nn.Module, optimizer: torc
             _, idx, name = k.split(".", 2)
             state.setdefault(int(idx), {})[name] = v
     optimizer.load_state_dict({"state": state, "param_groups": optimizer.state_dict()["param_groups"]})
+    if "rng.torch" in tensors:  # dropout resumes where the killed run was: the same steps follow
+        torch.set_rng_state(tensors["rng.torch"])
     return meta
 
 

@@ -31,6 +31,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from .. import atomic
 from ..data.photo_engine import photo_questions, sample_photo_scene
 from ..data.photo_executor import clevr_program, execute_photo_program
 from ..encode.encoder import tokenize
@@ -225,7 +226,7 @@ def _train_photo_reasoner(tc: PhotoTrainConfig, log) -> dict:
     shipped.encoder.minilm = cached  # same MiniLM states, fp16 weights of the rest
     report["val_generated_fp16"] = evaluate_photo(shipped, data["val"], cache)["accuracy"]
     report["total_seconds"] = round(time.time() - t_start)
-    (Path(tc.workdir) / "report.json").write_text(json.dumps(report, indent=2))
+    atomic.write_text(Path(tc.workdir) / "report.json", json.dumps(report, indent=2))
     _write_card(tc, report)
     return report
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import random
 import shutil
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 import torch
 import torch.multiprocessing as mp
 
+from .. import atomic
 from ..data.executor import ProgramError, SceneIndex
 from ..data.generator import generate_questions
 from ..data.scenes import sample_scenes
@@ -95,9 +95,7 @@ def build_data(tc: TrainConfig) -> dict:
                "val_scenes": [scene_to_clevr(g) for g in val_scenes], "val_questions": val_q}
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         # whole or absent: under torchrun every rank builds the same data, and one may read while another writes
-        tmp = cache_file.with_name(f"data.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(raw))
-        tmp.replace(cache_file)
+        atomic.write_text(cache_file, json.dumps(raw))
     graphs = {s["image_filename"]: scene_from_clevr(s) for s in raw["train_scenes"] + raw["val_scenes"]}
     train_q, gen_val_q = raw["train_questions"], raw["val_questions"]
     shared_val_q: list[dict] = []
@@ -149,10 +147,16 @@ def bucketed(train: list[Example], batch_size: int, rng: random.Random, count: i
 
 def _draws(train: list[Example], tc: TrainConfig, start: int):
     """(batch, question texts) for iterations ``start..``: bucketed draws, 60 % reworded (under
-    torchrun: this rank's own draws of its share of the batch)."""
-    rng = random.Random(distributed.rank_seed(tc.seed * 7919 + start))
-    for batch in bucketed(train, distributed.local_batch(tc.batch_size), rng, tc.iterations - start):
-        yield batch, [augment_question(e.question, rng) if rng.random() < tc.augment else e.question for e in batch]
+    torchrun: this rank's own draws of its share of the batch).
+
+    One random stream from iteration 0: a run resumed at ``start`` replays (and drops) the draws of the
+    steps it has done, so it trains on the batches an uninterrupted run would have.
+    """
+    rng = random.Random(distributed.rank_seed(tc.seed * 7919))
+    for it, batch in enumerate(bucketed(train, distributed.local_batch(tc.batch_size), rng, tc.iterations)):
+        texts = [augment_question(e.question, rng) if rng.random() < tc.augment else e.question for e in batch]
+        if it >= start:
+            yield batch, texts
 
 
 def _prefetched(pool, fn, items, window: int = 64):
@@ -270,7 +274,7 @@ def _train_reasoner(tc: TrainConfig, log, on_step) -> dict:
             report[f"val_{name}_fp16"] = evaluate_examples(shipped, ex, cache)["accuracy"]
     report["total_seconds"] = round(time.time() - t_start)
     _write_card(tc, report)
-    (Path(tc.workdir) / "report.json").write_text(json.dumps(report, indent=2))
+    atomic.write_text(Path(tc.workdir) / "report.json", json.dumps(report, indent=2))
     return report
 
 

@@ -16,6 +16,7 @@ from torch.nn import functional as F
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
+from .. import atomic
 from .clevr_data import ClevrMapper
 from .detector_config import DetectorTrainConfig
 from .detector_eval import match_centres
@@ -155,7 +156,8 @@ def _train_second_stage(stage: torch.nn.ModuleDict, examples: list[dict], tc: De
     info = {"epochs": tc.crop_epochs, "ema": tc.crop_ema, "centre_head": centre_head is not None,
             "images": len(examples), "objects_per_epoch": n_objects,
             "seconds": round(time.perf_counter() - t0, 1), "final_loss": round(run["loss"], 4)}
-    save_file({k: v.contiguous() for k, v in stage.state_dict().items()}, str(path.with_suffix(".safetensors")))
-    path.with_suffix(".json").write_text(json.dumps(info, indent=1))
+    state = {k: v.contiguous() for k, v in stage.state_dict().items()}
+    atomic.write_with(lambda tmp: save_file(state, str(tmp)), path.with_suffix(".safetensors"))
+    atomic.write_text(path.with_suffix(".json"), json.dumps(info, indent=1))
     log(f"{path.name}: {info}")
     return info

@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from ... import atomic
 from ...errors import DataError
 from ...graph.relations import clevr_relations, relationships_dict
 from ...graph.scene_graph import SceneGraph, SceneObject
@@ -96,7 +97,7 @@ def _merge(rc: RenderConfig, names: list[str]) -> list[dict]:
         raw = out / "masks" / (name[:-4] + ".ids")
         if raw.is_file():  # Blender's 8-bit PNG writer colour-manages; we write the index map ourselves
             ids = np.frombuffer(raw.read_bytes(), dtype=np.uint8).reshape(rc.height, rc.width)
-            Image.fromarray(ids, "L").save(out / "masks" / name)
+            atomic.write_with(Image.fromarray(ids, "L").save, out / "masks" / name)
             raw.unlink()
         ids = np.asarray(Image.open(out / "masks" / name))
         for k, o in enumerate(s["objects"]):
@@ -158,7 +159,7 @@ def render_scenes(rc: RenderConfig, progress: bool = True) -> Path:
     path = out / "scenes.json"
     info = {"renderer": "vqa.data.render", "config": {k: v for k, v in asdict(rc).items() if k != "blender"},
             "blender": subprocess.run([blender, "--version"], capture_output=True, text=True).stdout.splitlines()[0]}
-    path.write_text(json.dumps({"info": info, "scenes": scenes}))
+    atomic.write_text(path, json.dumps({"info": info, "scenes": scenes}))
     return path
 
 

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from itertools import product
 from pathlib import Path
 
+from ... import atomic
+
 __all__ = ["CLEVR_ATTRIBUTE_VALUES", "clevr_classes", "ClevrDetectorConfig"]
 
 # Value order of each attribute (the order of ../shared/data/clevr_renders/coco_instances.json).
@@ -87,7 +89,7 @@ class ClevrDetectorConfig:
         return len(self.classes)
 
     def to_json(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(asdict(self), indent=2) + "\n")
+        atomic.write_text(path, json.dumps(asdict(self), indent=2) + "\n")
 
     @classmethod
     def from_json(cls, path: str | Path) -> "ClevrDetectorConfig":

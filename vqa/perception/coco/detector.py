@@ -47,6 +47,7 @@ import numpy as np
 import torch
 from torchvision.ops import box_iou, nms
 
+from ... import atomic
 from ...errors import ImageError, WeightsError
 from ..image import to_rgb
 from ..base import DetectedObject, Detections, register_detector
@@ -136,7 +137,7 @@ class CocoDetectorConfig:
     labels: dict[int, str] = field(default_factory=lambda: dict(COCO_LABELS))
 
     def to_json(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(asdict(self), indent=2) + "\n")
+        atomic.write_text(path, json.dumps(asdict(self), indent=2) + "\n")
 
     @classmethod
     def from_json(cls, path: str | Path) -> "CocoDetectorConfig":
