@@ -177,9 +177,7 @@ def api_result(a: Answered) -> dict:
         "graph_source": a.graph_source,
         "objects": _labels(a.display_graph),
         "steps": [{"label": label, "objects": [round(float(w), 4) for w in a.explanation.node_attn[t]],
-                   "edges": [[int(j), a.explanation.edge_labels[k], int(i)]
-                             for k, (j, i) in enumerate(a.explanation.edge_index.T.tolist())
-                             if a.explanation.edge_attn[t, k] > 0]}
+                   "edges": [list(edge) for edge in a.explanation.step_edges(t)]}
                   for t, label in enumerate(a.explanation.step_labels)],
         "timings_s": {k: round(v, 4) for k, v in a.timings.items()},
     }

@@ -60,6 +60,11 @@ class Explanation:
     step_labels: list[str] = field(default_factory=list)
     edge_labels: list[str] = field(default_factory=list)
 
+    def step_edges(self, step: int) -> list[tuple[int, str, int]]:
+        """The relations ``step`` followed, ``(source, predicate, target)`` (predicate "" when unlabelled)."""
+        return [(j, self.edge_labels[k] if self.edge_labels else "", i)
+                for k, (j, i) in enumerate(self.edge_index.T.tolist()) if self.edge_attn[step, k] > 0]
+
 
 class GraphQA:
     """Answers questions about scene graphs with a trained reasoner (loaded once).
@@ -173,7 +178,7 @@ def describe_steps(e: Explanation, graph: SceneGraph | None) -> list[str]:
         w = e.node_attn[t]
         top = int(w.argmax()) if w.numel() else -1
         line = label + (f": the {graph.objects[top].name} ({top})" if top >= 0 and w.sum() > 0 else ": nothing")
-        followed = [f"{graph.objects[j].name} ({j}) {e.edge_labels[k] or 'related to'} {graph.objects[i].name} ({i})"
-                    for k, (j, i) in enumerate(e.edge_index.T.tolist()) if e.edge_attn[t, k] > 0]
+        followed = [f"{graph.objects[j].name} ({j}) {pred or 'related to'} {graph.objects[i].name} ({i})"
+                    for j, pred, i in e.step_edges(t)]
         out.append(line + (f", via {'; '.join(followed)}" if followed else ""))
     return out
