@@ -11,6 +11,7 @@ from ..graph.io import load_clevr_scenes, scene_to_clevr
 from ..device import resolve_device
 from .common import (DEFAULT_WEIGHTS, EPILOG, add_detector_argument, add_device_argument, add_max_pixels_argument,
                      apply_max_pixels, check_output, pick_scene, positive_int)
+from .logs import add_log_arguments
 
 __all__ = ["add_parser", "run", "answer_json"]
 
@@ -44,6 +45,7 @@ def add_parser(sub) -> None:
     a.add_argument("--draw", metavar="PNG", help="save IMAGE with its scene graph's objects drawn on it here")
     add_max_pixels_argument(a)
     add_device_argument(a)
+    add_log_arguments(a)
     a.set_defaults(func=run)
 
 

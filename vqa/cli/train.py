@@ -1,13 +1,17 @@
 """``vqa train reasoner|detector|photo-reasoner``: train a model, write its weights and model card."""
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
 from ..errors import DataError
 from .common import EPILOG
+from .logs import add_log_arguments
 
 __all__ = ["add_parser", "run"]
+
+log = logging.getLogger(__name__)
 
 
 def add_parser(sub) -> None:
@@ -47,6 +51,7 @@ def add_parser(sub) -> None:
                    help="checkpoint every N steps; a killed run resumes from the last one (default 500)")
     r.add_argument("--fresh", action="store_true", help="delete WORKDIR first instead of resuming")
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_log_arguments(r)
     d = tsub.add_parser("detector", help="train the CLEVR detector (detectron2 Faster R-CNN) on renders and real images",
                         description="Trains on the shared renders, the real CLEVR training images and any --renders "
                                     "folders, reports on the held-out real images (index a multiple of 5), writes "
@@ -85,6 +90,7 @@ def add_parser(sub) -> None:
     d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     d.add_argument("--fresh", action="store_true", help="delete WORKDIR first instead of resuming")
     d.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_log_arguments(d)
     pr = tsub.add_parser("photo-reasoner", help="train the reasoner for photo graphs on the photo question engine",
                          description="Generates COCO-vocabulary scenes and questions (vqa/data/photo_engine.py), encodes "
                                      "each distinct question once with the frozen MiniLM, trains the reasoner with step "
@@ -102,6 +108,8 @@ def add_parser(sub) -> None:
     pr.add_argument("--max-minutes", type=float, default=35.0,
                     help="stop training after this many minutes, still writing weights and card (default 35)")
     pr.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_log_arguments(pr)
+    add_log_arguments(t)
     t.set_defaults(func=run)
 
 
@@ -135,7 +143,7 @@ def _reasoner(args) -> None:
     for k in ("val_shared", "val_generated"):
         if k in report:
             print(f"{k}: {report[k]['accuracy']:.4f} ({report[k]['count']} questions)")
-    print(f"wrote {args.out}.safetensors, .json and .md in {report['total_seconds']} s")
+    log.info("wrote %s.safetensors, .json and .md in %s s", args.out, report["total_seconds"])
 
 
 def _detector(args) -> None:
@@ -175,7 +183,7 @@ def _detector(args) -> None:
             r = report[key]
             print(f"{title}: recall {r['recall']:.4f}, precision {r['precision']:.4f}, "
                   f"all attributes {r['all_attributes_accuracy']:.4f}, relations {r['relation_agreement']:.4f}")
-    print(f"wrote {args.out}.safetensors, .json and .md")
+    log.info("wrote %s.safetensors, .json and .md", args.out)
 
 
 def _photo_reasoner(args) -> None:
@@ -189,4 +197,4 @@ def _photo_reasoner(args) -> None:
     if not report:
         return  # a torchrun rank other than 0: rank 0 reports
     print(f"val_generated: {report['val_generated']['accuracy']:.4f} ({report['val_generated']['count']} questions)")
-    print(f"wrote {args.out}.safetensors, .json and .md in {report['total_seconds']} s")
+    log.info("wrote %s.safetensors, .json and .md in %s s", args.out, report["total_seconds"])

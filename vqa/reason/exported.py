@@ -207,7 +207,7 @@ class ExportedReasoner:
             path.unlink(missing_ok=True)
             log_path.unlink(missing_ok=True)
             if self.failed and self.failed != "closed":
-                log.warning("vqa: answering with the eager reasoner: %s", self.failed)
+                log.warning("answering with the eager reasoner: %s", self.failed)
 
     def accepts(self, ids: torch.Tensor, graphs: GraphBatch) -> bool:
         return (ids.shape[0] == 1 and ids.shape[1] >= 2 and 2 <= graphs.x.shape[1] <= self.max_objects

@@ -11,6 +11,7 @@ resumes where it stopped.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import time
 from dataclasses import asdict
@@ -36,6 +37,8 @@ from .loop import load_checkpoint, save_checkpoint, scheduler_at, warmup_cosine
 from .second_stage import SECOND_STAGE, train_crop_head
 
 __all__ = ["DetectorTrainConfig", "build_records", "train_detector", "evaluate_on_records", "rebuild_commands"]
+
+_log = logging.getLogger(__name__)  # where log= sends its lines by default
 
 
 def _folder_records(folders: list[str], id_base: int) -> tuple[list[dict], list[dict]]:
@@ -76,7 +79,7 @@ def evaluate_on_records(detector, records: list[dict], batch: int = 4, progress:
     return score_graphs(preds, golds)
 
 
-def train_detector(tc: DetectorTrainConfig, log=print) -> dict:
+def train_detector(tc: DetectorTrainConfig, log=_log.info) -> dict:
     """Train (or resume) and write ``tc.out``.safetensors/.json/.md; returns the report."""
     from ..perception.clevr.compat import quiet_import  # detectron2's notices, silenced by name
 

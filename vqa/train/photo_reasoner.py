@@ -20,6 +20,7 @@ the argmax, and so every answer, is unchanged, but the model learns to read soft
 from __future__ import annotations
 
 import json
+import logging
 import random
 import time
 from copy import deepcopy
@@ -49,6 +50,8 @@ from .reasoner import bucketed, evaluate_examples, reasoner_optimizer
 
 __all__ = ["detector_like", "CachedMiniLM", "PhotoTrainConfig", "photo_example", "photo_split", "build_photo_data",
            "train_photo_reasoner"]
+
+_log = logging.getLogger(__name__)  # where log= sends its lines by default
 
 
 def detector_like(graph: SceneGraph, rng: random.Random) -> SceneGraph:
@@ -170,7 +173,7 @@ def evaluate_photo(model: Reasoner, examples: list[Example], cache: GraphCache) 
     return {"accuracy": r["accuracy"], "count": r["count"], "per_type": r["per_family"]}
 
 
-def train_photo_reasoner(tc: PhotoTrainConfig, log=print) -> dict:
+def train_photo_reasoner(tc: PhotoTrainConfig, log=_log.info) -> dict:
     """Train and write the weights, config and model card (``<out>.md``). Returns the report.
     A run starts afresh: its checkpoints in WORKDIR are for looking at, not resumed. Under torchrun
     every rank trains with DDP on its own draws; rank 0 writes, the other ranks return ``{}``."""
