@@ -107,6 +107,9 @@ def add_parser(sub) -> None:
     pr.add_argument("--eval-every", type=int, default=2000, help="validate every N steps (default 2000)")
     pr.add_argument("--max-minutes", type=float, default=35.0,
                     help="stop training after this many minutes, still writing weights and card (default 35)")
+    pr.add_argument("--checkpoint-every", type=int, default=500,
+                    help="checkpoint every N steps; a killed run resumes from the last one (default 500)")
+    pr.add_argument("--fresh", action="store_true", help="delete WORKDIR first instead of resuming")
     pr.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_log_arguments(pr)
     add_log_arguments(t)
@@ -192,7 +195,7 @@ def _photo_reasoner(args) -> None:
     tc = PhotoTrainConfig(out=args.out, workdir=args.workdir, scenes=args.scenes, val_scenes=args.val_scenes,
                           iterations=args.iterations, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                           threads=args.threads, eval_every=args.eval_every, max_minutes=args.max_minutes,
-                          progress=not args.no_progress)
+                          checkpoint_every=args.checkpoint_every, fresh=args.fresh, progress=not args.no_progress)
     report = train_photo_reasoner(tc)
     if not report:
         return  # a torchrun rank other than 0: rank 0 reports
