@@ -200,8 +200,8 @@ def _detector(args) -> int | None:
     from ..perception.clevr.compat import quiet_import  # detectron2's notices, silenced by name
 
     with quiet_import():
-        from detectron2.engine import launch
-    from torch.multiprocessing import ProcessExitedException
+        from detectron2.engine import launch  # defers detectron2 until a detector is trained
+    from torch.multiprocessing import ProcessExitedException  # defers torch likewise
 
     log_options = {k: getattr(args, k, False) for k in ("verbose", "quiet", "debug")}
     try:
@@ -223,7 +223,7 @@ def _worker_environment(spawns: bool) -> Iterator[None]:
     if not spawns:
         yield
         return
-    from ..perception.clevr.compat import JIT_SCRIPT_NOTICE
+    from ..perception.clevr.compat import JIT_SCRIPT_NOTICE  # defers the detector's compatibility module
 
     before = {k: os.environ.get(k) for k in ("CUDA_VISIBLE_DEVICES", "PYTHONWARNINGS")}
     os.environ["CUDA_VISIBLE_DEVICES"] = ""
@@ -258,7 +258,7 @@ def _check_launch(args) -> None:
 def _detector_main(tc, log_options: dict) -> None:
     """One process of `vqa train detector` under detectron2's launch (the whole command with one process):
     train; the main process also writes and prints the figures."""
-    from detectron2.utils import comm
+    from detectron2.utils import comm  # defers detectron2 until a detector is trained
 
     if comm.get_world_size() == 1:  # launch called this in the `vqa` process, whose logging is set up
         return _train_detector(tc)
