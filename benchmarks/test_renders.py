@@ -47,7 +47,8 @@ def main() -> int:
     hashes = scene_hashes(out)
     if args.write_manifest:
         MANIFEST.write_text(json.dumps({"seed": TEST_RENDER_SEED, "count": TEST_RENDER_COUNT,
-                                        "prefix": TEST_RENDER_PREFIX, "command": " ".join(["vqa", *cmd[3:]]),
+                                        "prefix": TEST_RENDER_PREFIX,
+                                        "command": " ".join(["vqa", *cmd[3:5], "OUT", *cmd[6:]]),
                                         "scene_sha256": hashes}, indent=1) + "\n")
         print(f"wrote {MANIFEST} ({len(hashes)} scenes)")
     else:
