@@ -88,3 +88,10 @@ def test_join_merges_terms_of_one_attribute_and_meet_drops_impossible_ones():
     assert join((term(color={"red"}),), (term(material={"metal"}),)) == (term(color={"red"}), term(material={"metal"}))
     assert meet((term(color={"blue"}),), (term(color={"red"}),)) == ()
     assert meet((term(color={"blue", "red"}),), (term(shape={"cube"}),)) == (term(color={"blue", "red"}, shape={"cube"}),)
+
+
+@pytest.mark.parametrize("question", ["", "?", "!!!", "   ", "\u200b"])
+def test_nothing_to_read_is_no_question(question):
+    from vqa.encode.clevr_questions import read_question
+
+    assert read_question(question) is None and read_question(question, extended_only=True) is None

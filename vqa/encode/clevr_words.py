@@ -199,7 +199,7 @@ def strip_fillers(tokens: list[Token]) -> list[Token]:
     """Without the openings and closings that carry no question ("hey", "can you tell me", "at all")."""
     text = [t.text for t in tokens]
     start, end = 0, len(text)
-    while True:
+    while start < end:
         head = next((len(w) for w, _ in _BEFORE.get(text[start], ()) if tuple(text[start:start + len(w)]) == w
                      and start + len(w) < end), 0)
         back = text[start:end][::-1]
@@ -208,6 +208,7 @@ def strip_fillers(tokens: list[Token]) -> list[Token]:
         if not head and not tail:
             return tokens[start:end]
         start, end = start + head, end - tail
+    return tokens[start:end]
 
 
 _NAMED = frozenset(NOUNS) | (GENERIC - {"one", "ones", "stuff"})  # what "one" can stand for
