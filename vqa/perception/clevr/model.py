@@ -76,7 +76,9 @@ def build_d2_config(config: ClevrDetectorConfig) -> CfgNode:
     cfg.MODEL.ANCHOR_GENERATOR.ASPECT_RATIOS = [[0.67, 1.0, 1.5]]
     cfg.MODEL.RPN.IN_FEATURES = ["p2", "p3", "p4", "p5", "p6"]
     cfg.MODEL.RPN.PRE_NMS_TOPK_TRAIN = 1000
-    cfg.MODEL.RPN.PRE_NMS_TOPK_TEST = 500
+    # per FPN level, before the RPN's NMS: 200, not 500, gives the same 100 proposals on all 199 real
+    # images (identical detections), and the NMS takes 1.1 ms per image instead of 3.1 (measured)
+    cfg.MODEL.RPN.PRE_NMS_TOPK_TEST = 200
     cfg.MODEL.RPN.POST_NMS_TOPK_TRAIN = config.rpn_post_nms_train
     cfg.MODEL.RPN.POST_NMS_TOPK_TEST = config.rpn_post_nms_test
     cfg.MODEL.RPN.BATCH_SIZE_PER_IMAGE = 128
