@@ -6,7 +6,8 @@ A predicted object matches an annotated one when its centre lies within 10 px of
 agreement of left/right/front/behind between the predicted and the annotated graph over matched
 pairs; then answers every shared question of those images from the predicted graph (and, for
 comparison, from the gold graph) with the shipped reasoner. ``--renders DIR...`` also scores the images
-of ``vqa render`` folders (``scenes.json``), e.g. fresh renders the detector never trained on;
+of ``vqa render`` folders (``scenes.json``), e.g. the test renders (``vqa.data.splits``), and answers
+``--render-questions`` questions per scene drawn from CLEVR's templates from their pixels;
 ``--dev-images`` the development images (index 1 mod 5), unseen by weights trained with
 ``vqa train detector --dev-holdout``; ``--list-errors`` prints each miss, false detection and
 attribute error of those (the held-out images' are only counted). ``--fast`` detects through the
@@ -87,6 +88,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-qa", action="store_true", help="skip the end-to-end question answering")
     ap.add_argument("--renders", nargs="*", default=[], help="also score these `vqa render` folders (scenes.json + images/)")
+    ap.add_argument("--render-questions", type=int, default=10,
+                    help="questions per render scene drawn from CLEVR's templates (seed 0) for the answers-from-pixels "
+                         "figure of --renders (0: none)")
     ap.add_argument("--train-images", action="store_true",
                     help="also score the real training images (index not a multiple of 5; the detector trained on them)")
     ap.add_argument("--dev-images", action="store_true",
@@ -125,9 +129,19 @@ def main() -> None:
 
         scenes = [scene_from_clevr(s) for s in json.loads((folder / "scenes.json").read_text())["scenes"]]
         key = f"renders:{folder}"
-        fig[key] = detect_and_score(det, scenes, folder / "images")[1]
+        pred_r, fig[key] = detect_and_score(det, scenes, folder / "images")
         # relations: the renders jitter the camera per image, the detector assumes CLEVR's mean camera
         print_figures(f"renders in {folder}", fig[key], args.list_errors)
+        if args.render_questions and not args.no_qa and Path(args.weights).is_file():
+            from vqa.data.generator import generate_questions
+
+            qs = generate_questions(scenes, args.render_questions, seed=0, progress=False)
+            by_name = {g.image_filename: g for g in scenes}
+            fig[key]["qa_questions"] = len(qs)
+            fig[key]["qa_accuracy_predicted_graphs"] = qa_accuracy(args.weights, qs, pred_r)
+            fig[key]["qa_accuracy_gold_graphs"] = qa_accuracy(args.weights, qs, by_name)
+            print(f"  answers from pixels  {fig[key]['qa_accuracy_predicted_graphs']:.2%} of {len(qs)} generated "
+                  f"questions (gold graphs: {fig[key]['qa_accuracy_gold_graphs']:.2%})")
     if args.json:
         Path(args.json).write_text(json.dumps(fig, indent=2) + "\n")
 

@@ -5,13 +5,20 @@ typos, casual wording, paraphrases) and ``v2`` (human_questions_v2_{dev,test}.js
 relative clauses, negation, quantifiers, and questions CLEVR cannot express, whose right answer is
 "not sure"). Use the dev sets for every decision; score a test set once per version.
 
-Each set is scored three ways: the reasoner's top answer as trained (``free``); restricted to the
-answer type the question asks for (``typed``, ``vqa.answer.expected``); and as ``vqa ask`` answers
-(``answered``: typed, with the calibration fitted for the weights, so "not sure" where it applies).
-It reports wrong-type answers and the expected calibration error (15 bins) of the best answer, before
-and after the temperature (an unanswerable question's best answer counts as wrong).
+Each set is scored four ways: the reasoner's top answer as trained (``free``); restricted to the
+answer type the question asks for (``typed``, ``vqa.answer.expected``); typed, with the calibration
+fitted for the weights, so "not sure" where it applies (``reasoner``); and as ``vqa ask`` answers
+(``answered``: ``GraphQA.explain``, one question at a time, which also lets the CLEVR rules answer the
+questions they read, ``vqa.reason.clevr_rules``). ``answered`` is also given over the questions CLEVR can
+express (``expressible``), with how many the rules took. It reports wrong-type answers and the expected
+calibration error (15 bins) of the reasoner's best answer, before and after the temperature (an
+unanswerable question's best answer counts as wrong).
 
-    python benchmarks/human_questions.py [--set v1|v2|both] [--split dev|test] [--show-misses]
+Graphs are the gold ones of the shared scenes file, or with ``--graphs predicted`` the CLEVR detector's
+graphs of the images in ``--images`` (every scene of the sets has one).
+
+    python benchmarks/human_questions.py [--set v1|v2|both] [--split dev|test] [--graphs gold|predicted]
+                                         [--show-misses]
     python benchmarks/human_questions.py --fit   # refit the temperature and "not sure" on both dev sets
 """
 from __future__ import annotations
@@ -30,9 +37,10 @@ sys.path.insert(0, str(ROOT))
 
 from vqa.answer.calibration import NOT_SURE_ANSWER, Calibration, calibration_for  # noqa: E402
 from vqa.answer.expected import answer_mask, restrict_logits  # noqa: E402
-from vqa.answer.prediction import clevr_predictions  # noqa: E402
+from vqa.answer.prediction import PARSED, clevr_predictions  # noqa: E402
 from vqa.eval.calibration import expected_calibration_error  # noqa: E402
 from vqa.graph.io import load_clevr_scenes  # noqa: E402
+from vqa.pipeline.ask import GraphQA  # noqa: E402
 from vqa.reason.batching import GraphCache  # noqa: E402
 from vqa.reason.inference import run_batches  # noqa: E402
 from vqa.reason.reasoner import DEFAULT_WEIGHTS, Reasoner  # noqa: E402
@@ -60,14 +68,22 @@ def logits_of(model: Reasoner, questions: list[dict], cache: GraphCache) -> torc
     return out
 
 
-def score(questions: list[dict], logits: torch.Tensor, answers: list[str], calibration: Calibration) -> dict:
-    """Accuracy (free, typed, answered), wrong-type answers and ECE (T = 1 and calibrated) of one set."""
+def asked(qa: GraphQA, questions: list[dict], cache: GraphCache) -> list:
+    """``vqa ask``'s predictions (``GraphQA.ask``), one question at a time, in question order."""
+    return [qa.ask(q["question"], cache.graphs[q["image_filename"]], top_k=2) for q in questions]
+
+
+def score(questions: list[dict], logits: torch.Tensor, answers: list[str], calibration: Calibration,
+          asked_predictions: list) -> dict:
+    """Accuracy (free, typed, reasoner, answered), wrong-type answers and ECE (T = 1 and calibrated) of one set."""
     typed = restrict_logits(logits, answer_mask([q["question"] for q in questions], answers))
     free = [answers[i] for i in logits.argmax(-1).tolist()]
     best = [answers[i] for i in typed.argmax(-1).tolist()]
     texts = [q["question"] for q in questions]
-    answered = [p.answer for p in clevr_predictions(texts, logits, answers, 2, calibration)]
+    reasoner = [p.answer for p in clevr_predictions(texts, logits, answers, 2, calibration)]
+    answered = [p.answer for p in asked_predictions]
     gold = [q["answer"] for q in questions]
+    expressible = [k for k, q in enumerate(questions) if q.get("expressible", True)]
 
     def wrong_type(preds):
         return sum(p != NOT_SURE_ANSWER and (clevr_answer_type(p) != asked_type(q) or p not in q.get("options", [p]))
@@ -77,26 +93,36 @@ def score(questions: list[dict], logits: torch.Tensor, answers: list[str], calib
     ece = {t: expected_calibration_error(Calibration(t).probabilities(typed).max(-1).values.tolist(), right)
            for t in (1.0, calibration.temperature)}
     return {"n": len(questions), "free": sum(p == g for p, g in zip(free, gold)),
-            "typed": sum(right), "answered": sum(p == g for p, g in zip(answered, gold)),
+            "typed": sum(right), "reasoner": sum(p == g for p, g in zip(reasoner, gold)),
+            "answered": sum(p == g for p, g in zip(answered, gold)),
             "wrong_type_free": wrong_type(free), "wrong_type_typed": wrong_type(best), "ece": ece,
-            "predictions": answered, "expressible": sum(q.get("expressible", True) for q in questions),
+            "predictions": answered, "reasoner_predictions": reasoner, "expressible": len(expressible),
+            "expressible_reasoner": sum(reasoner[k] == gold[k] for k in expressible),
+            "expressible_answered": sum(answered[k] == gold[k] for k in expressible),
+            "ruled": sum(PARSED in p.flags for p in asked_predictions),
+            "ruled_right": sum(PARSED in p.flags and p.answer == g for p, g in zip(asked_predictions, gold)),
             "not_sure": sum(p == NOT_SURE_ANSWER for p in answered)}
 
 
 def report(name: str, questions: list[dict], s: dict, temperature: float, show_misses: bool) -> None:
     n = s["n"]
     pct = lambda k: f"{s[k]}/{n} = {s[k] / n:.1%}"  # noqa: E731
-    print(f"{name}: free {pct('free')}, typed {pct('typed')}, answered {pct('answered')} "
-          f"({s['not_sure']} 'not sure'; {n - s['expressible']} questions cannot be expressed)")
+    e = s["expressible"]
+    print(f"{name}: free {pct('free')}, typed {pct('typed')}, reasoner {pct('reasoner')}, answered {pct('answered')} "
+          f"({s['not_sure']} 'not sure'; {n - e} questions cannot be expressed)")
+    print(f"  expressible questions: reasoner {s['expressible_reasoner']}/{e} = {s['expressible_reasoner'] / e:.1%}, "
+          f"answered {s['expressible_answered']}/{e} = {s['expressible_answered'] / e:.1%}; the rules answered "
+          f"{s['ruled']} ({s['ruled_right']} right)")
     print(f"  wrong-type answers: free {s['wrong_type_free']}, typed {s['wrong_type_typed']}; "
           f"ECE (15 bins) at T=1 {s['ece'][1.0]:.3f}, at T={temperature:g} {s['ece'][temperature]:.3f}")
     for key in ("style", "kind", "answer_type"):
         groups = defaultdict(list)
-        for q, p in zip(questions, s["predictions"]):
+        for q, p, r in zip(questions, s["predictions"], s["reasoner_predictions"]):
             if key in q or key == "answer_type":
-                groups[q.get(key) or asked_type(q)].append(p == q["answer"])
+                groups[q.get(key) or asked_type(q)].append((r == q["answer"], p == q["answer"]))
         if groups:
-            print(f"  by {key}: " + ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in sorted(groups.items())))
+            print(f"  by {key} (reasoner -> answered): " + ", ".join(
+                f"{k} {sum(r for r, _ in v)} -> {sum(a for _, a in v)}/{len(v)}" for k, v in sorted(groups.items())))
     if show_misses:
         for q, p in zip(questions, s["predictions"]):
             if p != q["answer"]:
@@ -138,6 +164,9 @@ def main() -> None:
     ap.add_argument("--split", default="dev", choices=["dev", "test"])
     ap.add_argument("--weights", default=str(DEFAULT_WEIGHTS))
     ap.add_argument("--scenes", default=str(ROOT.parent / "shared" / "data" / "clevr" / "CLEVR_train_scenes.json"))
+    ap.add_argument("--graphs", default="gold", choices=["gold", "predicted"],
+                    help="gold: the scenes file's graphs; predicted: the CLEVR detector's graphs of --images")
+    ap.add_argument("--images", default=str(ROOT.parent / "shared" / "data" / "clevr" / "images"))
     ap.add_argument("--show-misses", action="store_true")
     ap.add_argument("--fit", action="store_true",
                     help="fit the temperature and show 'not sure' thresholds on the dev sets")
@@ -145,7 +174,14 @@ def main() -> None:
     torch.set_num_threads(1)
     model = Reasoner.from_pretrained(args.weights)
     cache = GraphCache(model.config.vocab)
-    for g in load_clevr_scenes(args.scenes):
+    versions = ["v1", "v2"] if args.set == "both" else [args.set]
+    if args.graphs == "predicted":
+        from vqa.pipeline.batch import predicted_scenes  # defers detectron2
+
+        graphs = predicted_scenes([q for v in versions for q in load(v, args.split)], args.images)
+    else:
+        graphs = load_clevr_scenes(args.scenes)
+    for g in graphs:
         cache.add(g.image_filename, g)
     if args.fit:
         if args.split != "dev":
@@ -153,10 +189,12 @@ def main() -> None:
         fit(model, cache)
         return
     calibration = calibration_for(stored_sha256(args.weights))
-    for version in (["v1", "v2"] if args.set == "both" else [args.set]):
+    qa = GraphQA(args.weights)
+    for version in versions:
         qs = load(version, args.split)
-        s = score(qs, logits_of(model, qs, cache), model.config.answers, calibration)
-        report(f"human questions {version} {args.split}", qs, s, calibration.temperature, args.show_misses)
+        s = score(qs, logits_of(model, qs, cache), model.config.answers, calibration, asked(qa, qs, cache))
+        report(f"human questions {version} {args.split} ({args.graphs} graphs)", qs, s, calibration.temperature,
+               args.show_misses)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Kill `vqa eval` and `vqa train reasoner` at random moments; check the outputs, resume, compare.
+"""Kill `vqa eval`, `vqa train reasoner` and `vqa train photo-reasoner` at random moments; check the outputs, resume, compare.
 
 For each command: one uninterrupted run gives the reference outputs and its wall time T. Then, per
 trial, a fresh folder: the command starts, is SIGKILLed (its whole process group) after a uniform
@@ -9,7 +9,7 @@ or byte-identical to the reference (a half-written file would be neither). Then 
 every output must be byte-identical to the reference. The model card and report hold timings, so train compares the
 weights and their config, and checks that the card is whole.
 
-    python benchmarks/kill_resume.py [--kills 20] [--what eval train] [--questions 300] [--seed 0]
+    python benchmarks/kill_resume.py [--kills 20] [--what eval train photo-train] [--questions 300] [--seed 0]
 
 Prints one line per trial (kill moment, what a resume starts from, outputs present at the kill,
 outcome) and a summary; exits 1 on any corrupt output or any difference after resuming. ``tests/cli/test_kill_resume.py`` runs 3 each.
@@ -49,6 +49,14 @@ def train_case(folder: Path) -> tuple[list[str], list[str], list[str], int]:
             "--steps", "2", "--encoder-dim", "16", "--eval-every", "1000000", "--threads", "1", "--no-progress",
             "--checkpoint-every", "3"]
     return args, ["r.safetensors", "r.json"], ["r.md", "run/report.json", "run/data.json", "run/checkpoint.safetensors"], 40
+
+
+def photo_train_case(folder: Path) -> tuple[list[str], list[str], list[str], int]:
+    """A tiny `vqa train photo-reasoner` that checkpoints every 3 of its 30 steps."""
+    args = ["train", "photo-reasoner", "--out", str(folder / "p"), "--workdir", str(folder / "run"), "--scenes", "20",
+            "--val-scenes", "4", "--iterations", "30", "--batch-size", "8", "--eval-every", "1000000", "--threads", "1",
+            "--no-progress", "--checkpoint-every", "3"]
+    return args, ["p.safetensors", "p.json"], ["p.md", "run/report.json", "run/checkpoint.safetensors"], 30
 
 
 def run_vqa(args: list[str], kill_after: float | None = None, kill_when=None) -> int | None:
@@ -181,7 +189,7 @@ def questions_file(folder: Path, n: int) -> Path:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kills", type=int, default=20)
-    ap.add_argument("--what", nargs="+", default=["eval", "train"], choices=["eval", "train"])
+    ap.add_argument("--what", nargs="+", default=["eval", "train", "photo-train"], choices=["eval", "train", "photo-train"])
     ap.add_argument("--questions", type=int, default=300)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
@@ -189,7 +197,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         weights, questions = tiny_weights(tmp), questions_file(tmp, a.questions)
-        cases = {"eval": lambda f: eval_case(f, weights, questions), "train": train_case}
+        cases = {"eval": lambda f: eval_case(f, weights, questions), "train": train_case,
+                 "photo-train": photo_train_case}
         for what in a.what:
             print(f"vqa {what}: {a.kills} kills at random moments")
             (tmp / what).mkdir()

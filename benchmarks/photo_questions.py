@@ -18,8 +18,9 @@ Scoring:
   answer equals the written one. "not sure" and "unknown" count as wrong (honest, but no answer);
   the table also gives how many were declined and how many of the answers given were right.
 * not-covered questions (a flag, a rocket, the sky): the right behaviour is to decline, so an
-  answer whose status is ``out_of_vocabulary`` or ``unsupported`` counts as honest; any other
-  answer is a made-up one (``score``).
+  answer whose status is ``out_of_vocabulary`` or ``unsupported`` counts as honest, and so does
+  the written answer itself (a synonym may make the question answerable: "Are there chickens?" is
+  about COCO's birds); any other answer is a made-up one (``score``).
 
 Prints accuracy per question type (covered), the honesty rate (not covered), abstentions,
 every miss, the closer looks taken (what they found, which answers they changed) and the median
@@ -57,7 +58,7 @@ def score(q: dict, p) -> bool:
     """A covered question needs the written answer; a not-covered one an honest decline."""
     if q["covered"]:
         return p.answer == q["answer"]
-    return getattr(p, "status", "reasoner") in ("out_of_vocabulary", "unsupported")
+    return getattr(p, "status", "reasoner") in ("out_of_vocabulary", "unsupported") or p.answer == q["answer"]
 
 
 def main(argv=None) -> int:
@@ -109,6 +110,7 @@ def main(argv=None) -> int:
             tiled.add(path)
         rows.append({**q, "predicted": p.answer, "status": getattr(p, "status", "reasoner"),
                      "message": getattr(p, "message", ""), "correct": score(q, p),
+                     "answers": [list(a) for a in getattr(p, "answers", [])][:5],
                      "detector": graph.extra.get("detector"), "objects": [o.name for o in graph.objects],
                      "ms": ms, "closer_look": look})
 
@@ -134,7 +136,8 @@ def main(argv=None) -> int:
     print(f"| **all covered** | {c}/{n} | {c / max(n, 1):.0%} | {d} | {c}/{n - d} ({c / max(n - d, 1):.0%}) |")
     print(f"\nof the covered questions, {abstained} got 'not sure' / 'unknown' (counted wrong)")
     h = sum(r["correct"] for r in uncovered)
-    print(f"not covered (must decline honestly): {h}/{len(uncovered)} declined")
+    print(f"not covered (must decline honestly or answer right): {h}/{len(uncovered)} "
+          f"({sum(r['predicted'] == r['answer'] for r in uncovered)} answered right)")
     print("\nmisses:")
     for r in rows:
         if not r["correct"]:

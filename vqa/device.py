@@ -6,6 +6,7 @@ the CPU otherwise; naming a device that is not there is an error, not a silent f
 """
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from .errors import DeviceError
@@ -14,6 +15,8 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = ["DEVICE_CHOICES", "resolve_device"]
+
+log = logging.getLogger(__name__)
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")  # what --device offers; resolve_device also takes "cuda:N"
 
@@ -29,7 +32,9 @@ def resolve_device(name: str | None = "auto") -> "torch.device":
 
     name = (name or "auto").strip().lower()
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        log.debug("device: %s (--device auto)", device)
+        return device
     try:
         device = torch.device(name)
     except (RuntimeError, ValueError):
@@ -43,4 +48,5 @@ def resolve_device(name: str | None = "auto") -> "torch.device":
         if device.index is not None and device.index >= torch.cuda.device_count():
             raise DeviceError(f"device {name!r} asked for, but torch sees {torch.cuda.device_count()} CUDA GPU(s) "
                               f"(cuda:0..cuda:{torch.cuda.device_count() - 1})")
+    log.debug("device: %s", device)
     return device

@@ -127,7 +127,7 @@ class BackgroundExport:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
             if self.failed and self.failed != "closed":
-                log.warning("vqa: running the eager %s: %s", self.what, self.failed)
+                log.warning("running the eager %s: %s", self.what, self.failed)
 
 
 def _child(export: str, weights: str, folder: str) -> None:

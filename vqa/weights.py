@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -26,6 +27,8 @@ from typing import TYPE_CHECKING, Any, Iterator, TypeVar
 
 from .atomic import atomic_path, write_text
 from .errors import WeightsError
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import torch
@@ -114,6 +117,7 @@ def load_weights(path: str | Path, config_type: type[C], what: str,
     except (SafetensorError, OSError, ValueError) as e:
         raise WeightsError(f"{weights} is not a readable safetensors file ({e}); {rebuild}") from None
     state = {k: (v.float() if v.is_floating_point() else v) for k, v in loaded.items()}
+    log.debug("%s weights: %s (%d tensors)", what, weights, len(state))
     return cfg, state
 
 

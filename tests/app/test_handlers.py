@@ -264,3 +264,18 @@ def test_handlers_photo_two_step_question_shows_each_step_and_the_relation_edge(
     assert drawn[-1]["edge_labels"] == ["on"] and drawn[-1]["edge_index"].tolist() == [[1], [0]]
     steps = handlers.api_result(a)["steps"]
     assert [s["label"] for s in steps] == ["find: couch", "dog on the couch"] and steps[1]["edges"] == [[1, "on", 0]]
+
+
+def test_handlers_show_the_clevr_rules_answer_and_its_steps(models):
+    """A question the templates never ask: the program's answer, its sentence, its steps, and the note; a
+    question CLEVR cannot express: "not sure" with its own note, not the low-probability one."""
+    a = handlers.ask(models, EXAMPLE, "How many things aren't cylinders?")
+    _, summary = handlers.answer_views(a)
+    assert "**Answer: 7 (computed from the scene graph by the question's program)**" in summary
+    assert "2. not cylinder: 7 objects" in summary and "CLEVR program" in summary
+    api = handlers.api_result(a)
+    assert api["flags"] == ["parsed"] and [s["label"] for s in api["steps"]] == ["all objects", "not cylinder"]
+    a = handlers.ask(models, EXAMPLE, "Which ball is closest to the cube?")
+    notes = handlers.api_result(a)["notes"]
+    assert a.explanation.prediction.answer == "not sure" and "closest" in notes[0]
+    assert not any("probability is low" in n for n in notes)

@@ -22,3 +22,22 @@ def test_ask_prints_no_warnings(clevr_dir):
     r = subprocess.run([sys.executable, "-W", "default", "-m", "vqa", "ask", str(image), "How many cubes are there?"],
                        capture_output=True, text=True)
     assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
+def test_ask_answers_a_negation_with_the_questions_program(clevr_dir):
+    """A question the templates never ask ("aren't"), about a shared gold scene: the CLEVR rules answer it
+    with its program, and say so; its steps are the program's object sets."""
+    scenes = str(clevr_dir / "CLEVR_train_scenes.json")
+    question = "How many things aren't cylinders?"
+    r = subprocess.run([sys.executable, "-m", "vqa", "ask", "CLEVR_train_000005.png", question, "--scene", scenes],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "7 (computed from the scene graph by the question's program)"
+    assert lines[2].startswith("step 2: not cylinder: 7 objects, cube (0), sphere (1)")
+    assert lines[-1].startswith("note: computed from the scene graph by the question's CLEVR program")
+    r = subprocess.run([sys.executable, "-m", "vqa", "ask", "CLEVR_train_000005.png", question, "--scene", scenes,
+                        "--json"], capture_output=True, text=True)
+    out = json.loads(r.stdout)
+    assert out["answers"] == [{"answer": "7", "probability": 1.0}] and out["flags"] == ["parsed"]
+    assert [n["type"] for n in out["program"]][-2:] == ["union", "count"] and len(out["steps"]) == 2

@@ -86,7 +86,7 @@ def test_eval_pixels_vqav2_writes_official_predictions_and_metrics(vqav2):
     metrics = json.loads((tmp / "m.json").read_text())
     assert metrics["count"] == len(VQA) and 0 <= metrics["overall"] <= 100
     assert isinstance(metrics["declined"], int) and 0 <= metrics["declined"] <= len(VQA)
-    assert f"{metrics['declined']} of {len(VQA)} questions declined" in r.stdout
+    assert f"{metrics['declined']} of {len(VQA)} questions declined" in r.stderr  # a note: stdout is the table
 
 
 def test_eval_pixels_vqav2_answers_as_vqa_ask(vqav2):

@@ -48,13 +48,13 @@ def test_torchrun_eval_two_ranks_write_the_bytes_of_one_process(gold, tmp_path):
     _vqa(*gold(300, 16, "one.json", "--metrics-out", str(tmp_path / "one_m.json"),
                "--attention-out", str(tmp_path / "one.jsonl")))
     proc = _torchrun(2, *gold(300, 16, "two.json", "--metrics-out", str(tmp_path / "two_m.json"),
-                              "--attention-out", str(tmp_path / "two.jsonl")), stdout=subprocess.PIPE, text=True)
-    out, _ = proc.communicate(timeout=600)
+                              "--attention-out", str(tmp_path / "two.jsonl")), stderr=subprocess.PIPE, text=True)
+    _, err = proc.communicate(timeout=600)
     assert proc.returncode == 0
     assert (tmp_path / "two.json").read_bytes() == (tmp_path / "one.json").read_bytes()
     assert (tmp_path / "two_m.json").read_bytes() == (tmp_path / "one_m.json").read_bytes()
     assert (tmp_path / "two.jsonl").read_bytes() == (tmp_path / "one.jsonl").read_bytes()
-    assert out.count("wrote 300 predictions") == 1  # rank 0 alone reports
+    assert err.count("wrote 300 predictions") == 1  # rank 0 alone reports
 
 
 def test_torchrun_eval_killed_then_resumed_is_byte_identical(gold, tmp_path):
@@ -73,8 +73,8 @@ def test_torchrun_eval_killed_then_resumed_is_byte_identical(gold, tmp_path):
         proc.kill()
         proc.wait()
     assert partial.exists() and not (tmp_path / "two.json").exists(), "the run was not interrupted"
-    resumed = _torchrun(2, *gold(2000, 2, "two.json", "--resume"), stdout=subprocess.PIPE, text=True)
-    out, _ = resumed.communicate(timeout=600)
-    assert resumed.returncode == 0 and "resumed: " in out and not partial.exists()
+    resumed = _torchrun(2, *gold(2000, 2, "two.json", "--resume"), stderr=subprocess.PIPE, text=True)
+    _, err = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0 and "resumed: " in err and not partial.exists()
     _vqa(*gold(2000, 2, "one.json"))
     assert (tmp_path / "two.json").read_bytes() == (tmp_path / "one.json").read_bytes()

@@ -109,6 +109,10 @@ def test_cli_eval_predicted_graphs_answers_from_pixels(tmp_path, clevr_dir, clev
     (["--real-repeat", "-1"], "--real-repeat -1"),
     (["--second-stages", "0"], "--second-stages 0"),
     (["--init", str(DEFAULT_DETECTOR_WEIGHTS), "--second-stages", "2"], "--second-stages"),
+    (["--num-gpus", "0"], "--num-gpus 0"),
+    (["--num-gpus", "3"], "--batch-size 2 does not split evenly over 3 processes"),
+    (["--num-machines", "2"], "needs --dist-url"),
+    (["--num-machines", "2", "--machine-rank", "2", "--dist-url", "tcp://127.0.0.1:1"], "--machine-rank 2"),
 ])
 def test_cli_train_detector_refuses_bad_options(tmp_path, clevr_dir, args, message):
     r = run("train", "detector", "--shared", str(clevr_dir.parent), "--workdir", str(tmp_path / "w"), *args, cwd=tmp_path)
@@ -196,6 +200,8 @@ def test_model_card_rebuild_commands_parse_back_to_the_run(tmp_path):
     args = build_parser().parse_args(shlex.split(train)[1:])
     assert (args.dev_holdout, args.crop_renders, args.seed, args.lr) == (True, tc.crop_renders, 3, 5e-4)
     assert rebuild_commands(DetectorTrainConfig()) == ["vqa train detector"]
+    launched = build_parser().parse_args(shlex.split(rebuild_commands(DetectorTrainConfig(), (2, 3))[0])[1:])
+    assert (launched.num_gpus, launched.num_machines) == (2, 3)
 
 
 def test_real_boxes_choose_how_the_real_images_are_boxed(clevr_dir):

@@ -39,7 +39,7 @@ from functools import lru_cache
 import torch
 from torch import Tensor
 
-from ..vocab.clevr import clevr_answer_type
+from ..vocab.clevr import VALUE_WORDS, clevr_answer_type, one_edit
 
 __all__ = ["ExpectedAnswer", "expected_answer", "answer_mask", "restrict_logits", "value_of"]
 
@@ -64,19 +64,7 @@ class ExpectedAnswer:
         return self.answer_type is None or clevr_answer_type(answer) == self.answer_type
 
 
-# words people use for CLEVR's values -> the answer (plurals and a few synonyms)
-_VALUES = {
-    **{c: c for c in ("gray", "red", "blue", "green", "brown", "purple", "cyan", "yellow")},
-    "grey": "gray", "gold": "yellow", "golden": "yellow",
-    **{w: "cube" for w in ("cube", "cubes", "block", "blocks", "box", "boxes")},
-    **{w: "sphere" for w in ("sphere", "spheres", "ball", "balls", "orb", "orbs", "globe", "globes")},
-    **{w: "cylinder" for w in ("cylinder", "cylinders", "can", "cans", "tube", "tubes")},
-    **{w: "metal" for w in ("metal", "metallic", "shiny", "metals", "reflective", "steel")},
-    **{w: "rubber" for w in ("rubber", "rubbery", "matte", "matt", "dull", "rubbers")},
-    **{w: "large" for w in ("large", "big", "huge", "larger", "bigger")},
-    **{w: "small" for w in ("small", "tiny", "little", "smaller")},
-}
-_VALUE_WORDS = frozenset(_VALUES)
+_VALUE_WORDS = frozenset(VALUE_WORDS)
 _GENERIC = {"thing", "things", "object", "objects", "one", "ones", "item", "items", "stuff", "shape", "shapes"}
 _AUX = {"is", "are", "was", "were", "does", "do", "did", "has", "have", "can", "could", "would", "will", "r",
         "isnt", "arent", "doesnt", "dont", "am", "should", "must", "doe"}
@@ -103,16 +91,6 @@ _NOT_TYPOS = {"side", "sides", "shade", "shades", "shame", "cool", "colon", "met
               "shaped", "sized", "colored", "coloured"}
 
 
-def _one_edit(a: str, b: str) -> bool:
-    """``a`` and ``b`` differ by one letter dropped, added or changed, or two neighbours swapped."""
-    if len(a) == len(b):
-        diff = [i for i in range(len(a)) if a[i] != b[i]]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
-                                  and a[diff[1]] == b[diff[0]])
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return len(long_) - len(short) == 1 and any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
-
-
 @lru_cache(maxsize=16384)  # a question's words repeat across questions: a lookup, not a scan, for most
 def _close(word: str, known: frozenset[str], shortest: int = 4) -> str | None:
     """``word`` if known, else a known word one typo away (words under ``shortest`` letters must match)."""
@@ -120,13 +98,13 @@ def _close(word: str, known: frozenset[str], shortest: int = 4) -> str | None:
         return word
     if len(word) < shortest or word in _NOT_TYPOS:
         return None
-    return next((k for k in sorted(known) if len(k) >= shortest and _one_edit(word, k)), None)
+    return next((k for k in sorted(known) if len(k) >= shortest and one_edit(word, k)), None)
 
 
 def value_of(word: str) -> str | None:
     """The CLEVR answer a word names ("balls" -> "sphere", "shiny" -> "metal", "purpel" -> "purple"), or None."""
     k = _close(word, _VALUE_WORDS)
-    return _VALUES[k] if k else None
+    return VALUE_WORDS[k] if k else None
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -146,11 +124,11 @@ def _strip_fillers(words: list[str]) -> list[str]:
 @lru_cache(maxsize=16384)  # asked of most words of a question (``_attribute``): a lookup after the first time
 def _is_what(word: str) -> bool:
     """A question word, typos included ("whhat", "waht", "wht"), but not "that"."""
-    return word in _WH or (3 <= len(word) <= 5 and word not in _NOT_TYPOS and _one_edit(word, "what"))
+    return word in _WH or (3 <= len(word) <= 5 and word not in _NOT_TYPOS and one_edit(word, "what"))
 
 
 def _is_many(word: str) -> bool:
-    return word == "many" or (len(word) >= 3 and _one_edit(word, "many"))  # "how mny", "how man"
+    return word == "many" or (len(word) >= 3 and one_edit(word, "many"))  # "how mny", "how man"
 
 
 def _head(words: list[str]) -> str | None:

@@ -9,13 +9,15 @@ from ..vocab.clevr import clevr_answer_type
 from .calibration import NOT_SURE_ANSWER, UNCALIBRATED, Calibration
 from .expected import answer_mask, restrict_logits
 
-__all__ = ["Prediction", "ReasoningStep", "PhotoAnswer", "PhotoPrediction", "top_answers", "clevr_predictions",
-           "EMPTY_GRAPH", "NO_IMAGE", "PHOTO_GRAPH", "ANSWERED", "NOT_SURE", "OUT_OF_VOCABULARY", "NOT_FOUND",
-           "UNSUPPORTED"]
+__all__ = ["Prediction", "ReasoningStep", "PhotoAnswer", "PhotoPrediction", "ParsedPrediction", "top_answers",
+           "clevr_predictions", "EMPTY_GRAPH", "NO_IMAGE", "PHOTO_GRAPH", "PARSED", "NOT_EXPRESSIBLE", "ANSWERED",
+           "NOT_SURE", "OUT_OF_VOCABULARY", "NOT_FOUND", "UNSUPPORTED"]
 
 EMPTY_GRAPH = "empty_graph"  # the scene graph has no objects: the answer comes from the question alone
 NO_IMAGE = "no_image"  # no image or graph was given: answered from the question prior
 PHOTO_GRAPH = "photo_graph"  # answered by the photo answerer, not the CLEVR reasoner
+PARSED = "parsed"  # a CLEVR answer computed by the question's program (vqa.reason.clevr_rules), not the reasoner
+NOT_EXPRESSIBLE = "not_expressible"  # a CLEVR question about what scene graphs do not hold: "not sure"
 # a photo answer's status: given, or why not (the rule-based and learned photo answerers of ``vqa.reason``)
 ANSWERED, NOT_SURE, OUT_OF_VOCABULARY, NOT_FOUND, UNSUPPORTED = (
     "answered", "not_sure", "out_of_vocabulary", "not_found", "unsupported")
@@ -120,6 +122,20 @@ class PhotoPrediction(Prediction):
             answers = [(answer.answer, 0.0)] + [g for g in answer.answers if g[0] != answer.answer][: top_k - 1]
         flags = [PHOTO_GRAPH] + ([answer.status] if answer.status != ANSWERED else [])
         return cls(answer.question, answers, answer.question_type, flags, answer.text, answer.status)
+
+
+@dataclass
+class ParsedPrediction(Prediction):
+    """A CLEVR ``Prediction`` made by the rules (``vqa.reason.clevr_rules``): the question parser's program run
+    on the graph (flag ``PARSED``, the answer at probability 1), or "not sure" at probability 0 followed by the
+    reasoner's guesses (flags ``NOT_SURE`` and, for a question CLEVR cannot express, ``NOT_EXPRESSIBLE``).
+    ``message`` says it in words; ``program`` is the program run (empty when none was)."""
+
+    message: str = ""
+    program: list[dict] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return super().to_json() | {"message": self.message, "program": self.program}
 
 
 def top_answers(logits: Tensor, answers: list[str], k: int = 5) -> list[list[tuple[str, float]]]:

@@ -28,7 +28,7 @@ __all__ = ["build_app", "launch", "image_input", "example_files", "CONCURRENCY_L
 log = logging.getLogger(__name__)
 
 CONCURRENCY_LIMIT = 2  # events running at once: this machine's 2 cores, one torch thread each
-QUEUE_SIZE = 64  # requests waiting beyond that get "queue full" instead of an ever-longer wait
+QUEUE_SIZE = 64  # requests beyond that are told the app is busy, to try again, instead of an ever-longer wait
 
 # questions about the shipped examples: CLEVR renders (gold answers: gray, 2, 3, no), then photos
 # (scikit-image's CC0 test photos, answered from what the 'coco' detector finds; they have no gold graph)
@@ -206,7 +206,9 @@ def launch(host: str = "127.0.0.1", port: int = 7860, weights: str | Path | None
     """Serve the app (blocks until interrupted). Gradio's ``GRADIO_*`` environment variables apply too."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no network calls from the server
     demo = build_app(weights, device=device)
-    # a request beyond the queue is answered at once with Gradio's "Queue is full! Please try again."
+    # a request beyond the queue is turned away at once, in Gradio's words (it has no option to change them):
+    # the page says "This application is currently busy. Please try again."; the HTTP API answers 503
+    # "Queue is full. ...", which gradio_client raises as QueueError("Queue is full! Please try again.")
     demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     demo.launch(server_name=host, server_port=port, max_file_size=MAX_UPLOAD_BYTES, allowed_paths=[str(EXAMPLES_DIR)],
                 footer_links=["api", "gradio"])

@@ -29,7 +29,7 @@ from ..pipeline.scenes import SceneBuilder
 from ..reason.reasoner import DEFAULT_WEIGHTS
 from .uploads import read_upload
 
-__all__ = ["EXAMPLES_DIR", "EXAMPLE_SCENES", "app_scene_builder", "AppModels", "Answered", "MAX_QUESTION_CHARS", "ask", "api_result", "answer_views", "figure_views",
+__all__ = ["EXAMPLES_DIR", "EXAMPLE_SCENES", "app_scene_builder", "AppModels", "Answered", "MAX_QUESTION_CHARS", "ask", "api_result", "answer_views", "figure_views", "flag_notes",
            "step_views", "step_descriptions", "timings_table", "closer_look_note"]
 
 MAX_QUESTION_CHARS = 500  # CLEVR's longest questions are ~200 characters; the encoder keeps 64 tokens
@@ -46,7 +46,17 @@ FLAG_NOTES = {
     NO_IMAGE: "No image was given: this answer comes from the question alone (the model's prior), not from a picture.",
     EMPTY_GRAPH: "No objects were found in the image: the scene graph is empty, so this answer comes from the "
                  "question alone.",
+    "parsed": "Worded as CLEVR's templates never are (not, or, all, most, outnumber, ...): the question was read into "
+              "a CLEVR program and run on the scene graph, not answered by the reasoner; the steps are the program's.",
+    "not_expressible": "CLEVR's scene graphs do not hold what the question asks about (contact, distance, the "
+                       "biggest or leftmost, shadows, ...), so the answer is 'not sure'; the guesses are the "
+                       "reasoner's.",
 }
+
+
+def flag_notes(flags: list[str]) -> list[str]:
+    """The notes of ``flags`` (``FLAG_NOTES``); a question CLEVR cannot express gets its own "not sure" note."""
+    return [FLAG_NOTES[f] for f in flags if f in FLAG_NOTES and not (f == "not_sure" and "not_expressible" in flags)]
 
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
@@ -172,7 +182,7 @@ def api_result(a: Answered) -> dict:
         "answer_type": p.answer_type,
         "answers": [{"answer": ans, "probability": round(prob, 6)} for ans, prob in p.answers],
         "flags": list(p.flags),
-        "notes": ([p.message] if getattr(p, "message", "") else []) + [FLAG_NOTES[f] for f in p.flags if f in FLAG_NOTES]
+        "notes": ([p.message] if getattr(p, "message", "") else []) + flag_notes(p.flags)
                  + ([look] if look else []),
         "image": a.image_name,
         "graph_source": a.graph_source,
@@ -191,14 +201,14 @@ def _count(n: int, noun: str) -> str:
 def answer_views(a: Answered) -> tuple[dict[str, float], str]:
     """The top-5 answers as ``{answer: probability}`` and a Markdown summary (answer, flags, graph source)."""
     p = a.explanation.prediction
-    if getattr(p, "message", ""):  # a photo: the sentence says it, including "not sure" and why not
+    if getattr(p, "message", ""):  # a photo or the CLEVR rules: the sentence says it, "not sure" and why included
         lines = [f"**Answer: {p.message}** (answer type: {p.answer_type})"]
     elif NOT_SURE in p.flags and len(p.answers) > 1:  # CLEVR, under the calibrated threshold
         guess, prob = p.answers[1]
         lines = [f"**Answer: not sure** (best guess: {guess}, {prob:.0%}; answer type: {p.answer_type})"]
     else:
         lines = [f"**Answer: {p.answer}** ({p.answers[0][1]:.0%} sure; answer type: {p.answer_type})"]
-    lines += [f"**Note:** {FLAG_NOTES[f]}" for f in p.flags if f in FLAG_NOTES]
+    lines += [f"**Note:** {n}" for n in flag_notes(p.flags)]
     lines += [f"**Note:** {n}" for n in [closer_look_note(a.graph)] if n]
     n = len(a.graph.objects) if a.graph is not None else 0
     lines.append(f"Scene graph: {a.graph_source}; {_count(n, 'object')}, {_count(a.steps, 'reasoning step')}.")

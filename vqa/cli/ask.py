@@ -11,6 +11,7 @@ from ..graph.io import load_clevr_scenes, scene_to_clevr
 from ..device import resolve_device
 from .common import (DEFAULT_WEIGHTS, EPILOG, add_detector_argument, add_device_argument, add_max_pixels_argument,
                      apply_max_pixels, check_output, pick_scene, positive_int)
+from .logs import add_log_arguments
 
 __all__ = ["add_parser", "run", "answer_json"]
 
@@ -44,6 +45,7 @@ def add_parser(sub) -> None:
     a.add_argument("--draw", metavar="PNG", help="save IMAGE with its scene graph's objects drawn on it here")
     add_max_pixels_argument(a)
     add_device_argument(a)
+    add_log_arguments(a)
     a.set_defaults(func=run)
 
 
@@ -53,7 +55,7 @@ def run(args) -> int:
     from ..encode.tokenizer import check_question  # defers torch (vqa.encode's encoders)
     from ..graph.box_relations import for_display, is_photo_graph  # defers torch
     from ..answer.prediction import NOT_SURE  # defers torch
-    from ..pipeline.ask import GraphQA, PhotoPrediction, describe_steps  # defers torch
+    from ..pipeline.ask import GraphQA, ParsedPrediction, PhotoPrediction, describe_steps  # defers torch
 
     check_question(args.question)  # before any model loads
     apply_max_pixels(args)
@@ -106,6 +108,17 @@ def run(args) -> int:
         if look:
             print(f"note: closer look for {', '.join(look['classes'])} (the detector again over "
                   f"{look['tiles']} tiles, {timings.get('closer_look', 0):.0f} ms): found {look['found']}")
+    elif isinstance(p, ParsedPrediction):
+        # CLEVR rules: the answer (or "not sure" and why), the reasoner's guesses when not sure, the program's steps
+        print(p.message)
+        for a, prob in p.answers[1:] if NOT_SURE in p.flags else []:
+            print(f"{a:>12s}  {prob:6.1%}")
+        for t, line in enumerate(steps):
+            print(f"step {t + 1}: {line}")
+        if p.program:
+            nodes = ", ".join(f"{n['type']}" + "".join(f"[{v}]" for v in n["value_inputs"])
+                              + (f"({','.join(map(str, n['inputs']))})" if n["inputs"] else "") for n in p.program)
+            print(f"note: computed from the scene graph by the question's CLEVR program, not by the reasoner: {nodes}")
     else:
         for a, prob in p.answers:
             print(f"{a:>12s}  {prob:6.1%}")
@@ -119,12 +132,15 @@ def answer_json(p, graph=None, timings: dict | None = None, detector: str = "aut
     """``vqa ask --json``'s object for the prediction ``p``; with ``graph`` (read from an image), also
     "detector", "scene_graph" and "timings_ms" (the keys of ``timings`` among load_models, decode,
     detect, graph, closer_look and answer, in that order); with ``steps`` (a photo answer's,
-    ``describe_steps``), "steps". ``vqa batch`` writes the same object."""
+    ``describe_steps``), "steps"; a CLEVR answer of the rules adds "message" and "program". ``vqa batch`` writes
+    the same object."""
     from ..pipeline.ask import PhotoPrediction  # defers torch
 
     out = {"question": p.question, "answers": p.to_json()["answers"], "flags": p.flags}
     if isinstance(p, PhotoPrediction):
         out.update(message=p.message, status=p.status)
+    elif getattr(p, "message", ""):  # CLEVR rules (ParsedPrediction): the sentence and the program run
+        out.update(message=p.message, program=p.program)
     if steps:
         out["steps"] = list(steps)
     if graph is not None:

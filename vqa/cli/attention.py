@@ -1,13 +1,17 @@
 """``vqa attention``: answer one question and draw what the model attended to."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from ..graph.io import load_clevr_scenes
 from ..device import resolve_device
 from .common import DEFAULT_WEIGHTS, EPILOG, add_detector_argument, add_device_argument, pick_scene, positive_int
+from .logs import add_log_arguments
 
 __all__ = ["add_parser", "run"]
+
+log = logging.getLogger(__name__)
 
 
 def add_parser(sub) -> None:
@@ -29,6 +33,7 @@ def add_parser(sub) -> None:
     v.add_argument("--weights", default=DEFAULT_WEIGHTS, help="reasoner .safetensors (config JSON beside it)")
     v.add_argument("--threads", type=positive_int, default=1, help="torch threads, detecting and answering (default 1)")
     add_device_argument(v)
+    add_log_arguments(v)
     v.set_defaults(func=run)
 
 
@@ -47,6 +52,6 @@ def run(args) -> int:
     written = result.save(args.out)
     for a, prob in result.answers:
         print(f"{a:>12s}  {prob:6.1%}")
-    print(f"wrote {len(written)} files to {args.out}: attention.json, overlay_step0..{result.steps - 1}.png, "
-          "words_step*.png, words.png, coattention.png, graph.png, objects.png")
+    log.info("wrote %d files to %s: attention.json, overlay_step0..%d.png, words_step*.png, words.png, "
+             "coattention.png, graph.png, objects.png", len(written), args.out, result.steps - 1)
     return 0

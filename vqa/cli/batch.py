@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -22,8 +23,11 @@ from ..errors import DataError, VqaError
 from .ask import answer_json
 from .common import (DEFAULT_WEIGHTS, EPILOG, add_detector_argument, add_max_pixels_argument, apply_max_pixels,
                      check_output, positive_int)
+from .logs import add_log_arguments
 
 __all__ = ["add_parser", "run", "read_rows", "grid_rows"]
+
+log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")  # what --images DIR reads
 
@@ -50,6 +54,7 @@ def add_parser(sub) -> None:
                    help="photos: answer from the detector's first pass only (see vqa ask --help)")
     b.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     add_max_pixels_argument(b)
+    add_log_arguments(b)
     b.set_defaults(func=run)
 
 
@@ -164,6 +169,7 @@ def run(args) -> int:
     if partial:
         os.replace(partial, args.out)  # the whole answer file, or (killed before this) the old one
     if failed:
-        print(f"vqa batch: {failed} of {len(rows)} rows failed (their lines hold \"error\")", file=sys.stderr)
+        source = args.input or f"--images {args.images} --questions {args.questions}"
+        log.error("%s: %d of %d rows failed (their lines hold \"error\")", source, failed, len(rows))
         return 2
     return 0

@@ -13,7 +13,8 @@ __all__ = ["EPILOG", "DEFAULT_WEIGHTS", "add_detector_argument", "add_max_pixels
            "positive_int", "check_output", "pick_scene",
            "add_device_argument"]
 
-EPILOG = "Errors in the input (missing files, malformed JSON, bad images) exit with status 2 and a one-line message."
+EPILOG = ("Errors in the input (missing files, malformed JSON, bad images) exit with status 2 and a one-line message "
+          "on stderr; other errors exit with status 1. --debug adds the traceback.")
 
 DEFAULT_WEIGHTS = str(shipped("clevr-reasoner"))  # vqa.reason.reasoner.DEFAULT_WEIGHTS, without importing torch
 

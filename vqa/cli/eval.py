@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+import logging
 from pathlib import Path
 
 from .. import atomic
@@ -15,8 +15,11 @@ from ..eval.score import clevr_question_list, score
 from ..graph.io import load_json
 from ..pipeline.longrun import partial_path
 from .common import DEFAULT_WEIGHTS, EPILOG, add_max_pixels_argument, apply_max_pixels, check_output
+from .logs import add_log_arguments
 
 __all__ = ["add_parser", "run", "run_merge"]
+
+log = logging.getLogger(__name__)
 
 BENCHMARKS = ("clevr", "gqa", "vqav2")
 # Files each benchmark's scoring needs besides the predictions.
@@ -66,6 +69,7 @@ def add_parser(sub) -> None:
                                                           "model's small matrix products do not split well across threads)")
     e.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_max_pixels_argument(e)
+    add_log_arguments(e)
     e.set_defaults(func=run)
     # prog: without it argparse builds merge's usage line from eval's two-line usage
     esub = e.add_subparsers(dest="eval_step", metavar="merge", title="combining prediction files", prog="vqa eval")
@@ -78,6 +82,7 @@ def add_parser(sub) -> None:
     m.add_argument("--questions", help="questions file the shards answered (sets the order; needed for scoring)")
     _add_scoring_arguments(m)
     m.add_argument("--predictions-out", help="write the merged predictions here")
+    add_log_arguments(m)
     m.set_defaults(func=run_merge)
 
 
@@ -149,7 +154,7 @@ def _launch(args) -> int:
     if n < 1:
         raise DataError(f"--nproc must be at least 1, got {n}")
     if args.workers is not None:
-        print("vqa eval: note: --workers is now --nproc (torchrun ranks instead of forked workers)", file=sys.stderr)
+        log.warning("--workers is now --nproc (torchrun ranks instead of forked workers)")
     from ..pipeline.distributed import launch, world_size  # with the pipeline: it loads torch.distributed
 
     if world_size() > 1:
@@ -168,25 +173,25 @@ def _launch(args) -> int:
 
 def _say_where_answers_are_kept(args) -> None:
     if args.predictions_out:
-        print(f"vqa eval: the answers so far are kept in {partial_path(args.predictions_out)}; "
-              "run the same command with --resume to continue", file=sys.stderr)
+        log.warning("the answers so far are kept in %s; run the same command with --resume to continue",
+                    partial_path(args.predictions_out))
 
 
 def _run_notes(args, result) -> None:
     """What a model-mode run skipped or resumed (both benchmarks' results carry these fields)."""
     if result.skipped_missing_images:
-        print(f"vqa eval: note: {result.skipped_missing_images} of {result.total + result.skipped_missing_images} "
-              f"questions skipped: their image is not in {args.images} (--skip-missing-images)", file=sys.stderr)
+        log.warning("%d of %d questions skipped: their image is not in %s (--skip-missing-images)",
+                    result.skipped_missing_images, result.total + result.skipped_missing_images, args.images)
     if result.resumed:
-        print(f"resumed: {result.resumed} answers came from {partial_path(args.predictions_out)}")
+        log.info("resumed: %d answers came from %s", result.resumed, partial_path(args.predictions_out))
 
 
 def _finish_run(args, result, unscored: str) -> int:
     """Where a model-mode run wrote its predictions, then its scores, or ``unscored`` when there were none."""
     if args.predictions_out:
-        print(f"wrote {len(result.predictions)} predictions to {args.predictions_out}")
+        log.info("wrote %d predictions to %s", len(result.predictions), args.predictions_out)
     if result.metrics is None:
-        print(unscored)
+        log.warning("%s", unscored)
     else:
         _report(args, result.metrics)
     return 0
@@ -218,7 +223,8 @@ def _run_photo_benchmark(args) -> int:
         _say_where_answers_are_kept(args)
         raise
     _run_notes(args, result)
-    print(f"{result.declined} of {result.total} questions declined by the photo answerer: predicted as its best guess")
+    log.info("%d of %d questions declined by the photo answerer: predicted as its best guess", result.declined,
+             result.total)
     return _finish_run(args, result, f"{result.total} questions answered; there are no answers to score against, so "
                                      "only predictions were written")
 
@@ -231,15 +237,15 @@ def run_merge(args) -> int:
     inputs = _load_inputs(args)
     parts = [(path, load_json(path)) for path in args.shards]
     merged = merge_predictions(args.benchmark, parts, question_order(args.benchmark, inputs["questions"], inputs["annotations"]))
-    print(f"merged {len(merged)} predictions from {len(parts)} files")
+    log.info("merged %d predictions from %d files", len(merged), len(parts))
     if args.predictions_out:
         out = Path(args.predictions_out)
         out.parent.mkdir(parents=True, exist_ok=True)
         atomic.write_text(out, json.dumps(merged) + "\n")  # the same bytes a single model-mode run writes
-        print(f"wrote {args.predictions_out}")
+        log.info("wrote %s", args.predictions_out)
     if args.benchmark == "clevr" and not all(isinstance(q, dict) and isinstance(q.get("answer"), str)
                                              for q in clevr_question_list(inputs["questions"]) or []):
-        print("the questions carry no answers, so nothing was scored")
+        log.warning("the questions carry no answers, so nothing was scored")
         return 0
     _report(args, _score_files(args, merged, inputs, f"the merged predictions of {', '.join(args.shards)}"))
     return 0
@@ -278,11 +284,10 @@ def _report(args, metrics: dict) -> None:
     """Notes on stderr, the table on stdout, the unrounded metrics as JSON in --metrics-out."""
     repeated = metrics.get("duplicate_results") or metrics.get("duplicate_predictions")
     if repeated:
-        print(f"vqa eval: note: {repeated} question ids are predicted more than once; the last prediction counts, "
-              "as in the official evaluator", file=sys.stderr)
+        log.warning("%d question ids are predicted more than once; the last prediction counts, as in the official "
+                    "evaluator", repeated)
     if metrics.get("missing"):
-        print(f"vqa eval: note: {metrics['missing']} questions have no prediction and count as wrong (--allow-missing)",
-              file=sys.stderr)
+        log.warning("%d questions have no prediction and count as wrong (--allow-missing)", metrics["missing"])
     print(format_table(metrics, args.benchmark))
     if args.metrics_out:
         out = Path(args.metrics_out)

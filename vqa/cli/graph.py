@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import json
-import sys
+import logging
 from pathlib import Path
 
 from .. import atomic
 from ..graph.io import scene_to_clevr
 from .common import EPILOG, add_detector_argument, add_max_pixels_argument, apply_max_pixels, check_output
+from .logs import add_log_arguments
 
 __all__ = ["add_parser", "run"]
+
+log = logging.getLogger(__name__)
 
 
 def add_parser(sub) -> None:
@@ -28,6 +31,7 @@ def add_parser(sub) -> None:
                              "inside, on, bigger, smaller) and objects with class, color and size")
     g.add_argument("--detector-weights", help="CLEVR detector .safetensors (default weights/clevr-detector.safetensors)")
     add_max_pixels_argument(g)
+    add_log_arguments(g)
     g.set_defaults(func=run)
 
 
@@ -57,8 +61,7 @@ def run(args) -> int:
     text = json.dumps({"info": {"detector": args.detector}, "scenes": scenes}, indent=None if args.json else 1)
     if args.out:
         atomic.write_text(args.out, text + "\n")
-        # with --json, stdout is the JSON alone
-        print(f"wrote {len(scenes)} scenes to {args.out}", file=sys.stderr if args.json else sys.stdout)
+        log.info("wrote %d scenes to %s", len(scenes), args.out)
     if args.json:
         print(text)
     return 0

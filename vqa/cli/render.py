@@ -1,9 +1,14 @@
 """``vqa render``: render CLEVR-rule scenes with Blender."""
 from __future__ import annotations
 
+import logging
+
 from .common import EPILOG
+from .logs import add_log_arguments
 
 __all__ = ["add_parser", "run"]
+
+log = logging.getLogger(__name__)
 
 
 def add_parser(sub) -> None:
@@ -28,6 +33,7 @@ def add_parser(sub) -> None:
     n.add_argument("--threads", type=int, default=1, help="Cycles threads per process (default 1)")
     n.add_argument("--blender", help="blender executable (default: blender on PATH)")
     n.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_log_arguments(n)
     n.set_defaults(func=run)
 
 
@@ -39,5 +45,5 @@ def run(args) -> int:
                       workers=args.workers, threads=args.threads, min_objects=args.min_objects,
                       max_objects=args.max_objects, width=args.width, height=args.height, blender=args.blender or "")
     path = render_scenes(rc, progress=not args.no_progress)
-    print(f"wrote {args.num_images} images to {args.out}/images, masks to {args.out}/masks, scenes to {path}")
+    log.info("wrote %d images to %s/images, masks to %s/masks, scenes to %s", args.num_images, args.out, args.out, path)
     return 0

@@ -5,6 +5,7 @@ import os
 
 from ..device import resolve_device
 from .common import DEFAULT_WEIGHTS, EPILOG, add_device_argument
+from .logs import add_log_arguments
 
 __all__ = ["add_parser", "run"]
 
@@ -17,8 +18,10 @@ def add_parser(sub) -> None:
     s.add_argument("--concurrency", type=int, default=2,
                    help="questions answered at once, the rest wait in the queue (default 2)")
     s.add_argument("--queue-size", type=int, default=64,
-                   help="questions that may wait; more are answered 'Queue is full! Please try again.' (default 64)")
+                   help="questions that may wait (default 64); more are turned away at once: the page says 'This "
+                        "application is currently busy. Please try again.', API clients get HTTP 503")
     add_device_argument(s)
+    add_log_arguments(s)
     s.set_defaults(func=run)
 
 

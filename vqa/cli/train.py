@@ -1,13 +1,21 @@
 """``vqa train reasoner|detector|photo-reasoner``: train a model, write its weights and model card."""
 from __future__ import annotations
 
+import logging
+import os
 import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import DataError
+from ..errors import DataError, VqaError
 from .common import EPILOG
+from .logs import add_log_arguments, one_line, to_stderr
 
 __all__ = ["add_parser", "run"]
+
+log = logging.getLogger(__name__)
 
 
 def add_parser(sub) -> None:
@@ -47,6 +55,7 @@ def add_parser(sub) -> None:
                    help="checkpoint every N steps; a killed run resumes from the last one (default 500)")
     r.add_argument("--fresh", action="store_true", help="delete WORKDIR first instead of resuming")
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_log_arguments(r)
     d = tsub.add_parser("detector", help="train the CLEVR detector (detectron2 Faster R-CNN) on renders and real images",
                         description="Trains on the shared renders, the real CLEVR training images and any --renders "
                                     "folders, reports on the held-out real images (index a multiple of 5), writes "
@@ -85,6 +94,17 @@ def add_parser(sub) -> None:
     d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     d.add_argument("--fresh", action="store_true", help="delete WORKDIR first instead of resuming")
     d.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    g = d.add_argument_group("several processes and machines (detectron2's launch, its names for these options)")
+    g.add_argument("--num-gpus", type=int, default=1, metavar="N",
+                   help="training processes on this machine; the detector trains on the CPU, so these are CPU "
+                        "processes joined by gloo (default 1: this process alone)")
+    g.add_argument("--num-machines", type=int, default=1, metavar="M", help="machines taking part (default 1)")
+    g.add_argument("--machine-rank", type=int, default=0, metavar="R",
+                   help="the number of this machine, 0 to M-1; machine 0 writes the outputs (default 0)")
+    g.add_argument("--dist-url", default="auto", metavar="URL",
+                   help="where the processes meet: tcp://HOST:PORT of machine 0, the same on every machine; "
+                        "auto: a free port on this machine, for one machine (default auto)")
+    add_log_arguments(d)
     pr = tsub.add_parser("photo-reasoner", help="train the reasoner for photo graphs on the photo question engine",
                          description="Generates COCO-vocabulary scenes and questions (vqa/data/photo_engine.py), encodes "
                                      "each distinct question once with the frozen MiniLM, trains the reasoner with step "
@@ -101,13 +121,17 @@ def add_parser(sub) -> None:
     pr.add_argument("--eval-every", type=int, default=2000, help="validate every N steps (default 2000)")
     pr.add_argument("--max-minutes", type=float, default=35.0,
                     help="stop training after this many minutes, still writing weights and card (default 35)")
+    pr.add_argument("--checkpoint-every", type=int, default=500,
+                    help="checkpoint every N steps; a killed run resumes from the last one (default 500)")
+    pr.add_argument("--fresh", action="store_true", help="delete WORKDIR first instead of resuming")
     pr.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_log_arguments(pr)
+    add_log_arguments(t)
     t.set_defaults(func=run)
 
 
 def run(args) -> int:
-    {"reasoner": _reasoner, "detector": _detector, "photo-reasoner": _photo_reasoner}[args.what](args)
-    return 0
+    return {"reasoner": _reasoner, "detector": _detector, "photo-reasoner": _photo_reasoner}[args.what](args) or 0
 
 
 def _reasoner(args) -> None:
@@ -135,10 +159,10 @@ def _reasoner(args) -> None:
     for k in ("val_shared", "val_generated"):
         if k in report:
             print(f"{k}: {report[k]['accuracy']:.4f} ({report[k]['count']} questions)")
-    print(f"wrote {args.out}.safetensors, .json and .md in {report['total_seconds']} s")
+    log.info("wrote %s.safetensors, .json and .md in %s s", args.out, report["total_seconds"])
 
 
-def _detector(args) -> None:
+def _detector(args) -> int | None:
     if not Path(args.shared, "clevr_renders", "scenes.json").is_file():
         raise DataError(f"training data not found: {args.shared}/clevr_renders/scenes.json; pass --shared DIR")
     if args.init and not Path(args.init).is_file():
@@ -151,11 +175,15 @@ def _detector(args) -> None:
                             "config of the init weights applies (edit their .json instead)")
     if args.second_stages is not None and args.second_stages < 1:
         raise DataError(f"--second-stages {args.second_stages}: give 1 or more")
+    if args.crop_epochs <= 0 and not args.init:  # the library's check too, said here before any process starts
+        raise DataError("--crop-epochs 0 keeps the second stage of the --init weights; "
+                        "without --init it would ship untrained")
+    _check_launch(args)
     for folder in args.renders + args.crop_renders:
         if not Path(folder, "scenes.json").is_file():
             raise DataError(f"{folder} has no scenes.json: pass folders written by `vqa render` "
                             "(an interrupted render writes it when run again with the same options)")
-    from ..train.detector import DetectorTrainConfig, train_detector  # defers the training code (detectron2)
+    from ..train.detector import DetectorTrainConfig  # defers the training code (detectron2)
 
     if args.fresh:
         shutil.rmtree(args.workdir, ignore_errors=True)
@@ -169,13 +197,92 @@ def _detector(args) -> None:
         tc.model.crop_centre_weight = args.crop_centre_weight
     if args.second_stages is not None:
         tc.model.second_stages = args.second_stages
+    from ..perception.clevr.compat import quiet_import  # detectron2's notices, silenced by name
+
+    with quiet_import():
+        from detectron2.engine import launch  # defers detectron2 until a detector is trained
+    from torch.multiprocessing import ProcessExitedException  # defers torch likewise
+
+    log_options = {k: getattr(args, k, False) for k in ("verbose", "quiet", "debug")}
+    try:
+        with _worker_environment(args.num_gpus * args.num_machines > 1):
+            launch(_detector_main, args.num_gpus, num_machines=args.num_machines, machine_rank=args.machine_rank,
+                   dist_url=args.dist_url, args=(tc, log_options))
+    except ProcessExitedException as e:
+        if e.exit_code == 2:  # bad input, said in one line by the process that met it
+            return 2
+        raise
+
+
+@contextmanager
+def _worker_environment(spawns: bool) -> Iterator[None]:
+    """The environment of the processes detectron2's launch starts (when it ``spawns`` any): no GPU in
+    sight, since launch picks nccl where it sees one and the detector trains on the CPU (gloo); and
+    detectron2's import notice silenced by name, as ``quiet_import`` does here: a started process
+    imports detectron2 to find launch's worker, before any of our code runs."""
+    if not spawns:
+        yield
+        return
+    from ..perception.clevr.compat import JIT_SCRIPT_NOTICE  # defers the detector's compatibility module
+
+    before = {k: os.environ.get(k) for k in ("CUDA_VISIBLE_DEVICES", "PYTHONWARNINGS")}
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [before["PYTHONWARNINGS"],
+                                                           f"ignore:{JIT_SCRIPT_NOTICE}:FutureWarning"]))
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _check_launch(args) -> None:
+    """Refuse --num-gpus/--num-machines/--machine-rank/--dist-url that detectron2's launch cannot start."""
+    if args.num_gpus < 1 or args.num_machines < 1:
+        raise DataError(f"--num-gpus {args.num_gpus} --num-machines {args.num_machines}: give 1 or more of each")
+    if not 0 <= args.machine_rank < args.num_machines:
+        raise DataError(f"--machine-rank {args.machine_rank}: give 0 to {args.num_machines - 1} "
+                        f"(--num-machines {args.num_machines})")
+    if args.num_machines > 1 and args.dist_url == "auto":
+        raise DataError(f"--num-machines {args.num_machines} needs --dist-url tcp://HOST:PORT, machine 0's address "
+                        "and a free port there, the same on every machine")
+    processes = args.num_gpus * args.num_machines
+    if args.batch_size % processes:
+        raise DataError(f"--batch-size {args.batch_size} does not split evenly over {processes} processes; "
+                        f"give a multiple of {processes}")
+
+
+def _detector_main(tc, log_options: dict) -> None:
+    """One process of `vqa train detector` under detectron2's launch (the whole command with one process):
+    train; the main process also writes and prints the figures."""
+    from detectron2.utils import comm  # defers detectron2 until a detector is trained
+
+    if comm.get_world_size() == 1:  # launch called this in the `vqa` process, whose logging is set up
+        return _train_detector(tc)
+    rank = comm.get_rank()  # a process launch started: it sets up its own logging and errors
+    with to_stderr("train" + (f" (rank {rank})" if rank else ""), **log_options):
+        try:
+            _train_detector(tc)
+        except VqaError as e:  # bad input: one line, and exit status 2 for the `vqa` process to pass on
+            log.error("%s", one_line(str(e)), exc_info=log_options["debug"])
+            sys.exit(2)
+
+
+def _train_detector(tc) -> None:
+    from ..train.detector import train_detector  # defers the training code (detectron2)
+
     report = train_detector(tc)
+    if not report:
+        return  # not the main process: the main process reports
     for key, title in (("development_real", "development real images"), ("held_out_real", "held-out real images")):
         if key in report:
             r = report[key]
             print(f"{title}: recall {r['recall']:.4f}, precision {r['precision']:.4f}, "
                   f"all attributes {r['all_attributes_accuracy']:.4f}, relations {r['relation_agreement']:.4f}")
-    print(f"wrote {args.out}.safetensors, .json and .md")
+    log.info("wrote %s.safetensors, .json and .md", tc.out)
 
 
 def _photo_reasoner(args) -> None:
@@ -184,9 +291,9 @@ def _photo_reasoner(args) -> None:
     tc = PhotoTrainConfig(out=args.out, workdir=args.workdir, scenes=args.scenes, val_scenes=args.val_scenes,
                           iterations=args.iterations, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                           threads=args.threads, eval_every=args.eval_every, max_minutes=args.max_minutes,
-                          progress=not args.no_progress)
+                          checkpoint_every=args.checkpoint_every, fresh=args.fresh, progress=not args.no_progress)
     report = train_photo_reasoner(tc)
     if not report:
         return  # a torchrun rank other than 0: rank 0 reports
     print(f"val_generated: {report['val_generated']['accuracy']:.4f} ({report['val_generated']['count']} questions)")
-    print(f"wrote {args.out}.safetensors, .json and .md in {report['total_seconds']} s")
+    log.info("wrote %s.safetensors, .json and .md in %s s", args.out, report["total_seconds"])

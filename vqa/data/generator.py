@@ -34,9 +34,9 @@ Where we knowingly differ from the official generator's output:
 from __future__ import annotations
 
 import json
+import logging
 import random
 import re
-import sys
 from pathlib import Path
 from typing import Iterable
 
@@ -46,6 +46,9 @@ from .templates import (ATTR_KEYS, ATTR_TYPES, OPTIONAL_WORDS, RELATIONS, TEMPLA
                         drop_other, expand_program, param_values)
 
 __all__ = ["TEMPLATES_DIR", "Family", "QuestionGenerator", "generate_questions"]
+
+log = logging.getLogger(__name__)
+
 
 def _bits(mask: int) -> list[int]:
     return [i for i in range(mask.bit_length()) if mask >> i & 1]
@@ -388,5 +391,5 @@ def generate_questions(scenes: Iterable[SceneGraph], questions_per_scene: int = 
     for k, scene in enumerate(scenes):
         out.extend(gen.questions_for_scene(scene, questions_per_scene))
         if progress and ((k + 1) % step == 0 or k + 1 == len(scenes)):
-            print(f"questions: {len(out)} for {k + 1}/{len(scenes)} scenes", file=sys.stderr)
+            log.info("questions: %d for %d/%d scenes", len(out), k + 1, len(scenes))
     return out

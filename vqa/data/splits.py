@@ -1,20 +1,51 @@
-"""The project's own hold-out splits of the shared CLEVR scenes.
+"""Train, development and test splits of every model, fixed in code.
 
-Validation = scenes whose ``image_index`` is a multiple of 5 (186 of the 932 annotated scenes,
-52 of the 199 real images). Nothing trains on them: the reasoner, the detector and any tuning
-use only the other scenes plus freshly generated ones.
+The rule everywhere: models train on *train*; every choice (epochs, thresholds, which run ships) is
+made on *development*; *test* is scored once per shipped version and reported as such in the model
+card. A set that was once used for choosing is development from then on, never test again.
 
-Development = scenes whose index is 1 modulo 5 (34 of the real images). The shipped models train
-on them; ``vqa train detector --dev-holdout`` leaves them out instead, so that a change to the
-detector's recipe can be judged on real images without looking at the validation split.
+CLEVR (the detector and the reasoner), by the shared scenes' ``image_index``:
+
+* **train**: index not 0 or 1 modulo 5 (the real images and their questions), plus generated scenes
+  and renders (``vqa render --seed 2026`` and ``--seed 2027``, the shared renders).
+* **development**: index 0 modulo 5 (``is_validation``: 186 of the 932 scenes, 52 of the 199 real
+  images) and index 1 modulo 5 (``is_development``: 34 real images). The shipped models were chosen
+  on the first, so it is no longer a test set; ``vqa train detector --dev-holdout`` leaves the second
+  out of training.
+* **test**: renders that no model here has trained or been chosen on: ``TEST_RENDER_COUNT`` scenes
+  drawn by ``vqa render --seed TEST_RENDER_SEED --prefix TEST_RENDER_PREFIX`` from CLEVR's own
+  distribution (the render's scenes are the same for the same seed; Cycles' pixel noise is not
+  bit-identical between runs). ``tests/data/clevr_test_renders.json`` keeps each scene file's
+  SHA-256, so a rebuilt test set can be checked against the one that was scored. The real images
+  cannot be a test set any more: every one was trained on or chosen on.
+
+Human-style CLEVR questions (``tests/data/human_questions_v2_dev.json`` / ``_test.json``) and the
+photo questions (``tests/data/photo_questions_dev.json`` / ``_test.json``) are split by file, by
+scene and by photo respectively (``tests/data/README.md``).
 """
 
-__all__ = ["is_validation", "is_development"]
+__all__ = ["is_validation", "is_development", "is_train", "split_of", "TEST_RENDER_SEED", "TEST_RENDER_COUNT",
+           "TEST_RENDER_PREFIX"]
+
+TEST_RENDER_SEED = 4040
+TEST_RENDER_COUNT = 300
+TEST_RENDER_PREFIX = "TEST4040"
 
 
 def is_validation(image_index: int) -> bool:
+    """Index 0 modulo 5: the held-out real images the shipped models were chosen on (development)."""
     return image_index % 5 == 0
 
 
 def is_development(image_index: int) -> bool:
+    """Index 1 modulo 5: real images ``--dev-holdout`` leaves out of the detector's training."""
     return image_index % 5 == 1
+
+
+def is_train(image_index: int) -> bool:
+    return image_index % 5 not in (0, 1)
+
+
+def split_of(image_index: int) -> str:
+    """``"train"`` or ``"dev"`` for a shared CLEVR scene (the test split is the fresh renders)."""
+    return "train" if is_train(image_index) else "dev"

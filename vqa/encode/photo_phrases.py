@@ -20,6 +20,19 @@ __all__ = ["Phrase", "parse_phrase", "parse_question", "question_classes", "norm
            "REL_RE", "COLORS_RE", "PICTURE", "QUESTION_FORMS_RE", "SIZE_WORDS", "DETERMINERS"]
 
 SIZE_WORDS = frozenset({"big", "large", "small", "little", "tiny", "huge", "giant", "medium"})
+# "the biggest / taller / smallest X": the one of the objects X names whose box is the most so
+EXTREMES = {"biggest": "largest", "largest": "largest", "bigger": "largest", "larger": "largest",
+            "smallest": "smallest", "smaller": "smallest", "tallest": "tallest", "taller": "tallest",
+            "shortest": "shortest", "shorter": "shortest"}
+# "a bunch of bananas", "a herd of cows": the noun after "of" names the objects
+QUANTITIES = frozenset({"piece", "pieces", "slice", "slices", "bunch", "bunches", "pair", "pairs", "group", "groups",
+                        "herd", "herds", "flock", "flocks", "couple", "lot", "lots", "number", "pile", "piles",
+                        "stack", "stacks", "row", "rows", "set", "crowd", "team", "family", "kind", "kinds",
+                        "sort", "type", "bit", "bits", "collection", "line"})
+# what people add between a noun and its relation ("the horse lying below ...", "a cat sitting on ...")
+POSTURES = frozenset({"lying", "laying", "standing", "sitting", "sleeping", "resting", "walking", "running",
+                      "parked", "placed", "located", "hanging", "flying", "swimming", "grazing", "playing",
+                      "leaning", "perched", "floating", "seen", "shown", "visible"})
 DETERMINERS = frozenset({"a", "an", "the", "any", "some", "this", "that", "these", "those", "one", "other",
                          "another"})
 INDEFINITE = frozenset({"a", "an", "any", "another", "other", "some"})  # "next to a person": any person
@@ -43,6 +56,7 @@ class Phrase:
     relation: str | None = None
     anchor: "Phrase | None" = None
     position: str | None = None  # "left" / "right": the leftmost / rightmost of the objects it names
+    extreme: str | None = None  # "largest" / "smallest" / "tallest" / "shortest" box of the objects it names
     any_anchor: bool = False  # "a / another / any Y": related to any Y, not only to the likeliest one
 
     def unknown(self) -> "Phrase | None":
@@ -79,9 +93,13 @@ def strip_phrase(text: str) -> str:
     return " ".join(words)
 
 
-_POSITION = re.compile(r"^(?P<head>.+?) (?:on|at|to) the (?:far |very )?(?P<side>left|right)(?: hand)?(?: side)?"
+_POSITION = re.compile(r"^(?P<head>.+?) (?:(?:on|at|to) the )?(?:far |very )?(?P<side>left|right)(?: hand)?(?: side)?"
                        rf"(?: of (?:the|this) {PICTURE})?$|^(?P<side2>left|right)(?:most)? (?P<head2>.+)$")
 
+
+_POSTURES_RE = "(?:" + "|".join(sorted(POSTURES)) + ")"
+_DRESSED = re.compile(rf"^(?P<head>.+?) (?:(?:who is |that is )?(?:dressed |clothed )?in|wearing|wears) "
+                      rf"(?:all )?(?P<color>{COLORS_RE})(?: clothes| clothing)?$")
 
 MAX_CHAIN = 8  # relations and positions one phrase may chain; a longer chain names nothing we can find
 
@@ -97,7 +115,15 @@ def parse_phrase(text: str, depth: int = 0) -> Phrase:
         phrase = parse_phrase(m.group("head") or m.group("head2"), depth + 1)
         phrase.position, phrase.text = m.group("side") or m.group("side2"), text
         return phrase
-    m = re.match(rf"^(?P<head>.+?) (?:that is |which is |who is )?(?P<rel>{REL_RE}) (?P<anchor>.+)$", text)
+    if text in _FORMS:  # a name that contains a relation word: "plants in pots", "glass of wine"
+        return Phrase(text=text, cls=_FORMS[text])
+    m = _DRESSED.match(text)  # "the woman in purple", "a man wearing red" (not "the cup next to the man in red")
+    if m and not re.search(rf"\b(?:{REL_RE})\b", m.group("head")):
+        phrase = parse_phrase(m.group("head"), depth + 1)
+        phrase.color, phrase.text = phrase.color or COLOR_WORDS[m.group("color")], text
+        return phrase
+    m = re.match(rf"^(?P<head>.+?) (?:(?:that|which|who) (?:is|are) )?(?:{_POSTURES_RE} )?(?P<rel>{REL_RE}) "
+                 rf"(?P<anchor>.+)$", text)
     if m and not m.group("head").endswith(" on"):
         head = parse_phrase(m.group("head"), depth + 1)
         head.relation = RELATIONS[m.group("rel")]
@@ -105,15 +131,21 @@ def parse_phrase(text: str, depth: int = 0) -> Phrase:
         head.any_anchor = m.group("anchor").split()[0] in INDEFINITE
         head.text = text
         return head
+    m = re.match(r"^(?P<part>.+?) of (?P<whole>.+)$", text)
+    if m:  # "the combs of the hens" names combs, "a bunch of bananas" bananas
+        quantity = strip_phrase(m.group("part")) in QUANTITIES
+        return parse_phrase(m.group("whole" if quantity else "part"), depth + 1)
     words = text.split()
-    color = None
+    color = extreme = None
     keep = []
     for w in words:
         if w in COLOR_WORDS and color is None and w != words[-1]:
             color = COLOR_WORDS[w]
+        elif w in EXTREMES and extreme is None and w != words[-1]:
+            extreme = EXTREMES[w]
         elif w not in SIZE_WORDS:
             keep.append(w)
-    return Phrase(text=" ".join(keep) or text, cls=object_class(keep), color=color)
+    return Phrase(text=" ".join(keep) or text, cls=object_class(keep), color=color, extreme=extreme)
 
 
 # (question type, pattern on the normalised question, the rules' method that answers it), tried in order
@@ -126,14 +158,16 @@ QUESTION_FORMS_RE: list[tuple[str, str, str]] = [
               r"| can be seen| do i see| do you count| can you count| can be counted)?"
               rf"(?: in (?:the|this) {_PIC})?$", "_count"),
     ("color", r"^what color (?:is|are) (?P<a>.+)$|^what is the color of (?P<a2>.+)$", "_color"),
-    ("left_right", r"^(?:is|are) (?P<a>.+?) (?:on )?(?:the )?left or (?:the )?right(?: side| hand side)?"
+    ("left_right", r"^(?:is|are) (?P<a>.+?) (?:on |to )?(?:the )?left or (?:on |to )?(?:the )?right(?: side| hand side)?"
                    r"(?: of (?P<b>.+))?$", "_which_side"),
     ("left_right", rf"^(?:is|are) (?P<a>.+?) on the (?P<side>left|right)(?: side| hand side)?"
                    rf"(?: of (?:the|this) {_PIC})?$", "_on_side"),
     ("left_right", r"^(?:is|are) (?!there )(?P<a>.+?) (?P<side>left|right) of (?P<b>.+)$", "_is_side"),
     ("yes_no", r"^(?:is|are) (?P<a>.+?) (?P<cmp>bigger|larger|smaller) than (?P<b>.+)$", "_bigger"),
-    ("yes_no", rf"^(?:is|are) (?!there )(?P<a>.+) (?P<color>{COLORS_RE})(?: in color| colored)?$", "_is_color"),
-    ("relation", rf"^(?:is|are) (?!there )(?P<a>.+?) (?P<rel>{REL_RE}) (?P<b>.+)$", "_is_related"),
+    ("yes_no", rf"^(?:is|are) (?!there )(?P<a>.+)(?<! in)(?<! wearing) (?P<color>{COLORS_RE})(?: in color| colored)?$",
+     "_is_color"),
+    ("relation", rf"^(?:is|are) (?!there )(?P<a>.+?) (?P<rel>{REL_RE}) (?!(?:the )?(?:far )?(?:left|right)\b)(?P<b>.+)$",
+     "_is_related"),
     ("relate", rf"^(?:what|which object|what object|who) (?:is|are) (?P<rel>{REL_RE}) (?P<a>.+)$", "_relate"),
     ("exist", r"^(?:any|some) (?P<a>.+)$", "_exist"),  # casual: "any people?"
     ("exist", rf"^(?:is there|are there|is there any|are there any|do you see|can you see|do i see|"

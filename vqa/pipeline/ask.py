@@ -1,8 +1,10 @@
 """The question-answering pipeline over scene graphs, shared by the CLI, the app and notebooks.
 
 Two kinds of graph reach it. CLEVR graphs (gold, or from the ``clevr`` detector) go to the trained
-reasoner. Photo graphs (``detections_to_box_graph``, marked ``extra["relations"] == "boxes"``)
-never do: the reasoner's vocabulary is CLEVR's, so it would answer "cylinder" about a cat. They go
+reasoner, except the questions the CLEVR rules take (``vqa.reason.clevr_rules.ClevrRules``: negation,
+values joined by "or", quantifiers, free comparisons and questions about one object that the templates
+never ask, read into a CLEVR program and run on the graph; "not sure" for what CLEVR cannot express).
+Photo graphs (``detections_to_box_graph``, marked ``extra["relations"] == "boxes"``) never do: the reasoner's vocabulary is CLEVR's, so it would answer "cylinder" about a cat. They go
 to the photo answerer (``vqa.reason.photo_answerer.default_photo_answerer``: the rules of
 ``vqa.reason.photo_rules.PhotoAnswerer`` where they parse the question, the trained photo reasoner for
 familiar rewordings), which answers from what the graph contains or says why it cannot (out of
@@ -16,14 +18,15 @@ from pathlib import Path
 
 import torch
 
-from ..answer.calibration import calibration_for
-from ..answer.prediction import (EMPTY_GRAPH, NO_IMAGE, PHOTO_GRAPH, PhotoPrediction, Prediction, ReasoningStep,
-                                 clevr_predictions)
+from ..answer.calibration import NOT_SURE_ANSWER, calibration_for
+from ..answer.prediction import (EMPTY_GRAPH, NO_IMAGE, NOT_EXPRESSIBLE, NOT_SURE, PARSED, PHOTO_GRAPH,
+                                 ParsedPrediction, PhotoPrediction, Prediction, ReasoningStep, clevr_predictions)
 from ..device import resolve_device
 from ..encode.encoder import token_strings, tokenize
 from ..graph.box_relations import is_photo_graph
 from ..graph.scene_graph import SceneGraph
 from ..graph.tensors import collate_graphs, scene_to_tensors
+from ..reason.clevr_rules import ClevrRules, RuleAnswer
 from ..reason.exported import ExportedReasoner
 from ..reason.photo_answerer import default_photo_answerer
 from ..reason.photo_rules import PhotoAnswerer
@@ -43,9 +46,10 @@ class Explanation:
         over edge_index [2, E] (object indices, source j -> target i); slot_attn [2, T] (which
         steps the answer reads).
 
-    Photo answers (``GraphQA._photo_explanation``) also say what each step did (``step_labels``, [T])
-    and which predicate each edge stands for (``edge_labels``, [E]; "" means every relation between
-    the two objects, as for the CLEVR reasoner, whose edges weigh them all).
+    Photo answers (``GraphQA._photo_explanation``) and CLEVR answers of the rules
+    (``GraphQA._rule_explanation``) also say what each step did (``step_labels``, [T]) and which
+    predicate each edge stands for (``edge_labels``, [E]; "" means every relation between the two
+    objects, as for the CLEVR reasoner, whose edges weigh them all).
     """
 
     prediction: Prediction
@@ -78,12 +82,14 @@ class GraphQA:
 
     CLEVR answers are restricted to the type the question asks for and their probabilities
     calibrated, "not sure" included (``vqa.answer.clevr_predictions``; ``calibration`` is the one
-    fitted for these weights, ``vqa.answer.calibration_for``).
+    fitted for these weights, ``vqa.answer.calibration_for``). A question the CLEVR rules take
+    (``vqa.reason.clevr_rules``; ``rules=False`` turns them off) is answered by its program instead
+    (``ParsedPrediction``), or "not sure" followed by the reasoner's guesses when CLEVR cannot express it.
     """
 
     def __init__(self, weights: str | Path = DEFAULT_WEIGHTS, threads: int | None = None,
                  photo: PhotoAnswerer | None = None,  # or any (question, graph) -> PhotoAnswer
-                 fast: bool = False, device: str | torch.device = "cpu"):
+                 fast: bool = False, device: str | torch.device = "cpu", rules: bool = True):
         if threads:
             torch.set_num_threads(threads)
         self.device = resolve_device(device) if isinstance(device, str) else device
@@ -93,6 +99,7 @@ class GraphQA:
         self.fast = ExportedReasoner.start(weights, self.config) if fast and self.device.type == "cpu" else None
         self._tensors: OrderedDict[int, tuple[SceneGraph, object]] = OrderedDict()
         self.photo = photo if photo is not None else default_photo_answerer()
+        self.rules = ClevrRules() if rules else None
 
     def explain(self, question: str, graph: SceneGraph | None, top_k: int = 5) -> Explanation:
         """Answer one question and keep its attention. ``graph=None`` means no image was given."""
@@ -104,6 +111,9 @@ class GraphQA:
             graph = SceneGraph()
         elif not graph.objects:
             flags.append(EMPTY_GRAPH)
+        ruled = self.rules(question, graph) if self.rules is not None and NO_IMAGE not in flags else None
+        if ruled is not None and not ruled.not_sure:
+            return self._rule_explanation(ruled, len(graph.objects), flags)
         ids, mask = tokenize([question], self.config.encoder.max_tokens)
         batch = collate_graphs([self._graph_tensors(graph)])
         out = self.fast(ids, mask, batch) if self.fast is not None else None
@@ -114,7 +124,10 @@ class GraphQA:
                 out = self.model(ids, mask, batch)
             if self.device.type != "cpu":
                 out, ids, mask = out.to("cpu"), ids.cpu(), mask.cpu()
-        return self._explanation(question, out, ids, mask, len(graph.objects), flags, top_k)
+        e = self._explanation(question, out, ids, mask, len(graph.objects), flags, top_k)
+        if ruled is not None:  # "not sure", then the reasoner's guesses
+            e.prediction = _not_sure(ruled, e.prediction, top_k)
+        return e
 
     def _graph_tensors(self, graph: SceneGraph):
         """``scene_to_tensors`` of the last few graphs, so a second question about an image (whose graph
@@ -148,36 +161,64 @@ class GraphQA:
         if not steps:
             used = [1.0 / len(answer.objects) if k in answer.objects else 0.0 for k in range(n)]
             steps = [ReasoningStep("the objects the answer used", used, [1.0 / len(tokens)] * len(tokens))]
-        T = len(steps)
-        node = torch.tensor([s.objects for s in steps], dtype=torch.float32).reshape(T, n)
-        words = torch.tensor([s.words for s in steps], dtype=torch.float32).reshape(T, len(tokens))
-        edges = list(dict.fromkeys((j, p, i) for s in steps for j, p, i, _ in s.edges))
-        edge_attn = torch.zeros(T, len(edges))
-        for t, s in enumerate(steps):
-            for j, p, i, w in s.edges:
-                edge_attn[t, edges.index((j, p, i))] = w
-        edge_index = torch.tensor([[j for j, _, _ in edges], [i for _, _, i in edges]], dtype=torch.long).reshape(2, -1)
-        select = node / node.amax(-1, keepdim=True).clamp_min(1e-9) if n else node.clone()
-        slot = torch.zeros(2, T)
-        slot[:, -1] = 1.0
-        return Explanation(prediction, tokens, words, node, select, torch.zeros(len(tokens), n), edge_attn, edge_index,
-                           slot, [s.label for s in steps], [p for _, p, _ in edges])
+        return _steps_explanation(prediction, tokens, steps, n)
+
+    def _rule_explanation(self, ruled: RuleAnswer, n: int, flags: list[str]) -> Explanation:
+        """A CLEVR answer of the rules, with its program's stages as the steps (``vqa.reason.clevr_rules``)."""
+        prediction = ParsedPrediction(ruled.question, [(ruled.answer, 1.0)], ruled.answer_type, flags + [PARSED],
+                                      ruled.message, ruled.program)
+        return _steps_explanation(prediction, ruled.tokens, ruled.steps, n)  # a program has at least one step
 
     def ask(self, question: str, graph: SceneGraph | None, top_k: int = 5) -> Prediction:
         return self.explain(question, graph, top_k).prediction
 
 
+def _not_sure(ruled: RuleAnswer, guessed: Prediction, top_k: int) -> ParsedPrediction:
+    """The rules' "not sure" at probability 0, then the reasoner's guesses (``guessed``)."""
+    guesses = [a for a in guessed.answers if a[0] != NOT_SURE_ANSWER][: top_k - 1]
+    flags = [f for f in guessed.flags if f != NOT_SURE] + [NOT_SURE]
+    flags += [NOT_EXPRESSIBLE] if not ruled.program else []
+    return ParsedPrediction(ruled.question, [(NOT_SURE_ANSWER, 0.0)] + guesses, guessed.answer_type, flags,
+                            ruled.message)
+
+
+def _steps_explanation(prediction: Prediction, tokens: list[str], steps: list[ReasoningStep], n: int) -> Explanation:
+    """``steps`` (photo rules, CLEVR rules) as the tensors of an ``Explanation`` over ``n`` objects."""
+    T = len(steps)
+    node = torch.tensor([s.objects for s in steps], dtype=torch.float32).reshape(T, n)
+    words = torch.tensor([s.words for s in steps], dtype=torch.float32).reshape(T, len(tokens))
+    edges = list(dict.fromkeys((j, p, i) for s in steps for j, p, i, _ in s.edges))
+    edge_attn = torch.zeros(T, len(edges))
+    for t, s in enumerate(steps):
+        for j, p, i, w in s.edges:
+            edge_attn[t, edges.index((j, p, i))] = w
+    edge_index = torch.tensor([[j for j, _, _ in edges], [i for _, _, i in edges]], dtype=torch.long).reshape(2, -1)
+    select = node / node.amax(-1, keepdim=True).clamp_min(1e-9) if n else node.clone()
+    slot = torch.zeros(2, T)
+    slot[:, -1] = 1.0
+    return Explanation(prediction, tokens, words, node, select, torch.zeros(len(tokens), n), edge_attn, edge_index,
+                       slot, [s.label for s in steps], [p for _, p, _ in edges])
+
+
 def describe_steps(e: Explanation, graph: SceneGraph | None) -> list[str]:
-    """One line per step of a photo answer: what it did, the object it selected most and the
-    relations it followed ("car next to the person: the car (3), via car (3) next to person (2)");
-    empty for CLEVR answers, whose steps have no labels."""
+    """One line per step of a photo answer or of a CLEVR answer of the rules: what it did, the object it
+    selected most (a rules' CLEVR step: every object it selected) and the relations it followed ("car next
+    to the person: the car (3), via car (3) next to person (2)"); empty for the CLEVR reasoner's answers,
+    whose steps have no labels."""
     if not e.step_labels or graph is None:
         return []
     out = []
     for t, label in enumerate(e.step_labels):
         w = e.node_attn[t]
         top = int(w.argmax()) if w.numel() else -1
-        line = label + (f": the {graph.objects[top].name} ({top})" if top >= 0 and w.sum() > 0 else ": nothing")
+        if top < 0 or w.sum() <= 0:
+            line = label + ": nothing"
+        elif isinstance(e.prediction, ParsedPrediction):  # a set, evenly weighted
+            chosen = [f"{graph.objects[k].name} ({k})" for k in range(len(w)) if w[k] > 0]
+            line = label + (f": the {chosen[0]}" if len(chosen) == 1 else f": {len(chosen)} objects, "
+                            + ", ".join(chosen[:8]) + (", ..." if len(chosen) > 8 else ""))
+        else:
+            line = label + f": the {graph.objects[top].name} ({top})"
         followed = [f"{graph.objects[j].name} ({j}) {pred or 'related to'} {graph.objects[i].name} ({i})"
                     for j, pred, i in e.step_edges(t)]
         out.append(line + (f", via {'; '.join(followed)}" if followed else ""))

@@ -35,6 +35,7 @@ from ..graph.tensors import collate_graphs
 from ..perception.clevr.detector import DEFAULT_DETECTOR_WEIGHTS
 from ..perception.image import check_image_name, image_in_folder
 from ..reason.batching import GraphCache
+from ..reason.clevr_rules import ClevrRules
 from ..reason.inference import run_batches
 from ..reason.reasoner import Reasoner
 from ..weights import file_sha256, stored_sha256, weight_files
@@ -53,7 +54,8 @@ class ModelRun:
     ``predictions``: official CLEVR format ``[{"question_index", "image_filename", "answer"}]`` in
     question order, each with the answer's calibrated ``probability``
     and, when the answer is "not sure", the best ``guess`` that probability belongs to (answers as
-    ``GraphQA`` gives them: ``vqa.answer.clevr_predictions``); ``metrics``: from
+    ``GraphQA`` gives them: ``vqa.answer.clevr_predictions``, or for a question the CLEVR rules take,
+    ``vqa.reason.clevr_rules``, their answer at probability 1, or "not sure" with the reasoner's guess); ``metrics``: from
     :func:`vqa.eval.clevr.evaluate` over those questions, None when the questions carry no answers; ``total``: questions in the
     run; ``resumed``: questions taken from a partial file instead of the model. Under torchrun, ranks
     other than 0 get empty ``predictions`` and ``attention`` and no metrics (rank 0 holds them).
@@ -206,7 +208,8 @@ def _run_clevr_model(questions_path, scenes_path, weights, predictions_out, atte
         head = todo[me][1][0]
         _warm_up(model, cache, rows[head], keys[head])  # the first timed chunk pays no first-call cost
 
-    job = _Job(model, cache, texts, rows, keys, index, bool(attention_out), calibration_for(stored_sha256(weights)))
+    job = _Job(model, cache, texts, rows, keys, index, bool(attention_out), calibration_for(stored_sha256(weights)),
+               ClevrRules(cache_size=len(cache.graphs) + 1))
     bar = tqdm(total=sum(len(pos) for _, pos in chunks), initial=resumed, unit="q", disable=not (progress and first),
                desc="answering")
     start = time.perf_counter()
@@ -291,6 +294,7 @@ class _Job:
     index: list
     attention: bool
     calibration: object  # vqa.answer.Calibration: restricted, calibrated answers as GraphQA gives them
+    rules: object = None  # vqa.reason.clevr_rules.ClevrRules: the questions they take, answered as GraphQA does
 
 
 def _warm_up(model, cache, row: list[int], key: str) -> None:
@@ -300,6 +304,14 @@ def _warm_up(model, cache, row: list[int], key: str) -> None:
     model.eval()
     with torch.inference_mode():
         model(*pad_token_rows([row], model.config.encoder.max_tokens), collate_graphs([cache.data(key)]))
+
+
+def _ruled(ruled, best: tuple[str, float]) -> dict:
+    """A prediction's fields for a question the CLEVR rules took (as ``GraphQA`` answers it): their answer at
+    probability 1, or "not sure" with the reasoner's best guess and its probability."""
+    if ruled.not_sure:
+        return {"answer": NOT_SURE_ANSWER, "probability": round(best[1], 6), "guess": best[0]}
+    return {"answer": ruled.answer, "probability": 1.0}
 
 
 def _answer_chunk(job: _Job, item: tuple[int, list[int]]) -> tuple[int, list[dict]]:
@@ -322,6 +334,10 @@ def _answer_chunk(job: _Job, item: tuple[int, list[int]]) -> tuple[int, list[dic
                                          "answer": ranked[0][0], "probability": round(best[1], 6)}}
             if best is not ranked[0]:
                 records[r]["prediction"]["guess"] = best[0]
+            ruled = job.rules(texts[p], job.cache.graphs[keys[p]]) if job.rules is not None else None
+            if ruled is not None:
+                records[r]["prediction"].pop("guess", None)
+                records[r]["prediction"].update(_ruled(ruled, best))
             if job.attention:
                 n, L = len(job.cache.graphs[keys[p]].objects), len(toks[b])
                 records[r]["attention"] = {"question_index": index[p], "image_filename": keys[p],

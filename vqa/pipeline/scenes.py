@@ -30,6 +30,7 @@ known images) still answer for those images, matched by their pixels or file nam
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -53,6 +54,8 @@ from ..perception.image import load_image, pixel_digest
 
 __all__ = ["Scene", "SceneBuilder", "DetectorMissingError", "DETECTOR_CHOICES", "PHOTO_DETECTORS",
            "graph_from_detections"]
+
+log = logging.getLogger(__name__)
 
 DETECTOR_CHOICES = ("auto", "clevr", "coco")
 PHOTO_DETECTORS = frozenset({"coco"})  # detectors of everyday objects, whose graphs use box relations
@@ -250,6 +253,8 @@ class SceneBuilder:
         else:
             timings.update(decode=0.0, detect=0.0, graph=(time.perf_counter() - t0) * 1000)
         graph = self._look(seen, source, image, tuple(look_for), timings)
+        log.debug("%s: %s%s; %s", image_filename or "image", seen.source, ", from the cache" if image is None else "",
+                  ", ".join(f"{k} {v:.0f} ms" for k, v in timings.items()))
         return Scene(graph, seen.detector, seen.source, timings, cached=image is None, image=image,
                      detections=seen.detections)
 

@@ -142,7 +142,7 @@ class ClevrMapper:
     noise (renders at 32 samples are grainier than CLEVR's 512). Decoded images are cached.
     """
 
-    def __init__(self, augment: bool = True, seed: int = 0):
+    def __init__(self, augment: bool = True, seed: int | str = 0):
         self.augment = augment
         self.rng = random.Random(seed)
         self._cache: dict[str, np.ndarray] = {}

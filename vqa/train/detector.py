@@ -7,10 +7,20 @@ twice, being the domain we answer on), plus any folders ``vqa render`` wrote. He
 images (index a multiple of 5) are never trained on; the trainer reports on them at the end.
 Checkpoints (``vqa.train.loop``) hold the model and the optimiser's moments, so an interrupted run
 resumes where it stopped.
+
+Several processes (detectron2's ``launch``, ``vqa train detector --num-gpus N``): every process
+builds the same records and model; ``create_ddp_model`` makes the starting weights the main
+process's and averages the gradients of each step, so all take the same steps. detectron2's
+``TrainingSampler`` deals the images of one shuffle out to the processes in turn, each taking
+``batch_size / N`` images a step: a step sees ``batch_size`` images, the same ones as one process's
+step, under the same learning rate. BatchNorm statistics are each process's own (the main process's
+are saved). The main process alone writes checkpoints; the others leave after the detector stage,
+and the main process trains the second stage, evaluates and writes the weights and model card.
 """
 from __future__ import annotations
 
 import json
+import logging
 import random
 import time
 from dataclasses import asdict
@@ -36,6 +46,8 @@ from .loop import load_checkpoint, save_checkpoint, scheduler_at, warmup_cosine
 from .second_stage import SECOND_STAGE, train_crop_head
 
 __all__ = ["DetectorTrainConfig", "build_records", "train_detector", "evaluate_on_records", "rebuild_commands"]
+
+_log = logging.getLogger(__name__)  # where log= sends its lines by default
 
 
 def _folder_records(folders: list[str], id_base: int) -> tuple[list[dict], list[dict]]:
@@ -76,19 +88,25 @@ def evaluate_on_records(detector, records: list[dict], batch: int = 4, progress:
     return score_graphs(preds, golds)
 
 
-def train_detector(tc: DetectorTrainConfig, log=print) -> dict:
-    """Train (or resume) and write ``tc.out``.safetensors/.json/.md; returns the report."""
+def train_detector(tc: DetectorTrainConfig, log=_log.info) -> dict:
+    """Train (or resume) and write ``tc.out``.safetensors/.json/.md; returns the report. Called in each
+    process of detectron2's ``launch``: there, the processes other than the main one return ``{}``."""
     from ..perception.clevr.compat import quiet_import  # detectron2's notices, silenced by name
 
     with quiet_import():  # detectron2: optional, heavy
         from detectron2.data import build_detection_train_loader
         from detectron2.engine import HookBase, SimpleTrainer, hooks
+        from detectron2.engine.defaults import create_ddp_model
+        from detectron2.utils import comm
 
         from ..perception.clevr.model import build_clevr_model  # detectron2
 
     if tc.crop_epochs <= 0 and not tc.init:
         raise DataError("--crop-epochs 0 keeps the second stage of the --init weights; "
                         "without --init it would ship untrained")
+    main = comm.is_main_process()  # the only process that writes, logs and goes on to the second stage
+    if not main:
+        log = _silent
     torch.set_num_threads(tc.threads)
     torch.manual_seed(tc.seed)
     random.seed(tc.seed)
@@ -106,6 +124,7 @@ def train_detector(tc: DetectorTrainConfig, log=print) -> dict:
         log(f"starting from {tc.init}")
     model.train()
     detector_params = [p for n, p in model.named_parameters() if not n.startswith(SECOND_STAGE)]
+    second_params = [p for n, p in model.named_parameters() if n.startswith(SECOND_STAGE)]
     optimizer = torch.optim.AdamW(detector_params, lr=tc.lr, weight_decay=tc.weight_decay)
     # the second stage trains after the detector and is saved on its own (crop_head.safetensors)
     meta = load_checkpoint(workdir, model, optimizer, skip=SECOND_STAGE)
@@ -115,9 +134,17 @@ def train_detector(tc: DetectorTrainConfig, log=print) -> dict:
     seconds_before = float(meta.get("train_seconds", 0.0))
     scheduler = scheduler_at(optimizer, warmup_cosine(tc.warmup, tc.iterations), start_iter)
 
-    loader = build_detection_train_loader(train_records, mapper=ClevrMapper(augment=True, seed=tc.seed + start_iter),
+    # total_batch_size: split over the processes (each takes batch_size / N images of the same shuffle)
+    n = comm.get_world_size()
+    # the checkpoint (and so the model card) names the processes: per machine, and machines
+    launched = {"processes": [comm.get_local_size(), n // comm.get_local_size()]} if n > 1 else {}
+    mapper_seed = tc.seed + start_iter if n == 1 else f"{tc.seed + start_iter}/rank {comm.get_rank()} of {n}"
+    loader = build_detection_train_loader(train_records, mapper=ClevrMapper(augment=True, seed=mapper_seed),
                                           total_batch_size=tc.batch_size, aspect_ratio_grouping=False, num_workers=0)
-    trainer = SimpleTrainer(model, loader, optimizer)
+    for p in second_params:  # trained later, apart: DDP averages the detector's gradients only
+        p.requires_grad_(False)
+    # one process: the model itself; several: DDP (CPU processes joined by gloo, hence no device_ids)
+    trainer = SimpleTrainer(create_ddp_model(model, device_ids=None), loader, optimizer)
 
     class Progress(HookBase):
         def before_train(self):
@@ -138,14 +165,18 @@ def train_detector(tc: DetectorTrainConfig, log=print) -> dict:
             it = self.trainer.iter + 1
             if it % tc.checkpoint_every == 0 or it == tc.iterations:
                 losses = {k: round(v.median(20), 4) for k, v in self.trainer.storage.histories().items() if "loss" in k}
-                save_checkpoint(workdir, self.trainer.model, self.trainer.optimizer, it, skip=SECOND_STAGE,
+                save_checkpoint(workdir, model, self.trainer.optimizer, it, skip=SECOND_STAGE,
                                 train_seconds=seconds_before + time.perf_counter() - progress.t0, losses=losses,
-                                config=asdict(tc))
+                                config=asdict(tc), **launched)
 
     progress = Progress()
-    trainer.register_hooks([hooks.LRScheduler(optimizer, scheduler), progress, Checkpoint()])
+    trainer.register_hooks([hooks.LRScheduler(optimizer, scheduler)] + ([progress, Checkpoint()] if main else []))
     if start_iter < tc.iterations:
         trainer.train(start_iter, tc.iterations)
+    if not main:
+        return {}  # the main process has the same weights, and writes the rest
+    for p in second_params:
+        p.requires_grad_(True)
     meta = json.loads((workdir / "checkpoint.json").read_text())
 
     if hasattr(model, "crop_head") and tc.crop_epochs > 0:
@@ -160,10 +191,16 @@ def train_detector(tc: DetectorTrainConfig, log=print) -> dict:
               "train_seconds": round(meta["train_seconds"], 1), "iterations": tc.iterations,
               "crop_head": meta.get("crop_head"),
               "train_images": len(train_records), "eval_seconds": round(time.perf_counter() - t0, 1)}
+    if "processes" in meta:
+        report["processes"] = meta["processes"]
     save_detector(model, tc.model, tc.out, metadata={"iterations": tc.iterations})
     _write_card(tc, report)
     atomic.write_text(workdir / "report.json", json.dumps(report, indent=2))
     return report
+
+
+def _silent(*args) -> None:
+    """``log`` of the processes other than the main one."""
 
 
 _SCENES_CACHE: dict[str, dict] = {}
@@ -212,11 +249,13 @@ def _render_command(folder: str) -> str:
     return " ".join(["vqa render --out", folder, *flags])
 
 
-def rebuild_commands(tc: DetectorTrainConfig) -> list[str]:
+def rebuild_commands(tc: DetectorTrainConfig, processes: tuple[int, int] = (1, 1)) -> list[str]:
     """The commands that rebuild a run: one `vqa render` per extra render folder, then `vqa train
-    detector` with the flags whose values differ from the defaults."""
+    detector` with the flags whose values differ from the defaults; ``processes``: the detector
+    stage's processes per machine and machines (``--num-gpus``, ``--num-machines``)."""
     default = DetectorTrainConfig()
     flags = [f"{_flag(f)} {getattr(tc, f)}" for f in _TRAIN_FLAGS if getattr(tc, f) != getattr(default, f)]
+    flags += [f"--{name} {k}" for name, k in zip(("num-gpus", "num-machines"), processes) if k > 1]
     flags += ["--dev-holdout"] if tc.dev_holdout else []
     flags += [f"{_flag(f)} {' '.join(getattr(tc, f))}" for f in ("renders", "crop_renders") if getattr(tc, f)]
     if not tc.init:  # with --init the model config is the init weights'
@@ -244,7 +283,8 @@ def _write_card(tc: DetectorTrainConfig, report: dict) -> None:
   {crop['members']} such second stages, trained one after the other with seeds {tc.seed} to {tc.seed + crop['members'] - 1}
   (the time above is all of them), are averaged: their attribute probabilities and their centres."""
                if crop and crop.get("members") else "")
-    *renders, train = (f"`{c}`" for c in rebuild_commands(tc))
+    processes = report.get("processes", [1, 1])
+    *renders, train = (f"`{c}`" for c in rebuild_commands(tc, tuple(processes)))
     rebuild = ",\n".join(renders) + (", then\n" if renders else "") + train
     summary = f"""A Faster R-CNN built with detectron2 (a small residual backbone `ClevrNet` + FPN, trained from
 scratch here on CPU) whose ROI head predicts one "object" class with a class-agnostic box, CLEVR's
@@ -260,7 +300,8 @@ positions come from the fixed CLEVR camera geometry (`vqa/perception/clevr/geome
   counted {tc.real_repeat}x{"; less the development images (index 1 mod 5, `--dev-holdout`)" if tc.dev_holdout else ""}.""",
         f"""- Detector: {f"fine-tuned from `{tc.init}`{'' if crop else ' (whose second stage it keeps)'}: " if tc.init else ""}\
 {tc.iterations} iterations of batch {tc.batch_size}, AdamW lr {tc.lr} (warm-up {tc.warmup}, cosine),
-  flips, brightness/contrast, blur/noise; {report['train_seconds']:.0f} s on {tc.threads} CPU thread(s)."""]
+  flips, brightness/contrast, blur/noise; {report['train_seconds']:.0f} s on {tc.threads} CPU thread(s)\
+{f" in each of {processes[0] * processes[1]} processes (detectron2's launch)" if "processes" in report else ""}."""]
     if crop:
         training.append(f"""- Second stage (`CropAttributeHead`, `vqa/perception/clevr/attributes.py`): {crop['epochs']} epochs over the
   objects of the {crop['images']} distinct training images ({crop['objects_per_epoch']} crops per epoch,

@@ -15,6 +15,7 @@ The detector stage, which detectron2's trainer drives, uses them and the schedul
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -30,6 +31,8 @@ from .distributed import agree
 from ..atomic import atomic_path, write_text
 
 __all__ = ["warmup_cosine", "scheduler_at", "save_checkpoint", "load_checkpoint", "train"]
+
+_log = logging.getLogger(__name__)  # where log= sends its lines by default
 
 META_KEY = "vqa.checkpoint"  # the safetensors metadata entry holding the checkpoint's JSON
 
@@ -116,7 +119,8 @@ def train(model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler, b
           losses: Callable[..., dict], *, iterations: int, start: int = 0, clip: float | None = None,
           ema=None, workdir: str | Path | None = None, checkpoint_every: int = 500, seconds_before: float = 0.0,
           evaluate: Callable[[], dict] | None = None, eval_every: int = 0, max_minutes: float | None = None,
-          progress: bool = True, desc: str = "train", log=print, on_step: Callable[[int], None] | None = None) -> dict:
+          progress: bool = True, desc: str = "train", log=_log.info,
+          on_step: Callable[[int], None] | None = None) -> dict:
     """Train on ``batches`` (those of steps ``start``, ``start + 1``... up to ``iterations``; a few
     more if the trainer's epochs make them: the schedule then stays at its last rate).
 

@@ -19,8 +19,11 @@ the argmax, and so every answer, is unchanged, but the model learns to read soft
 """
 from __future__ import annotations
 
+import itertools
 import json
+import logging
 import random
+import shutil
 import time
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -44,11 +47,13 @@ from ..reason.targets import program_instructions, program_steps
 from ..vocab.coco import COCO_CLASSES, COLOR_NAMES
 from ..weights import write_model_card
 from . import distributed
-from .loop import scheduler_at, train as train_loop, warmup_cosine
+from .loop import load_checkpoint, scheduler_at, train as train_loop, warmup_cosine
 from .reasoner import bucketed, evaluate_examples, reasoner_optimizer
 
 __all__ = ["detector_like", "CachedMiniLM", "PhotoTrainConfig", "photo_example", "photo_split", "build_photo_data",
            "train_photo_reasoner"]
+
+_log = logging.getLogger(__name__)  # where log= sends its lines by default
 
 
 def detector_like(graph: SceneGraph, rng: random.Random) -> SceneGraph:
@@ -130,6 +135,7 @@ class PhotoTrainConfig:
     eval_every: int = 2000
     checkpoint_every: int = 500
     max_minutes: float = 35.0  # stop early (and still write weights and card) past this much training time
+    fresh: bool = False  # delete workdir first instead of resuming (rank 0 deletes, the others wait)
     progress: bool = True
     model: ReasonerConfig = field(default_factory=photo_reasoner_config)
 
@@ -170,10 +176,12 @@ def evaluate_photo(model: Reasoner, examples: list[Example], cache: GraphCache) 
     return {"accuracy": r["accuracy"], "count": r["count"], "per_type": r["per_family"]}
 
 
-def train_photo_reasoner(tc: PhotoTrainConfig, log=print) -> dict:
+def train_photo_reasoner(tc: PhotoTrainConfig, log=_log.info) -> dict:
     """Train and write the weights, config and model card (``<out>.md``). Returns the report.
-    A run starts afresh: its checkpoints in WORKDIR are for looking at, not resumed. Under torchrun
-    every rank trains with DDP on its own draws; rank 0 writes, the other ranks return ``{}``."""
+    A run resumes from WORKDIR's checkpoint (``fresh`` deletes it first) and ends with the weights an
+    uninterrupted run writes: the draws of the steps already done are replayed and dropped, and the
+    checkpoint holds the optimiser and the random state. Under torchrun every rank trains with DDP on
+    its own draws; rank 0 writes, the other ranks return ``{}``."""
     distributed.start()
     try:
         return _train_photo_reasoner(tc, log)
@@ -185,6 +193,9 @@ def _train_photo_reasoner(tc: PhotoTrainConfig, log) -> dict:
     first = distributed.rank() == 0
     log = log if first else (lambda *a, **k: None)
     per_rank = distributed.local_batch(tc.batch_size)
+    if tc.fresh and first:
+        shutil.rmtree(tc.workdir, ignore_errors=True)
+    distributed.barrier()  # no rank reads the work folder before it is cleared
     torch.set_num_threads(tc.threads)
     torch.manual_seed(tc.seed)
     t_start = time.time()
@@ -203,11 +214,18 @@ def _train_photo_reasoner(tc: PhotoTrainConfig, log) -> dict:
 
     Path(tc.workdir).mkdir(parents=True, exist_ok=True)
     opt = reasoner_optimizer(model, tc.weight_decay)
-    sched = scheduler_at(opt, warmup_cosine(tc.warmup, tc.iterations, peak=tc.lr), 0)
-    draws = bucketed(data["train"], per_rank, random.Random(distributed.rank_seed(tc.seed * 7919)), tc.iterations)
+    meta = load_checkpoint(tc.workdir, model, opt)  # every rank reads the same checkpoint
+    start = meta.get("iteration", 0)
+    if meta:
+        log(f"resumed from iteration {start}")
+    sched = scheduler_at(opt, warmup_cosine(tc.warmup, tc.iterations, peak=tc.lr), start)
+    # one random stream from step 0: a resumed run replays and drops the draws of the steps it has done
+    draws = itertools.islice(bucketed(data["train"], per_rank, random.Random(distributed.rank_seed(tc.seed * 7919)),
+                                      tc.iterations), start, None)
     batches = (collate(batch, cache, cfg.steps) for batch in draws)
     ddp = distributed.wrap(model)
     run = train_loop(model, opt, sched, batches, lambda batch: ddp(*batch).losses, iterations=tc.iterations,
+                     start=start, seconds_before=meta.get("train_seconds", 0.0),
                      clip=1.0, workdir=tc.workdir if first else None, checkpoint_every=tc.checkpoint_every,
                      evaluate=(lambda: {"val_generated_2000": evaluate_photo(model, data["val"][:2000], cache)["accuracy"]})
                      if first else None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import random
 import shutil
 import time
@@ -36,6 +37,8 @@ from . import distributed
 from .loop import load_checkpoint, scheduler_at, train as train_loop, warmup_cosine
 
 __all__ = ["TrainConfig", "train_reasoner", "evaluate_examples"]
+
+_log = logging.getLogger(__name__)  # where log= sends its lines by default
 
 
 @dataclass
@@ -185,7 +188,7 @@ def reasoner_optimizer(model: Reasoner, weight_decay: float) -> torch.optim.Adam
     return torch.optim.AdamW(params, lr=1.0, weight_decay=weight_decay)
 
 
-def train_reasoner(tc: TrainConfig, log=print, on_step=None) -> dict:
+def train_reasoner(tc: TrainConfig, log=_log.info, on_step=None) -> dict:
     """Train (or resume) and write the weights, config and model card. Returns the report.
 
     Under torchrun (:mod:`vqa.train.distributed`) every rank trains with DDP; rank 0 checkpoints,

@@ -7,6 +7,7 @@ where it missed, the gold box), jittered; images flipped and their brightness/co
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from .detector_eval import match_centres
 from .loop import train
 
 __all__ = ["SECOND_STAGE", "train_crop_head"]
+
+_log = logging.getLogger(__name__)  # where log= sends its lines by default
 
 # modules trained after the detector, on its frozen boxes (``train_crop_head``)
 SECOND_STAGE = ("crop_head", "crop_centre")
@@ -68,7 +71,7 @@ def _members(module) -> list:
     return list(module) if isinstance(module, AveragedHeads) else [module]
 
 
-def train_crop_head(model, tc: DetectorTrainConfig, records: list[dict], workdir: Path, log=print) -> dict:
+def train_crop_head(model, tc: DetectorTrainConfig, records: list[dict], workdir: Path, log=_log.info) -> dict:
     """Second stage: train ``model.crop_head`` (and ``model.crop_centre``, when the config has one)
     on crops of the training images (the detector stays frozen). With ``second_stages`` K > 1,
     member k trains alone with seed ``seed + k``. Each member is saved to WORKDIR
@@ -126,7 +129,7 @@ def _crop_batches(reps: list[dict], head, epochs: int, batch_size: int, g: torch
 
 
 def _train_second_stage(stage: torch.nn.ModuleDict, examples: list[dict], tc: DetectorTrainConfig, seed: int,
-                        path: Path, log=print) -> dict:
+                        path: Path, log=_log.info) -> dict:
     """Train one member (``stage["crop_head"]`` and, if there, ``stage["crop_centre"]``); save it to
     ``path``.safetensors/.json and return its summary."""
     head, centre_head = stage["crop_head"], stage["crop_centre"] if "crop_centre" in stage else None

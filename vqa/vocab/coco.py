@@ -51,7 +51,10 @@ ANY = "*"  # a generic noun: any detected object
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "person": ("people", "persons", "man", "men", "woman", "women", "boy", "girl", "child", "children", "kid",
                "guy", "lady", "ladies", "human", "adult", "baby", "babies", "someone", "somebody", "anyone",
-               "anybody", "pedestrian", "player", "rider", "astronaut", "gentleman", "gentlemen", "officer"),
+               "anybody", "pedestrian", "player", "rider", "astronaut", "gentleman", "gentlemen", "officer",
+               "musician", "singer", "dancer", "cyclist", "biker", "skier", "surfer", "skateboarder", "driver",
+               "passenger", "student", "tourist", "soldier", "worker", "policeman", "teenager", "toddler",
+               "spectator", "athlete", "farmer", "chef", "walker", "hiker", "runner", "individual"),
     "bicycle": ("bike", "cycle"),
     "car": ("automobile", "taxi", "cab"),
     "motorcycle": ("motorbike", "motor bike", "motor cycle"),
@@ -62,23 +65,27 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "boat": ("ship", "canoe", "kayak", "sailboat", "yacht", "ferry"),
     "traffic light": ("stoplight", "traffic signal"),
     "fire hydrant": ("hydrant",),
-    "bird": ("pigeon", "seagull", "duck", "parrot"),
+    "bird": ("pigeon", "seagull", "gull", "duck", "parrot", "swan", "goose", "geese", "chicken", "hen", "rooster",
+             "chick", "owl", "eagle", "hawk", "crow", "raven", "sparrow", "robin", "pelican", "heron", "stork",
+             "flamingo", "penguin", "songbird", "waterbird", "waterfowl", "fowl", "poultry", "dove"),
     "cat": ("kitty", "kitten", "kitties"),
     "dog": ("puppy", "puppies", "pup", "doggy"),
-    "horse": ("pony", "ponies"),
+    "horse": ("pony", "ponies", "foal", "stallion", "mare"),
     "cow": ("cattle", "calf", "calves", "bull"),
-    "sheep": ("lamb",),
+    "sheep": ("lamb", "ewe", "ram"),
     "handbag": ("purse", "bag"),
     "backpack": ("rucksack",),
     "suitcase": ("luggage",),
     "sports ball": ("ball", "football", "soccer ball", "basketball", "tennis ball"),
     "skis": ("ski",),
-    "wine glass": ("glass of wine",),
-    "cup": ("mug", "coffee cup", "teacup"),
+    "wine glass": ("glass of wine", "glasses of wine", "wineglass"),
+    "cup": ("mug", "coffee cup", "teacup", "tea cup"),
+    "orange": ("tangerine", "mandarin", "clementine"),
     "donut": ("doughnut",),
     "hot dog": ("hotdog",),
     "couch": ("sofa",),
-    "potted plant": ("plant", "houseplant", "pot plant"),
+    "potted plant": ("plant", "houseplant", "pot plant", "plant pot", "flower pot", "flowerpot", "plant in a pot",
+                     "plants in pots", "potted flower"),
     "dining table": ("table",),
     "tv": ("television", "tv set", "monitor"),
     "laptop": ("laptop computer", "notebook computer"),
@@ -91,7 +98,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 
 # words that contain or resemble a class but mean something the detector does not know
 NOT_CLASSES = frozenset({"glasses", "eyeglasses", "spectacles", "sunglasses", "plate", "plates", "saucer",
-                         "saucers", "glass", "bowtie", "bow tie"})
+                         "saucers", "bowtie", "bow tie"})
 
 GENERIC = frozenset({"object", "objects", "thing", "things", "item", "items", "anything", "something"})
 
@@ -102,10 +109,14 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
     "fruit": ("banana", "apple", "orange"),
     "food": ("banana", "apple", "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake"),
     "furniture": ("chair", "couch", "bed", "dining table", "bench"),
+    "cutlery": ("fork", "knife", "spoon"),
+    "glass": ("wine glass", "cup"),  # a drinking glass: COCO boxes tumblers as cups, stemware as wine glasses
 }
 _CATEGORY_WORDS = {"animal": "animal", "animals": "animal", "creature": "animal", "creatures": "animal",
                    "pet": "animal", "pets": "animal", "vehicle": "vehicle", "vehicles": "vehicle", "fruit": "fruit",
-                   "fruits": "fruit", "food": "food", "furniture": "furniture"}
+                   "fruits": "fruit", "food": "food", "furniture": "furniture",
+                   "cutlery": "cutlery", "silverware": "cutlery", "utensil": "cutlery", "utensils": "cutlery",
+                   "glass": "glass", "tumbler": "glass", "tumblers": "glass"}
 
 
 def category_classes(cls: str) -> tuple[str, ...]:

@@ -64,7 +64,7 @@ import numpy as np
 from ...vocab.coco import COLOR_NAMES
 
 __all__ = ["COLOR_NAMES", "PALETTE", "name_pixels", "color_distribution", "box_color", "object_color",
-           "skin_pixels"]
+           "skin_pixels", "grey_world_gains"]
 
 
 PALETTE: dict[str, tuple[int, int, int]] = {
@@ -185,9 +185,20 @@ def skin_pixels(rgb: np.ndarray) -> np.ndarray:
     return (cr >= 133) & (cr <= 173) & (cb >= 77) & (cb <= 127)
 
 
+def grey_world_gains(image: np.ndarray, strength: float, stride: int = 8) -> np.ndarray:
+    """Per-channel gains ``(mean(means) / mean_c) ** strength`` of the grey-world white balance.
+
+    A scene's average colour is taken to be grey, so a warm (or blue) cast over the whole photo is
+    divided out: a white cup under lamplight reads white, not brown. ``strength`` 0 leaves the
+    colours alone (gains 1), 1 is the full correction; the means come from every ``stride``-th pixel.
+    """
+    means = np.asarray(image)[::stride, ::stride].reshape(-1, 3).astype(np.float64).mean(0)
+    return (means.mean() / np.maximum(means, 1.0)) ** strength
+
+
 def object_color(image: np.ndarray, box, max_side: int = 48, surround: float = 0.25, bins: int = 8,
                  skin: bool = True, sigma: float = 0.25, achromatic_weight: float = 0.5,
-                 eps: float = 0.01) -> dict[str, float]:
+                 eps: float = 0.01, gains: np.ndarray | None = None) -> dict[str, float]:
     """Colour-name distribution of the object in ``box``, weighed against its surroundings (module docstring).
 
     Args:
@@ -198,6 +209,7 @@ def object_color(image: np.ndarray, box, max_side: int = 48, surround: float = 0
         bins: histogram cells per RGB channel.
         skin: False drops skin-tone pixels from the vote (people: their clothes' colour).
         sigma, achromatic_weight, eps: as in ``color_distribution``.
+        gains: per-channel factors applied to the pixels first (``grey_world_gains``); None for none.
 
     Returns:
         ``{name: p}`` over ``COLOR_NAMES``, summing to 1 (uniform for an empty box).
@@ -211,6 +223,8 @@ def object_color(image: np.ndarray, box, max_side: int = 48, surround: float = 0
     sx1, sy1 = min(int(np.ceil(x1 + surround * bw)), w), min(int(np.ceil(y1 + surround * bh)), h)
     step = max(1, int(round(max(bw, bh) / max_side)))
     region = image[sy0:sy1:step, sx0:sx1:step]
+    if gains is not None:
+        region = np.clip(region * gains, 0, 255).astype(np.uint8)
     yy, xx = np.mgrid[sy0:sy1:step, sx0:sx1:step].astype(np.float32)
     u, v = (xx + 0.5 * step - x0) / bw, (yy + 0.5 * step - y0) / bh  # position in the box, [0, 1] inside
     inside = (u >= 0) & (u <= 1) & (v >= 0) & (v <= 1)

@@ -1,0 +1,119 @@
+"""Reading CLEVR questions as people word them into CLEVR programs: ``read_question``.
+
+People ask what CLEVR's templates never do: negation ("How many things are not cylinders?"), joined
+values ("how many green or blue cylinders"), quantifiers ("Are all the cylinders big?", "Are both cubes
+green?", "Is every sphere rubber?", "Are most of the balls shiny?"), free comparisons ("Do the spheres
+outnumber the cubes?", "Are there as many X as Y?", "Which is there more of, X or Y?", "more X than Y and
+Z together") and questions about one object ("Is the small cube red?", "Is the ball behind the cube?",
+"Is the cylinder metal or rubber?"). ``read_question`` reads them into a program in the official CLEVR
+format, which ``vqa.data.executor`` runs on any scene graph, gold or detected. The stages:
+
+1. ``clevr_words``: tokens (contractions, typos, relation phrases); a question with a word CLEVR cannot
+   express (touching, nearest, between, biggest, shadow, ...) comes back as ``NotExpressible``, whose
+   honest answer is "not sure"; fillers come off;
+2. ``clevr_phrases`` (noun phrases and predicates, as object sets: ``clevr_sets``) and ``clevr_forms``
+   (the question forms): every reading of the whole question;
+3. ``clevr_programs``: each reading's program, its steps, and how its last output becomes the answer.
+
+**Confidence.** A question is read only when every word is, and the first form that reads it gives one
+program: its readings ("the X left of the Y that is red", with "red" on X or on Y) must agree. The forms
+are tried in a fixed order, so "Is the cylinder metal or rubber?" is a choice, not "is it either?".
+``ParsedQuestion.forms`` says which forms the templates never use it took; the rule answerer
+(``vqa.reason.clevr_rules``) answers only such questions (``ParsedQuestion.extended``), so template
+questions stay with the reasoner. ``may_be_extended`` tells cheaply when a question cannot be one.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .clevr_forms import QuestionParser
+from .clevr_programs import EXTENDED_FORMS, ParsedQuestion, Stage, compile_reading
+from .clevr_words import ADJECTIVES, NOUNS, PLURAL_NOUNS, Token, normalise, not_expressible, resolve_ones, strip_fillers
+
+__all__ = ["ParsedQuestion", "Stage", "NotExpressible", "read_question", "may_be_extended", "EXTENDED_FORMS"]
+
+
+@dataclass
+class NotExpressible:
+    """A question about something CLEVR's scene graphs do not hold; ``words``: the words that say so."""
+
+    question: str
+    words: tuple[str, ...]
+    positions: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def message(self) -> str:
+        said = ", ".join(f"'{w}'" for w in self.words)
+        return (f"not sure: CLEVR's scene graphs hold each object's colour, size, material and shape and whether it "
+                f"is left of, right of, in front of or behind another, nothing about {said}")
+
+
+# What a reading needs to use an extended form (``EXTENDED_FORMS``), from the rules that set them: a negation
+# word; a quantifier; a value after a copula, a conjunction or "made of" ("are red", "that is big and shiny",
+# "made of metal"); "or" / "and" between values or shapes ("red or blue", "cubes and spheres", "a ball or a
+# cube"); a comparison worded freely ("than there are", "outnumber", "as many", "bigger than", "which ... or",
+# "more X or Y", "together"); "is the ..." (one object), "different". CLEVR's own "either X things or Y
+# things", "both left of X and behind Y", "more X than Y" and "made of the same material" need none of them.
+_EXTENDED_WORDS = frozenset({"non", "not", "neither", "nor", "no", "none", "except", "apart", "besides", "all",
+                             "every", "each", "most", "majority", "mostly", "half", "everything", "outnumber",
+                             "outnumbers", "outnumbered", "which", "different", "equally", "common", "numerous",
+                             "together", "combined", "plus", "altogether"})
+_EXTENDED_PAIRS = frozenset({("other", "than"), ("as", "many"), ("than", "there"), ("is", "any"), ("are", "any"),
+                             ("as", "any"), ("equal", "to")} | {(w, "than") for w in ("bigger", "larger", "smaller",
+                                                                                     "higher", "lower")})
+_BEFORE_VALUE = frozenset({"is", "are", "and", "but", "also", "either", "both", "or", "nor", "not", "neither"})
+_COMPARING = frozenset({"more", "fewer", "less"})
+_MADE = frozenset({("made", "of"), ("out", "of"), ("made", "from")})  # "made of metal", "made out of rubber"
+
+
+def may_be_extended(tokens: list[Token]) -> bool:
+    """False when no reading of ``tokens`` (without fillers) can use an extended form: a cheap test that spares
+    the parse of about nine in ten of CLEVR's template questions. It over-approximates: every rule that sets a
+    form of ``EXTENDED_FORMS`` needs one of these words or word pairs (the comment above)."""
+    t = [x.text for x in tokens]
+    if _EXTENDED_WORDS.intersection(t) or t[0] in _COMPARING or (t[0] in ("is", "are") and t[1:2] in (["the"],
+                                                                                                   ["only"])):
+        return True
+    comparing = bool(_COMPARING.intersection(t))
+    for before, a, b, c in zip([""] + t, t, t[1:], t[2:] + [""]):
+        if (a, b) in _EXTENDED_PAIRS or (b in ADJECTIVES and (a in _BEFORE_VALUE or (before, a) in _MADE)):
+            return True
+        if (before, a, b) == ("made", "of", "the") and c in ADJECTIVES:  # "made of the metal kind"
+            return True
+        if a == "both" and not b.startswith("@"):  # "both left of X and behind Y" is CLEVR's
+            return True
+        if b in ("or", "and") and (a in ADJECTIVES or (a in NOUNS and a not in PLURAL_NOUNS and b == "or")
+                                   or (a in PLURAL_NOUNS and c in PLURAL_NOUNS) or (b == "or" and comparing)):
+            return True
+    return False
+
+
+@lru_cache(maxsize=4096)
+def read_question(question: str, extended_only: bool = False) -> ParsedQuestion | NotExpressible | None:
+    """``question`` as a program (``ParsedQuestion``), as something CLEVR cannot express
+    (``NotExpressible``), or None when the grammar does not read it in exactly one way. With
+    ``extended_only``, also None when it reads it without an extended form (``ParsedQuestion.extended``),
+    which is quicker to find out (``may_be_extended``).
+
+    Cached by text: treat what it returns as read-only.
+    """
+    tokens = normalise(question)
+    words, where = not_expressible(tokens)
+    if words:
+        return NotExpressible(question, words, where)
+    tokens = strip_fillers(tokens)
+    if not tokens or len(tokens) > 40 or (extended_only and not may_be_extended(tokens)):
+        return None
+    tokens = resolve_ones(tokens)
+    readings = QuestionParser(tokens).whole(0)
+    if extended_only and not any(r.forms.union(*(ph.forms for ph in r.phrases)) & EXTENDED_FORMS for r in readings):
+        return None
+    parses = {}
+    for reading in readings:
+        parsed = compile_reading(question, reading)
+        if parsed is not None:
+            key = json.dumps([parsed.program, parsed.finish, parsed.options, parsed.definite])
+            parses.setdefault(key, parsed)
+    return next(iter(parses.values())) if len(parses) == 1 else None
