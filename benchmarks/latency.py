@@ -89,8 +89,8 @@ def main() -> None:
         second.append((t4 - t3) * 1000)
     med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
     how = "eager" if args.eager_detector else "ONNX Runtime"
-    print(f"image -> answer over {len(rows)} held-out real CLEVR images, {args.detect_threads} thread(s) detecting ({how}), "
-          f"{args.threads} answering: "
+    print(f"image -> answer over {len(rows)} held-out real CLEVR images, {args.detect_threads} thread(s) detecting "
+          f"({how}), {args.threads} answering: "
           f"median {med['total']:.1f} ms")
     for k in ("decode", "detect", "graph", "encode", "reason"):
         print(f"  {k:7s} {med[k]:7.1f} ms")

@@ -66,8 +66,9 @@ class BackgroundExport:
         env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
         with open(folder / "export.log", "wb") as log_file:
             # stdin: a pipe this process holds open; the child stops when it closes (this process is gone)
-            out._process = subprocess.Popen([sys.executable, "-c", code, export, str(Path(weights).resolve()), str(folder)],
-                                            stdin=subprocess.PIPE, stdout=log_file, stderr=subprocess.STDOUT, env=env)
+            argv = [sys.executable, "-c", code, export, str(Path(weights).resolve()), str(folder)]
+            out._process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=log_file, stderr=subprocess.STDOUT,
+                                            env=env)
         out._thread = threading.Thread(target=out._finish, args=(out._process, folder, threads, time.perf_counter()),
                                        name=f"vqa-onnx-{what}", daemon=True)
         out._thread.start()

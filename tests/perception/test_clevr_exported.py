@@ -14,7 +14,8 @@ from vqa.perception.clevr.detector import DEFAULT_DETECTOR_WEIGHTS, ClevrDetecto
 from vqa.perception.clevr.model import _proposals  # noqa: E402
 from vqa.pipeline.scenes import SceneBuilder  # noqa: E402
 
-pytestmark = pytest.mark.skipif(not DEFAULT_DETECTOR_WEIGHTS.is_file(), reason="weights/clevr-detector.safetensors not trained yet")
+pytestmark = pytest.mark.skipif(not DEFAULT_DETECTOR_WEIGHTS.is_file(),
+                                reason="weights/clevr-detector.safetensors not trained yet")
 
 EXPORT_SECONDS = 900  # 15-20 s alone; much longer on a busy machine
 NAMES = ["CLEVR_train_000005.png", "CLEVR_train_000045.png", "CLEVR_train_000425.png", "CLEVR_train_000773.png"]
@@ -44,7 +45,8 @@ def test_exported_detector_detects_as_eager(fast, clevr_dir, monkeypatch):
     eager = ClevrDetector.from_pretrained()
     ran = []
     run = exported.BackgroundExport.run
-    monkeypatch.setattr(exported.BackgroundExport, "run", lambda self, name, *a: ran.append(name) or run(self, name, *a))
+    monkeypatch.setattr(exported.BackgroundExport, "run",
+                        lambda self, name, *a: ran.append(name) or run(self, name, *a))
     for name in NAMES:
         image = Image.open(clevr_dir / "images" / name).convert("RGB")
         _same(fast.detect(image), eager.detect(image))

@@ -94,8 +94,8 @@ def scene_to_tensors(graph: SceneGraph, vocab: GraphVocab = CLEVR_VOCAB) -> Grap
     divided by the image size.
     """
     # numpy for the small arrays, one torch.from_numpy each at the end: a torch call on a tensor of a
-    # few dozen elements costs 5-10 times a numpy one, and a scene took about 40 of them (measured:
-    # 0.3 s over CLEVR's 932 scenes, a tenth of `vqa eval`'s answering time)
+    # few dozen elements costs 5-10 times a numpy one, and a scene took about 40 of them (measured over
+    # CLEVR's 932 scenes: a median of 411 us a scene with torch, 118 us now)
     n = len(graph.objects)
     x = _node_features(graph, vocab)
     pos = _centres(graph).reshape(n, 2) / np.array([graph.width or vocab.image_size[0],
@@ -168,7 +168,8 @@ def _same_values(graph: SceneGraph, attributes: list[str], pairs: np.ndarray) ->
     """[N, N, A] bool: objects i != j both have a value of each attribute, and the same one."""
     codes: dict = {}  # (attribute, value) -> a number; no value: -1
     c = np.array([[-1 if o.attributes.get(a) is None else codes.setdefault((a, o.attributes[a]), len(codes))
-                   for a in attributes] for o in graph.objects], dtype=np.int64).reshape(len(graph.objects), len(attributes))
+                   for a in attributes] for o in graph.objects], dtype=np.int64)
+    c = c.reshape(len(graph.objects), len(attributes))  # also for a graph without objects
     return (c[:, None] == c[None, :]) & (c[:, None] >= 0) & pairs[..., None]
 
 
