@@ -10,10 +10,12 @@ of ``vqa render`` folders (``scenes.json``), e.g. the test renders (``vqa.data.s
 ``--render-questions`` questions per scene drawn from CLEVR's templates from their pixels;
 ``--dev-images`` the development images (index 1 mod 5), unseen by weights trained with
 ``vqa train detector --dev-holdout``; ``--list-errors`` prints each miss, false detection and
-attribute error of those (the held-out images' are only counted).
+attribute error of those (the held-out images' are only counted). ``--fast`` detects through the
+ONNX Runtime export of the detector's networks, as the app and ``benchmarks/latency.py`` do
+(``SceneBuilder(fast=True)``), instead of eager PyTorch.
 
     python benchmarks/detector_accuracy.py [--detector-weights W] [--weights REASONER] [--no-qa] [--renders DIR...]
-                                           [--train-images] [--dev-images] [--list-errors] [--json OUT]
+                                           [--train-images] [--dev-images] [--list-errors] [--fast] [--json OUT]
 """
 from __future__ import annotations
 
@@ -96,12 +98,16 @@ def main() -> None:
     ap.add_argument("--list-errors", action="store_true",
                     help="print each miss, false detection and attribute error (not for the held-out images: "
                          "choices are not made on them)")
+    ap.add_argument("--fast", action="store_true",
+                    help="detect through the ONNX Runtime export (the app's path; waits for the export)")
     ap.add_argument("--json", help="also write the figures here")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     clevr = Path(args.clevr)
     gold = {g.image_filename: g for g in real_scenes(clevr, is_validation)}
-    det = ClevrDetector.from_pretrained(args.detector_weights)
+    det = ClevrDetector.from_pretrained(args.detector_weights, fast=args.fast, threads=args.threads)
+    if args.fast and not det.fast.wait():
+        sys.exit(f"no fast path: {det.fast.failed}")
     pred, fig = detect_and_score(det, [gold[n] for n in sorted(gold)], clevr / "images")
     print_figures("held-out real CLEVR images", fig)
     if not args.no_qa and Path(args.weights).is_file():

@@ -121,6 +121,7 @@ def _strip_fillers(words: list[str]) -> list[str]:
     return text.split()
 
 
+@lru_cache(maxsize=16384)  # asked of most words of a question (``_attribute``): a lookup after the first time
 def _is_what(word: str) -> bool:
     """A question word, typos included ("whhat", "waht", "wht"), but not "that"."""
     return word in _WH or (3 <= len(word) <= 5 and word not in _NOT_TYPOS and one_edit(word, "what"))
@@ -233,9 +234,13 @@ def _mask_row(expected: ExpectedAnswer, answers: tuple[str, ...]) -> tuple[bool,
 
 def answer_mask(questions: list[str], answers: list[str]) -> Tensor:
     """``[B, A]`` booleans: which of ``answers`` each question allows (a row allowing none allows all)."""
+    # questions ask for a handful of kinds of answer: one row per kind, picked by index (a row per
+    # question from nested tuples cost as much as parsing the questions, measured)
     answers = tuple(answers)
-    rows = [_mask_row(expected_answer(q), answers) for q in questions]
-    return torch.tensor(rows, dtype=torch.bool).reshape(len(questions), len(answers))
+    kinds: dict[ExpectedAnswer, int] = {}
+    index = [kinds.setdefault(expected_answer(q), len(kinds)) for q in questions]
+    rows = torch.tensor([_mask_row(e, answers) for e in kinds], dtype=torch.bool).reshape(len(kinds), len(answers))
+    return rows[torch.tensor(index, dtype=torch.long)]
 
 
 def restrict_logits(logits: Tensor, mask: Tensor) -> Tensor:

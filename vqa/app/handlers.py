@@ -83,11 +83,12 @@ class AppModels:
 
         ``threads=1``: requests run side by side (the queue's concurrency limit), each on one core.
         ``GraphQA(fast=True)``: a page asks many questions, so the reasoner is also exported to ONNX
-        Runtime in the background (the first answers, in the meantime, are the eager model's).
+        Runtime in the background (the first answers, in the meantime, are the eager model's); and
+        ``SceneBuilder(fast=True)``: so are the CLEVR detector's networks, once it is built.
         ``device``: where the reasoner and the CLEVR detector run (``vqa.device.resolve_device``).
         """
         qa = GraphQA(weights or DEFAULT_WEIGHTS, threads=threads, fast=True, device=device)
-        return cls(qa, app_scene_builder(device=device))
+        return cls(qa, app_scene_builder(device=device, fast=True))
 
 
 @dataclass

@@ -41,6 +41,7 @@ from ..reason.reasoner import Reasoner
 from ..weights import file_sha256, stored_sha256, weight_files
 from . import distributed
 from .longrun import PartialRun, chunk_positions, partial_path
+from .memory import keep_freed_memory
 from .scenes import SceneBuilder
 
 __all__ = ["run_clevr_model", "load_clevr_questions", "predicted_scenes", "ModelRun"]
@@ -169,6 +170,7 @@ def _run_clevr_model(questions_path, scenes_path, weights, predictions_out, atte
     if images_dir is not None and skip_missing_images:
         questions, skipped = _with_images(questions, images_dir)
     torch.set_num_threads(threads)
+    keep_freed_memory()  # every batch reuses the last one's buffers instead of faulting in fresh pages
     if images_dir is not None:
         scenes = predicted_scenes(questions, images_dir, detector_weights, progress)
         source = f"predicted:{Path(images_dir).resolve()}:{file_sha256(weight_files(detector_weights or _default_detector())[0])}"

@@ -4,11 +4,10 @@ at start-up (the app, notebooks, ``benchmarks/latency.py``).
 A question is about 500 small tensor operations; eager PyTorch spends most of its 3 ms between
 them, in Python and dispatch. ONNX Runtime runs the same graph in about 0.7 ms. Nothing but the
 safetensors file is shipped: ``start`` exports the loaded weights to ONNX (``torch.onnx.export``,
-the ``torch.export`` path) in a child process, because exporting takes 10-25 s here and traces
-modules by patching ``torch.nn.Module`` for the whole process. Until the child is done, and for
-inputs the export does not cover, the caller answers with the eager model (``__call__`` returns
-None). An ONNX file holds a graph and tensors, no code, and this one is written to a temporary
-file, loaded, and deleted.
+the ``torch.export`` path) in a child process (``vqa.exporting``), because exporting takes 10-25 s
+here and traces modules by patching ``torch.nn.Module`` for the whole process. Until the child is
+done, and for inputs the export does not cover, the caller answers with the eager model
+(``__call__`` returns None).
 
 The export covers one question (B = 1), 2 to ``max_tokens`` tokens and 2 to ``max_objects(config)``
 objects, every ordered pair an edge: the range where the reasoner takes one branch of its Python
@@ -18,16 +17,7 @@ within float tolerance (tests/reason/test_exported.py).
 """
 from __future__ import annotations
 
-import atexit
-import logging
-import os
-import subprocess
-import sys
-import tempfile
-import threading
-import time
 from dataclasses import fields
-from importlib.util import find_spec
 from pathlib import Path
 
 import torch
@@ -35,21 +25,15 @@ import torch
 from ..encode.encoder import tokenize
 from ..graph.scene_graph import Relation, SceneGraph, SceneObject
 from ..graph.tensors import GraphBatch, collate_graphs, scene_to_tensors
+from ..exporting import NOT_INSTALLED, BackgroundExport, runtime_available
 from .coattention import CoAttention
 from .config import ReasonerConfig
 from .reasoner import DISTINCT_EDGES_FROM, Reasoner, ReasonerOutput
 
 __all__ = ["ExportedReasoner", "export_onnx", "max_objects", "runtime_available"]
 
-log = logging.getLogger(__name__)
-
 OUTPUTS = ("logits", "type_logits", "word_attn", "node_attn", "node_select", "coattn", "edge_attn", "edge_index",
            "slot_attn", "slot_logits")
-
-
-def runtime_available() -> bool:
-    """Whether ONNX Runtime and the exporter's packages (onnx, onnxscript) are installed."""
-    return all(find_spec(name) is not None for name in ("onnxruntime", "onnx", "onnxscript"))
 
 
 def max_objects(config: ReasonerConfig) -> int:
@@ -107,20 +91,9 @@ def export_onnx(weights: str | Path, out: str | Path) -> Path:
     return Path(out)
 
 
-def _child(weights: str, out: str) -> None:
-    """The export child: ``export_onnx`` at lower priority on one thread, and gone (its files removed)
-    as soon as its parent is, whose end closes this process's stdin."""
-    def watch():
-        while os.read(0, 4096):  # b"" at end of file: the parent closed the pipe or exited (unbuffered: no lock
-            pass                 # for the interpreter's shutdown to wait on)
-        for p in (Path(out), Path(out).with_suffix(".log")):
-            p.unlink(missing_ok=True)
-        os._exit(3)
-
-    threading.Thread(target=watch, daemon=True).start()
-    os.nice(5)
-    torch.set_num_threads(1)
-    export_onnx(weights, out)
+def _export(weights: str, folder: Path) -> None:
+    """What the export child runs (``vqa.exporting``): ``folder/reasoner.onnx``."""
+    export_onnx(weights, folder / "reasoner.onnx")
 
 
 class ExportedReasoner:
@@ -132,90 +105,48 @@ class ExportedReasoner:
     than 2 tokens, tensors not on the CPU).
     """
 
-    def __init__(self, config: ReasonerConfig):
+    def __init__(self, config: ReasonerConfig, export: BackgroundExport):
         self.config = config
         self.max_objects = max_objects(config)
-        self._session = None
-        self._names: list[str] = []
-        self._process: subprocess.Popen | None = None
-        self._thread: threading.Thread | None = None
-        self.failed: str | None = None  # why there is no fast path, in words
-        self.seconds: float | None = None  # export and load, once done
+        self.export = export
 
     @classmethod
     def start(cls, weights: str | Path, config: ReasonerConfig) -> "ExportedReasoner":
         """Start exporting ``weights`` in a child process (lower priority, one thread) and return at once;
-        a thread of this process loads the result into ONNX Runtime when the child is done."""
-        out = cls(config)
+        a thread of this process loads the result into ONNX Runtime (one thread: the app answers
+        requests side by side) when the child is done."""
         if not runtime_available():
-            out.failed = "onnxruntime, onnx or onnxscript is not installed (pip install -e .)"
-            return out
-        fd, path = tempfile.mkstemp(suffix=".onnx", prefix="vqa-reasoner-")
-        os.close(fd)
-        log_path = Path(path).with_suffix(".log")
-        code = "import sys; from vqa.reason.exported import _child; _child(sys.argv[1], sys.argv[2])"
-        package_root = str(Path(__file__).resolve().parents[2])  # this vqa, however the parent found it
-        env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-        with open(log_path, "wb") as log_file:
-            # stdin: a pipe this process holds open; the child stops when it closes (this process is gone)
-            out._process = subprocess.Popen([sys.executable, "-c", code, str(Path(weights).resolve()), path],
-                                            stdin=subprocess.PIPE, stdout=log_file, stderr=subprocess.STDOUT, env=env)
-        out._thread = threading.Thread(target=out._finish, args=(out._process, Path(path), log_path, time.perf_counter()),
-                                       name="vqa-onnx-export", daemon=True)
-        out._thread.start()
-        atexit.register(out.close)  # an export still running when this process ends is stopped, its files removed
-        return out
+            return cls(config, BackgroundExport("reasoner", failed=NOT_INSTALLED))
+        return cls(config, BackgroundExport.start("vqa.reason.exported:_export", weights, "reasoner", threads=1))
 
     @property
     def ready(self) -> bool:
-        return self._session is not None
+        return self.export.ready
+
+    @property
+    def failed(self) -> str | None:
+        """Why there is no fast path, in words."""
+        return self.export.failed
+
+    @property
+    def seconds(self) -> float | None:
+        """Export and load, once done."""
+        return self.export.seconds
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the export is done and loaded (or ``timeout`` seconds): whether the fast path answers now."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return self.ready
+        return self.export.wait(timeout)
 
     def close(self) -> None:
         """Stop an export still running (its files are removed)."""
-        if self._process is not None and self._process.poll() is None:
-            self.failed = "closed"
-            self._process.kill()
-        self.wait()
-
-    def _finish(self, process: subprocess.Popen, path: Path, log_path: Path, t0: float) -> None:
-        try:
-            process.wait()
-            process.stdin.close()
-            if process.returncode != 0:
-                if self.failed is None:
-                    tail = log_path.read_text(errors="replace").strip().splitlines()[-1:]
-                    self.failed = f"the ONNX export failed (exit {process.returncode}): {' '.join(tail)}"
-                return
-            import onnxruntime as ort  # defers onnxruntime: loaded once the export is done
-
-            options = ort.SessionOptions()
-            # one small question at a time; the app answers requests side by side
-            options.intra_op_num_threads = options.inter_op_num_threads = 1
-            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-            self._names = [i.name for i in session.get_inputs()]
-            self._session = session
-            self.seconds = time.perf_counter() - t0
-        except Exception as e:  # noqa: BLE001 - a fast path that cannot load leaves the eager one answering
-            self.failed = f"the exported reasoner did not load: {e}"
-        finally:
-            path.unlink(missing_ok=True)
-            log_path.unlink(missing_ok=True)
-            if self.failed and self.failed != "closed":
-                log.warning("answering with the eager reasoner: %s", self.failed)
+        self.export.close()
 
     def accepts(self, ids: torch.Tensor, graphs: GraphBatch) -> bool:
         return (ids.shape[0] == 1 and ids.shape[1] >= 2 and 2 <= graphs.x.shape[1] <= self.max_objects
                 and graphs.edge_attr.shape[0] >= 2 and ids.device.type == "cpu")
 
     def __call__(self, ids: torch.Tensor, mask: torch.Tensor, graphs: GraphBatch) -> ReasonerOutput | None:
-        session = self._session
-        if session is None or not self.accepts(ids, graphs):
+        if not self.ready or not self.accepts(ids, graphs):
             return None
-        feed = {name: t.numpy() for name, t in zip(self._names, _inputs(ids, mask, graphs))}
-        return ReasonerOutput(*(torch.from_numpy(a) for a in session.run(None, feed)))
+        outputs = self.export.run("reasoner", *(t.numpy() for t in _inputs(ids, mask, graphs)))
+        return ReasonerOutput(*(torch.from_numpy(a) for a in outputs))

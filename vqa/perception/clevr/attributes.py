@@ -114,12 +114,16 @@ class CropAttributeHead(nn.Module):
         return self.predict_crops(*object_crops(image, boxes, self.crop, self.margin))
 
     @torch.no_grad()
-    def predict_crops(self, crops: torch.Tensor, geometry: torch.Tensor) -> dict[str, torch.Tensor]:
-        """``predict`` from ``object_crops``' output, averaged with the mirrored crops."""
+    def predict_crops(self, crops: torch.Tensor, geometry: torch.Tensor, forward=None) -> dict[str, torch.Tensor]:
+        """``predict`` from ``object_crops``' output, averaged with the mirrored crops. ``forward``: another
+        implementation of this head's forward (the exported one), which returns None where it cannot."""
         n = len(crops)
         if n == 0:
             return {a: crops.new_zeros(0, len(v)) for a, v in CLEVR_ATTRIBUTE_VALUES.items()}
-        both = self(torch.cat([crops, crops.flip(-1)]), torch.cat([geometry, mirror_geometry(geometry)]))
+        inputs = torch.cat([crops, crops.flip(-1)]), torch.cat([geometry, mirror_geometry(geometry)])
+        both = forward(*inputs) if forward is not None else None
+        if both is None:
+            both = self(*inputs)
         return {a: l.softmax(dim=1).view(2, n, -1).mean(0) for a, l in both.items()}
 
 
@@ -157,11 +161,14 @@ class CropCentreHead(nn.Module):
         return self.predict_crops(*object_crops(image, boxes, self.crop, self.margin), boxes)
 
     @torch.no_grad()
-    def predict_crops(self, crops: torch.Tensor, geometry: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
-        """``predict`` from ``object_crops``' output for ``boxes``."""
+    def predict_crops(self, crops: torch.Tensor, geometry: torch.Tensor, boxes: torch.Tensor,
+                      forward=None) -> torch.Tensor:
+        """``predict`` from ``object_crops``' output for ``boxes``; ``forward`` as for ``CropAttributeHead``."""
         if len(boxes) == 0:
             return boxes.new_zeros(0, 2)
-        offset = self(crops, geometry)
+        offset = forward(crops, geometry) if forward is not None else None
+        if offset is None:
+            offset = self(crops, geometry)
         squares = square_boxes(boxes.float(), self.margin)
         return (squares[:, :2] + squares[:, 2:]) / 2 + offset * (squares[:, 2:] - squares[:, :2])
 
@@ -182,8 +189,8 @@ class AveragedHeads(nn.ModuleList):
         self.crop, self.margin = heads[0].crop, heads[0].margin
 
     @torch.no_grad()
-    def predict_crops(self, *args):
-        readings = [h.predict_crops(*args) for h in self]
+    def predict_crops(self, *args, **kwargs):
+        readings = [h.predict_crops(*args, **kwargs) for h in self]
         if isinstance(readings[0], dict):
             return {a: torch.stack([r[a] for r in readings]).mean(0) for a in readings[0]}
         return torch.stack(readings).mean(0)

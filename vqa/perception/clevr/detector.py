@@ -15,6 +15,7 @@ from ...errors import WeightsError
 from ...weights import load_weights, save_weights, shipped, skip_random_init
 from ..base import DetectedObject, Detections, register_detector
 from .config import CLEVR_ATTRIBUTE_VALUES, ClevrDetectorConfig
+from .exported import ExportedDetector
 from .geometry import camera_distance, hidden_part_nms, pixel_to_ground, solid_overlap_nms
 
 __all__ = ["DEFAULT_DETECTOR_WEIGHTS", "ClevrDetector", "save_detector", "load_detector_state"]
@@ -46,6 +47,7 @@ class ClevrDetector:
     def __init__(self, model: torch.nn.Module, config: ClevrDetectorConfig):
         self.model = model.eval()
         self.config = config
+        self.fast = None  # an ExportedDetector (from_pretrained(fast=True)): its networks once exported
 
     @classmethod
     def from_config(cls, config: ClevrDetectorConfig) -> "ClevrDetector":
@@ -54,10 +56,12 @@ class ClevrDetector:
         return cls(build_clevr_model(config), config)
 
     @classmethod
-    def from_pretrained(cls, path: str | Path = DEFAULT_DETECTOR_WEIGHTS, device: str | torch.device = "cpu"
-                        ) -> "ClevrDetector":
+    def from_pretrained(cls, path: str | Path = DEFAULT_DETECTOR_WEIGHTS, device: str | torch.device = "cpu",
+                        fast: bool = False, threads: int = 1) -> "ClevrDetector":
         """Load ``path``'s config and weights; ``device``: where the network runs (its detections come back
-        on the CPU either way)."""
+        on the CPU either way). ``fast=True`` (CPU): also export the networks to ONNX Runtime in a child
+        process (``vqa.perception.clevr.exported``), which detects with them, on ``threads`` threads,
+        once they are ready: for anything that reads more than a few images, like the app."""
         config, state = load_detector_state(path)
         with skip_random_init():  # every parameter comes from the file: no random initialisation to overwrite
             det = cls.from_config(config)
@@ -67,6 +71,8 @@ class ClevrDetector:
         # channels-last convolution weights make oneDNN keep every feature map in that layout:
         # detection about 12 % faster here, the same boxes (not for training: safetensors wants contiguous)
         det.model.to(device=device, memory_format=torch.channels_last)
+        if fast and torch.device(device).type == "cpu":
+            det.fast = ExportedDetector.start(path, config, det.model, threads)
         return det
 
     def _input(self, image) -> tuple[dict, float, float]:
@@ -85,7 +91,7 @@ class ClevrDetector:
 
         t0 = time.perf_counter()
         inputs = [self._input(im) for im in images]
-        outs = predict(self.model, self.config, [x[0] for x in inputs])
+        outs = predict(self.model, self.config, [x[0] for x in inputs], fast=self.fast)
         seconds = (time.perf_counter() - t0) / max(len(images), 1)
         return [self._detections(o, im.size, sx, sy, seconds) for o, im, (_, sx, sy) in zip(outs, images, inputs)]
 

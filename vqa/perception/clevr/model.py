@@ -76,7 +76,9 @@ def build_d2_config(config: ClevrDetectorConfig) -> CfgNode:
     cfg.MODEL.ANCHOR_GENERATOR.ASPECT_RATIOS = [[0.67, 1.0, 1.5]]
     cfg.MODEL.RPN.IN_FEATURES = ["p2", "p3", "p4", "p5", "p6"]
     cfg.MODEL.RPN.PRE_NMS_TOPK_TRAIN = 1000
-    cfg.MODEL.RPN.PRE_NMS_TOPK_TEST = 500
+    # per FPN level, before the RPN's NMS: 200, not 500, gives the same 100 proposals on all 199 real
+    # images (identical detections), and the NMS takes 1.1 ms per image instead of 3.1 (measured)
+    cfg.MODEL.RPN.PRE_NMS_TOPK_TEST = 200
     cfg.MODEL.RPN.POST_NMS_TOPK_TRAIN = config.rpn_post_nms_train
     cfg.MODEL.RPN.POST_NMS_TOPK_TEST = config.rpn_post_nms_test
     cfg.MODEL.RPN.BATCH_SIZE_PER_IMAGE = 128
@@ -211,28 +213,43 @@ def build_clevr_model(config: ClevrDetectorConfig) -> nn.Module:
     return model
 
 
+def _proposals(rpn, images, features: dict, head: tuple[list, list] | None = None) -> list:
+    """detectron2's ``RPN.forward`` at test time, given the RPN head's output (objectness logits, anchor
+    deltas) when the exported graph computed it."""
+    features = [features[f] for f in rpn.in_features]
+    anchors = rpn.anchor_generator(features)
+    logits, deltas = head if head is not None else rpn.rpn_head(features)
+    logits = [score.permute(0, 2, 3, 1).flatten(1) for score in logits]
+    deltas = [x.view(x.shape[0], -1, rpn.anchor_generator.box_dim, x.shape[-2], x.shape[-1]).permute(0, 3, 4, 1, 2)
+              .flatten(1, -2) for x in deltas]
+    return rpn.predict_proposals(anchors, logits, deltas, images.image_sizes)
+
+
 @torch.no_grad()
-def predict(model, config: ClevrDetectorConfig, batched_inputs: list[dict]) -> list[dict]:
+def predict(model, config: ClevrDetectorConfig, batched_inputs: list[dict], fast=None) -> list[dict]:
     """Run the detector on detectron2-style inputs (``{"image": uint8 Tensor[3, H, W] RGB}``).
 
     Boxes and centres come back in the input tensor's pixels (the caller maps resized inputs back), on the
-    CPU wherever the model runs.
+    CPU wherever the model runs. ``fast``: an ``ExportedDetector`` that runs the networks it covers.
     """
     device = model.pixel_mean.device
     batched_inputs = [dict(x, image=x["image"].to(device)) for x in batched_inputs]
     images = model.preprocess_image(batched_inputs)
-    features = model.backbone(images.tensor)
-    proposals, _ = model.proposal_generator(images, features, None)
+    exported = fast.backbone(images.tensor) if fast is not None else None
+    features, rpn_head = exported if exported is not None else (model.backbone(images.tensor), None)
+    proposals = _proposals(model.proposal_generator, images, features, rpn_head)
     outs = model.roi_heads.predict(features, proposals, config.score_threshold, config.nms_threshold,
                                    config.max_detections)
     if hasattr(model, "crop_head"):  # second stage: attributes (and centres) from full-resolution crops
         for out, x in zip(outs, batched_inputs):
             # both heads are built with config.crop_size and crop_margin: one set of crops serves both
             crops, geo = object_crops(x["image"], out["boxes"], config.crop_size, config.crop_margin)
-            out["attrs"] = model.crop_head.predict_crops(crops, geo)
+            out["attrs"] = model.crop_head.predict_crops(crops, geo, forward=None if fast is None else fast.crop_head)
             if hasattr(model, "crop_centre"):
                 w = config.crop_centre_weight
-                out["centres"] = w * model.crop_centre.predict_crops(crops, geo, out["boxes"]) + (1 - w) * out["centres"]
+                centres = model.crop_centre.predict_crops(crops, geo, out["boxes"],
+                                                          forward=None if fast is None else fast.crop_centre)
+                out["centres"] = w * centres + (1 - w) * out["centres"]
     if device.type != "cpu":
         outs = [{k: {a: p.cpu() for a, p in v.items()} if isinstance(v, dict) else v.cpu() for k, v in o.items()}
                 for o in outs]
