@@ -26,7 +26,7 @@ from importlib import import_module
 from importlib.util import find_spec
 from pathlib import Path
 
-__all__ = ["BackgroundExport", "runtime_available", "NOT_INSTALLED"]
+__all__ = ["BackgroundExport", "runtime_available", "NOT_INSTALLED", "ExportedPath"]
 
 log = logging.getLogger(__name__)
 
@@ -147,3 +147,33 @@ def _child(export: str, weights: str, folder: str) -> None:
     torch.set_num_threads(1)
     module, function = export.split(":")
     getattr(import_module(module), function)(weights, Path(folder))
+
+
+class ExportedPath:
+    """What a fast path built on a ``BackgroundExport`` says about its export (the reasoner's and the
+    detector's share it): subclasses keep theirs in ``self.export``."""
+
+    export: BackgroundExport
+
+    @property
+    def ready(self) -> bool:
+        """Whether the fast path answers now."""
+        return self.export.ready
+
+    @property
+    def failed(self) -> str | None:
+        """Why there is no fast path, in words."""
+        return self.export.failed
+
+    @property
+    def seconds(self) -> float | None:
+        """Export and load, once done."""
+        return self.export.seconds
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the export is done and loaded (or ``timeout`` seconds): whether the fast path answers now."""
+        return self.export.wait(timeout)
+
+    def close(self) -> None:
+        """Stop an export still running (its files are removed)."""
+        self.export.close()

@@ -25,7 +25,7 @@ import torch
 from ..encode.encoder import tokenize
 from ..graph.scene_graph import Relation, SceneGraph, SceneObject
 from ..graph.tensors import GraphBatch, collate_graphs, scene_to_tensors
-from ..exporting import NOT_INSTALLED, BackgroundExport, runtime_available
+from ..exporting import NOT_INSTALLED, BackgroundExport, ExportedPath, runtime_available
 from .coattention import CoAttention
 from .config import ReasonerConfig
 from .reasoner import DISTINCT_EDGES_FROM, Reasoner, ReasonerOutput
@@ -96,7 +96,7 @@ def _export(weights: str, folder: Path) -> None:
     export_onnx(weights, folder / "reasoner.onnx")
 
 
-class ExportedReasoner:
+class ExportedReasoner(ExportedPath):
     """The reasoner of ``weights`` through ONNX Runtime, once ``start``'s child process has exported it.
 
     ``ready`` says whether it answers yet; ``wait()`` blocks until it does (or the export failed, then
@@ -118,28 +118,6 @@ class ExportedReasoner:
         if not runtime_available():
             return cls(config, BackgroundExport("reasoner", failed=NOT_INSTALLED))
         return cls(config, BackgroundExport.start("vqa.reason.exported:_export", weights, "reasoner", threads=1))
-
-    @property
-    def ready(self) -> bool:
-        return self.export.ready
-
-    @property
-    def failed(self) -> str | None:
-        """Why there is no fast path, in words."""
-        return self.export.failed
-
-    @property
-    def seconds(self) -> float | None:
-        """Export and load, once done."""
-        return self.export.seconds
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the export is done and loaded (or ``timeout`` seconds): whether the fast path answers now."""
-        return self.export.wait(timeout)
-
-    def close(self) -> None:
-        """Stop an export still running (its files are removed)."""
-        self.export.close()
 
     def accepts(self, ids: torch.Tensor, graphs: GraphBatch) -> bool:
         return (ids.shape[0] == 1 and ids.shape[1] >= 2 and 2 <= graphs.x.shape[1] <= self.max_objects

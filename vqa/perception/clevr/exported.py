@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from ...exporting import NOT_INSTALLED, BackgroundExport, runtime_available
+from ...exporting import NOT_INSTALLED, BackgroundExport, ExportedPath, runtime_available
 from .config import CLEVR_ATTRIBUTE_VALUES
 
 __all__ = ["ExportedDetector", "MAX_CROPS", "input_size"]
@@ -39,7 +39,7 @@ def input_size(config, divisibility: int) -> tuple[int, int]:
     return pad(config.min_size), pad(config.max_size)
 
 
-class ExportedDetector:
+class ExportedDetector(ExportedPath):
     """The detector's networks through ONNX Runtime once ``start``'s child process has exported them.
 
     ``backbone`` returns the feature maps and the RPN head's output on them, ``crop_head`` and
@@ -64,24 +64,6 @@ class ExportedDetector:
             return cls(BackgroundExport("detector", failed=NOT_INSTALLED), *layout)
         export = BackgroundExport.start("vqa.perception.clevr.onnx_graphs:export_onnx", weights, "detector", threads)
         return cls(export, *layout)
-
-    @property
-    def ready(self) -> bool:
-        return self.export.ready
-
-    @property
-    def failed(self) -> str | None:
-        return self.export.failed
-
-    @property
-    def seconds(self) -> float | None:
-        return self.export.seconds
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return self.export.wait(timeout)
-
-    def close(self) -> None:
-        self.export.close()
 
     def backbone(self, images: torch.Tensor) -> tuple[dict[str, torch.Tensor], tuple[list, list]] | None:
         """The feature maps by name (p2..p6) of ``images`` [1, 3, H, W] (normalised, padded), and the RPN
