@@ -51,7 +51,9 @@ def properties() -> bool:
     return run.returncode == 0
 
 
-def _eval_argv(entry: dict) -> list[str]:
+def eval_argv(entry: dict) -> list[str]:
+    """`vqa eval` scoring the entry's file as its input, the benchmark's other inputs from json/eval_base
+    (``tests/cli/test_corpus.py`` uses it too)."""
     _, bench, role = entry["kind"].split(":")
     argv = ["eval", "--benchmark", bench]
     for base in sorted((FILES / "json" / "eval_base").glob(f"{bench}_*.json")):
@@ -79,7 +81,7 @@ def commands(entry: dict, images: Path) -> list[list[str]]:
                  "--no-progress"]]
     if kind == "batch_rows":
         return [["batch", "--input", path, "--no-progress"]]
-    return [_eval_argv(entry)]
+    return [eval_argv(entry)]
 
 
 def check(entry: dict, argv: list[str]) -> str | None:

@@ -3,6 +3,7 @@ the loader `vqa` reads it with, in-process, with the outcome its manifest states
 few through `vqa ask`, `vqa graph`, `vqa batch` and `vqa eval` as processes. (benchmarks/fuzz_corpus.py
 runs every file through its own process.)"""
 import contextlib
+import importlib.util
 import io
 import json
 import re
@@ -27,14 +28,15 @@ MANIFEST = json.loads((CORPUS / "manifest.json").read_text())
 ROOT = CORPUS.parents[1]
 
 
-def eval_argv(entry: dict) -> list[str]:
-    """`vqa eval` scoring the entry's file as its input, the benchmark's other inputs from json/eval_base."""
-    _, bench, role = entry["kind"].split(":")
-    argv = ["eval", "--benchmark", bench]
-    for base in sorted((FILES / "json" / "eval_base").glob(f"{bench}_*.json")):
-        name = base.stem[len(bench) + 1:]
-        argv += [f"--{name.replace('_', '-')}", str(FILES / entry["file"] if name == role else base)]
-    return argv
+def _fuzz_corpus():
+    """benchmarks/fuzz_corpus.py, which runs every corpus file as a process: its `vqa eval` arguments serve here too."""
+    spec = importlib.util.spec_from_file_location("fuzz_corpus", ROOT / "benchmarks" / "fuzz_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+eval_argv = _fuzz_corpus().eval_argv
 
 
 def read(entry: dict):
