@@ -1,6 +1,7 @@
 """Whole CLEVR questions read into programs (vqa.encode.clevr_questions): one test per form, with questions
 written for these tests (none is copied from the hand-written dev or test sets)."""
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,27 @@ def test_may_be_extended_holds_on_the_hand_written_dev_sets():
                 extended += 1
                 assert may_be_extended(strip_fillers(normalise(q["question"]))), q["question"]
     assert extended > 80
+
+
+def test_may_be_extended_holds_for_composed_questions():
+    """Questions composed at random from template and extended wordings (comparisons, same-attribute, joined
+    values, predicates after "is the"): whenever the parser reads one with an extended form, the cheap test
+    lets it through (it may not turn one away to save time)."""
+    rng = random.Random(0)
+    opening = ["Is", "Are", "How many things are", "What number of objects are", "Is the number of", "Are there",
+               "Are there more", "Are all", "Do", "What color is", "Is the color of", "Is the size of"]
+    phrases = ["the cube", "the red cube", "the big shiny ball", "the small cylinder that is left of the cube",
+               "a sphere", "cubes", "red things", "the metal thing", "the blue block", "the cylinders", "objects",
+               "red", "big and shiny", "the same size as the ball", "left of the red cube", "a cube",
+               "made of metal", "not red", "red or blue", "a cube or a sphere", "in front of the cube and red",
+               "either red or blue", "big red", "small things", "both red", "mostly red", "the same size as",
+               "greater than the number of", "the same as the number of", "than", "and", "or", "that are",
+               "made of the same material as", "bigger than", "the same as", "the same color"]
+    extended = 0
+    for _ in range(4000):
+        question = " ".join([rng.choice(opening)] + rng.choices(phrases, k=rng.randint(1, 4))) + "?"
+        parsed = read_question(question)
+        if isinstance(parsed, ParsedQuestion) and parsed.extended:
+            extended += 1
+            assert may_be_extended(strip_fillers(normalise(question))), question
+    assert extended > 50

@@ -184,6 +184,10 @@ def _run_notes(args, result) -> None:
                     result.skipped_missing_images, result.total + result.skipped_missing_images, args.images)
     if result.resumed:
         log.info("resumed: %d answers came from %s", result.resumed, partial_path(args.predictions_out))
+    answered, seconds = result.total - result.resumed, getattr(result, "answer_seconds", 0.0)  # CLEVR runs time it
+    if answered and seconds > 0:
+        log.info("answered %d questions in %.3f s (%.0f questions/s, after loading)", answered,
+                 seconds, answered / seconds)
 
 
 def _finish_run(args, result, unscored: str) -> int:
