@@ -7,7 +7,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from vqa.errors import DataError
 
-__all__ = ["show", "first_few", "is_int", "mean", "require_list_of_dicts", "about"]
+__all__ = ["show", "first_few", "is_int", "mean", "require_list_of_dicts", "about", "check_coverage"]
 
 
 def show(value: Any, limit: int = 60) -> str:
@@ -25,6 +25,25 @@ def first_few(items: Iterable[Any], n: int = 5) -> str:
         pass
     head = ", ".join(show(i, 30) for i in items[:n])
     return head + (", ..." if len(items) > n else "")
+
+
+def check_coverage(predicted: Iterable[Any], expected, allow_missing: bool, *, ids: str, source: str, fix: str,
+                   questions: str, answer: str, missing_score: str) -> list[Any]:
+    """The expected ids without a prediction (in ``expected``'s order); raises DataError for a predicted id
+    that is not expected, and for missing ones unless ``allow_missing``. ``ids``: what the predicted ids
+    are ("result question ids"); ``source``: where the expected ones come from ("annotations"), ``fix``:
+    which file to evaluate against; ``questions``, ``answer``: the nouns of the missing message
+    ("annotated questions" have no "result"); ``missing_score``: what allow_missing does ("score them 0")."""
+    unknown = [i for i in predicted if i not in expected]
+    if unknown:
+        raise DataError(f"{len(unknown)} {ids} are not in the {source} (e.g. {first_few(unknown)}); "
+                        f"evaluate against the {fix} you predicted on")
+    predicted = predicted if isinstance(predicted, (dict, set, frozenset)) else set(predicted)
+    missing = [i for i in expected if i not in predicted]
+    if missing and not allow_missing:
+        raise DataError(f"{len(missing)} of {len(expected)} {questions} have no {answer} (e.g. {first_few(missing)}); "
+                        f"answer every question or pass allow_missing=True (--allow-missing in the CLI) to {missing_score}")
+    return missing
 
 
 def is_int(value: Any) -> bool:

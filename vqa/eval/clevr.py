@@ -11,7 +11,7 @@ from typing import Any
 
 from vqa.vocab.clevr import clevr_answer_type
 from vqa.errors import DataError
-from vqa.eval._checks import about, first_few, is_int, mean, require_list_of_dicts, show
+from vqa.eval._checks import about, check_coverage, is_int, mean, require_list_of_dicts, show
 from vqa.eval.calibration import expected_calibration_error
 
 __all__ = ["evaluate", "answer_type"]
@@ -85,18 +85,9 @@ def evaluate(questions: list[dict], predictions: list[dict], allow_missing: bool
         qs = _index_questions(questions)
     with about("predictions"):
         preds = _index_predictions(predictions, qs)
-        unknown = [i for i in preds if i not in qs]
-        if unknown:
-            raise DataError(
-                f"{len(unknown)} predicted question indices are not in the questions (e.g. {first_few(unknown)}); "
-                "evaluate against the questions file you predicted on"
-            )
-        missing = [i for i in qs if i not in preds]
-        if missing and not allow_missing:
-            raise DataError(
-                f"{len(missing)} of {len(qs)} questions have no prediction (e.g. {first_few(missing)}); "
-                "answer every question or pass allow_missing=True (--allow-missing in the CLI) to count them wrong"
-            )
+        missing = check_coverage(preds, qs, allow_missing, ids="predicted question indices", source="questions",
+                                 fix="questions file", questions="questions", answer="prediction",
+                                 missing_score="count them wrong")
 
     scores: list[float] = []
     per_family: dict[str, list[float]] = defaultdict(list)

@@ -28,7 +28,7 @@ from collections import defaultdict
 from typing import Any, Iterable, Mapping, Sequence
 
 from vqa.errors import DataError
-from vqa.eval._checks import about, first_few, is_int, require_list_of_dicts, show
+from vqa.eval._checks import about, check_coverage, first_few, is_int, require_list_of_dicts, show
 
 __all__ = [
     "evaluate",
@@ -260,18 +260,9 @@ def evaluate(
             _check_questions(questions, last)
     with about("predictions"):
         preds, repeated = _index_results(results)
-        unknown = [qid for qid in preds if qid not in last]
-        if unknown:
-            raise DataError(
-                f"{len(unknown)} result question ids are not in the annotations (e.g. {first_few(unknown)}); "
-                "evaluate against the annotation file of the split you predicted on"
-            )
-        missing = [qid for qid in last if qid not in preds]
-        if missing and not allow_missing:
-            raise DataError(
-                f"{len(missing)} of {len(last)} annotated questions have no result (e.g. {first_few(missing)}); "
-                "answer every question or pass allow_missing=True (--allow-missing in the CLI) to score them 0"
-            )
+        missing = check_coverage(preds, last, allow_missing, ids="result question ids", source="annotations",
+                                 fix="annotation file of the split", questions="annotated questions", answer="result",
+                                 missing_score="score them 0")
 
     # Copies of the answer dicts, rewritten in place as the official does; the inputs stay untouched.
     gts = {qid: [dict(a) for a in ann["answers"]] for qid, ann in last.items()}
