@@ -41,7 +41,7 @@ from ..reason.reasoner import Reasoner
 from ..weights import file_sha256, stored_sha256, weight_files
 from . import distributed
 from .longrun import PartialRun, chunk_positions, partial_path
-from .memory import keep_freed_memory
+from .memory import keep_freed_memory, no_cyclic_gc
 from .scenes import SceneBuilder
 
 __all__ = ["run_clevr_model", "load_clevr_questions", "predicted_scenes", "ModelRun"]
@@ -156,9 +156,10 @@ def run_clevr_model(
         raise DataError(f"--threads must be at least 1, got {threads}")
     distributed.start()  # under torchrun: join the other ranks (gloo)
     try:
-        return _run_clevr_model(questions_path, scenes_path, weights, predictions_out, attention_out, limit,
-                                batch_size, threads, resume, allow_missing, progress, images_dir, detector_weights,
-                                skip_missing_images)
+        with no_cyclic_gc():  # loading makes ~1e6 objects the collector would walk again and again
+            return _run_clevr_model(questions_path, scenes_path, weights, predictions_out, attention_out, limit,
+                                    batch_size, threads, resume, allow_missing, progress, images_dir,
+                                    detector_weights, skip_missing_images)
     finally:
         distributed.stop()
 
