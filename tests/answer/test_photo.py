@@ -6,7 +6,7 @@ import pytest
 from vqa.graph.box_relations import is_photo_graph
 from vqa.encode.photo_phrases import question_classes
 from vqa.reason.photo_rules import (ANSWERED, NOT_FOUND, NOT_SURE, OUT_OF_VOCABULARY, UNSUPPORTED, PhotoAnswerer,
-                                    poisson_binomial)
+                                    PhotoAnswererConfig, poisson_binomial)
 from vqa.vocab.coco import ANY, object_class, plural
 from vqa.graph.box_relations import detections_to_box_graph
 from vqa.perception.base import DetectedObject, Detections
@@ -178,3 +178,19 @@ def test_photo_unknown_anchor_with_no_head_is_no():
     assert PhotoAnswerer()("any chairs on stage?", g).answer == "no"
     g = _graph(_obj("chair", [0, 0, 50, 50], 0.9))
     assert PhotoAnswerer()("any chairs on stage?", g).status == OUT_OF_VOCABULARY
+
+
+def test_photo_scene_context_reads_an_odd_one_out_as_its_herd():
+    """A box the detector calls "cow" (0.67, horse 0.31) among four horses is a horse; one other object of a
+    class is no herd; with ``context=0`` the box's own classes decide."""
+    horses = [_obj("horse", [x, 100, x + 90, 300], 0.95) for x in (0, 100, 200, 300)]
+    odd = _obj("cow", [420, 150, 520, 300], 0.79, classes={"cow": 0.67, "horse": 0.31, "sheep": 0.02})
+    graph = _graph(*horses, odd)
+    a = PhotoAnswerer()
+    assert a("Is there a cow?", graph).answer == "no"
+    assert a("How many horses are there?", graph).answer == "5"
+    plain = PhotoAnswerer(PhotoAnswererConfig(context=0.0))
+    assert plain("Is there a cow?", graph).answer == "yes"
+    assert plain("How many horses are there?", graph).answer == "4"
+    pair = _graph(horses[0], odd)  # one horse beside it: no herd, the box stays a cow
+    assert a("Is there a cow?", pair).answer == "yes"

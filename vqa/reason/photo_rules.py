@@ -65,7 +65,7 @@ guesses. The thresholds were chosen on the development half of the photo questio
 """
 from __future__ import annotations
 
-import re
+from collections import Counter
 from dataclasses import dataclass
 
 from ..answer.prediction import ANSWERED, NOT_FOUND, NOT_SURE, OUT_OF_VOCABULARY, UNSUPPORTED, PhotoAnswer
@@ -96,6 +96,10 @@ class PhotoAnswererConfig:
     min_weight: float = 0.05  # objects whose membership weight is below this are ignored
     side_margin: float = 0.05  # "left/right of the picture": the centre within 5 % of the middle is "middle"
     same_size: float = 1.25  # "bigger than": areas within this ratio are "about the same size"
+    # scene context: when n >= 2 other confident objects (score >= 0.5) have class c (a herd, a flock, a
+    # crowd), a box's P(c) is multiplied by 1 + context * n before its classes are compared: a "cow" among
+    # four horses is read as a horse (chosen on the development photos: docs/experiments/photo-path.md)
+    context: float = 1.0
 
 
 # how a phrase's position or extreme ranks boxes [x0, y0, x1, y1]: the object with the largest key is kept
@@ -129,13 +133,13 @@ class PhotoAnswerer:
     def weights(self, phrase: Phrase, graph: SceneGraph) -> list[float]:
         """Membership weight ``q_i`` of every object for ``phrase`` (module docstring)."""
         out = []
+        seen = Counter(o.name for o in graph.objects if o.score >= 0.5)
         for o in graph.objects:
             probs = o.extra.get("attribute_probs", {})
             if phrase.cls == ANY:
                 q = o.score
             else:
-                cls_p = probs.get("class") or {o.name: 1.0}
-                top = cls_p.get(o.name) or max(cls_p.values())
+                cls_p, top = self._in_context(probs.get("class") or {o.name: 1.0}, seen, o)
                 q = o.score * sum(cls_p.get(c, 0.0) for c in category_classes(phrase.cls)) / top if top else 0.0
             if phrase.color is not None:
                 col = probs.get("color") or {o.attributes.get("color", ""): 1.0}
@@ -238,6 +242,17 @@ class PhotoAnswerer:
     @staticmethod
     def _has(graph: SceneGraph, s: int, pred: str, o: int) -> bool:
         return any(r.subject == s and r.predicate == pred and r.object == o for r in graph.relations)
+
+    def _in_context(self, cls_p: dict[str, float], seen: Counter, o) -> tuple[dict[str, float], float]:
+        """The box's class distribution weighed by the other confident objects' classes (``context``), and
+        the weight its box score ``s_i`` stands for: its own class's, or the top one's when context changed
+        the top."""
+        if not self.config.context or len(cls_p) < 2:
+            return cls_p, cls_p.get(o.name) or max(cls_p.values())
+        mine = o.name if o.score >= 0.5 else None
+        others = {c: seen[c] - (c == mine) for c in cls_p}
+        w = {c: p * (1 + self.config.context * others[c] * (others[c] >= 2)) for c, p in cls_p.items()}
+        return w, max(w.values())
 
     # ------------------------------------------------------------------ the forms
     def _exist(self, question, qtype, m, phrases, graph):
