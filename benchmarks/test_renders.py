@@ -1,10 +1,13 @@
-"""The CLEVR test split: fresh renders no model here trained or was chosen on (``vqa.data.splits``).
+"""The CLEVR render splits: fresh renders no model here trained on (``vqa.data.splits``): the test split,
+which no model was chosen on either, and with ``--split dev`` the development renders.
 
-    python benchmarks/test_renders.py [--out runs/test-renders] [--workers 2] [--score] [--write-manifest]
+    python benchmarks/test_renders.py [--split test|dev] [--out runs/test-renders] [--workers 2] [--score]
+                                      [--write-manifest]
 
 1. Renders the split's scenes into ``--out`` with ``vqa render --seed TEST_RENDER_SEED`` (images
    already there are kept, so an interrupted run continues; about 3 s per image and core).
-2. Checks every scene file against ``tests/data/clevr_test_renders.json``, the SHA-256 of the scene
+2. Checks every scene file against ``tests/data/clevr_test_renders.json`` (``clevr_dev_renders.json``
+   for ``--split dev``), the SHA-256 of the scene
    files that were scored: the same seed draws the same scenes (Cycles' pixel noise differs between
    runs, the objects do not). ``--write-manifest`` writes that file instead (once, when the split is
    made).
@@ -24,9 +27,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from vqa.data.splits import TEST_RENDER_COUNT, TEST_RENDER_PREFIX, TEST_RENDER_SEED  # noqa: E402
+from vqa.data.splits import RENDER_SPLITS  # noqa: E402
 
-MANIFEST = ROOT / "tests" / "data" / "clevr_test_renders.json"
+
+def manifest(split: str) -> Path:
+    return ROOT / "tests" / "data" / f"clevr_{split}_renders.json"
 
 
 def scene_hashes(out: Path) -> dict[str, str]:
@@ -35,29 +40,30 @@ def scene_hashes(out: Path) -> dict[str, str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=str(ROOT / "runs" / "test-renders"))
+    ap.add_argument("--split", choices=sorted(RENDER_SPLITS), default="test")
+    ap.add_argument("--out", help="render folder (default runs/SPLIT-renders)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--score", action="store_true", help="score the shipped models on the renders")
     ap.add_argument("--write-manifest", action="store_true", help="record the scene files' SHA-256 (making the split)")
     args = ap.parse_args()
-    out = Path(args.out)
-    cmd = [sys.executable, "-m", "vqa", "render", "--out", str(out), "--num-images", str(TEST_RENDER_COUNT),
-           "--seed", str(TEST_RENDER_SEED), "--prefix", TEST_RENDER_PREFIX, "--workers", str(args.workers)]
+    seed, count, prefix = RENDER_SPLITS[args.split]
+    out, scored = Path(args.out or ROOT / "runs" / f"{args.split}-renders"), manifest(args.split)
+    cmd = [sys.executable, "-m", "vqa", "render", "--out", str(out), "--num-images", str(count),
+           "--seed", str(seed), "--prefix", prefix, "--workers", str(args.workers)]
     subprocess.run(cmd, check=True, cwd=ROOT)
     hashes = scene_hashes(out)
     if args.write_manifest:
-        MANIFEST.write_text(json.dumps({"seed": TEST_RENDER_SEED, "count": TEST_RENDER_COUNT,
-                                        "prefix": TEST_RENDER_PREFIX,
-                                        "command": " ".join(["vqa", *cmd[3:5], "OUT", *cmd[6:]]),
-                                        "scene_sha256": hashes}, indent=1) + "\n")
-        print(f"wrote {MANIFEST} ({len(hashes)} scenes)")
+        scored.write_text(json.dumps({"seed": seed, "count": count, "prefix": prefix,
+                                      "command": " ".join(["vqa", *cmd[3:5], "OUT", *cmd[6:]]),
+                                      "scene_sha256": hashes}, indent=1) + "\n")
+        print(f"wrote {scored} ({len(hashes)} scenes)")
     else:
-        want = json.loads(MANIFEST.read_text())["scene_sha256"]
+        want = json.loads(scored.read_text())["scene_sha256"]
         differ = sorted(n for n in want if hashes.get(n) != want[n])
         if differ:
-            print(f"{len(differ)} of {len(want)} scenes differ from the scored test split, e.g. {differ[:3]}")
+            print(f"{len(differ)} of {len(want)} scenes differ from the scored {args.split} split, e.g. {differ[:3]}")
             return 1
-        print(f"all {len(want)} scenes are those of the scored test split")
+        print(f"all {len(want)} scenes are those of the scored {args.split} split")
     if args.score:
         return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "detector_accuracy.py"), "--renders",
                                str(out)], cwd=ROOT).returncode

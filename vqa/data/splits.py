@@ -12,6 +12,9 @@ CLEVR (the detector and the reasoner), by the shared scenes' ``image_index``:
   images) and index 1 modulo 5 (``is_development``: 34 real images). The shipped models were chosen
   on the first, so it is no longer a test set; ``vqa train detector --dev-holdout`` leaves the second
   out of training.
+  Also development: ``DEV_RENDER_COUNT`` renders of ``vqa render --seed DEV_RENDER_SEED --prefix
+  DEV_RENDER_PREFIX`` (``tests/data/clevr_dev_renders.json``), on which the detector's misses and extras
+  are looked at and its next version is chosen.
 * **test**: renders that no model here has trained or been chosen on: ``TEST_RENDER_COUNT`` scenes
   drawn by ``vqa render --seed TEST_RENDER_SEED --prefix TEST_RENDER_PREFIX`` from CLEVR's own
   distribution (the render's scenes are the same for the same seed; Cycles' pixel noise is not
@@ -25,11 +28,17 @@ scene and by photo respectively (``tests/data/README.md``).
 """
 
 __all__ = ["is_validation", "is_development", "is_train", "split_of", "TEST_RENDER_SEED", "TEST_RENDER_COUNT",
-           "TEST_RENDER_PREFIX"]
+           "TEST_RENDER_PREFIX", "DEV_RENDER_SEED", "DEV_RENDER_COUNT", "DEV_RENDER_PREFIX", "RENDER_SPLITS"]
 
 TEST_RENDER_SEED = 4040
 TEST_RENDER_COUNT = 300
 TEST_RENDER_PREFIX = "TEST4040"
+DEV_RENDER_SEED = 3030
+DEV_RENDER_COUNT = 150
+DEV_RENDER_PREFIX = "DEV3030"
+# split -> (seed, count, file name prefix) of its `vqa render` scenes
+RENDER_SPLITS = {"dev": (DEV_RENDER_SEED, DEV_RENDER_COUNT, DEV_RENDER_PREFIX),
+                 "test": (TEST_RENDER_SEED, TEST_RENDER_COUNT, TEST_RENDER_PREFIX)}
 
 
 def is_validation(image_index: int) -> bool:
