@@ -167,18 +167,18 @@ def _at(k: int) -> frozenset[int]:
 
 def normalise(question: str) -> list[Token]:
     """The question's tokens: lower case, contractions expanded, typos corrected, relations as one token."""
-    tokens = [Token(p, _at(k)) for k, w in enumerate(question.split()) for p in _split_word(w)]
-    text = tuple(t.text for t in tokens)
+    pieces = [(p, k) for k, w in enumerate(question.split()) for p in _split_word(w)]
+    text = tuple(p for p, _ in pieces)
     out: list[Token] = []
     i = 0
-    while i < len(tokens):
+    while i < len(text):
         for words, relation in _REL_PHRASES.get(text[i], ()):
             if text[i:i + len(words)] == words:
-                out.append(Token(f"@{relation}", frozenset().union(*(t.words for t in tokens[i:i + len(words)]))))
+                out.append(Token(f"@{relation}", frozenset(k for _, k in pieces[i:i + len(words)])))
                 i += len(words)
                 break
         else:
-            out.append(tokens[i])
+            out.append(Token(text[i], _at(pieces[i][1])))
             i += 1
     return out
 
