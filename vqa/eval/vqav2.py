@@ -28,7 +28,14 @@ from collections import defaultdict
 from typing import Any, Iterable, Mapping, Sequence
 
 from vqa.errors import DataError
-from vqa.eval._checks import about, check_coverage, first_few, is_int, require_list_of_dicts, show
+from vqa.eval._checks import (
+    about,
+    check_coverage,
+    first_few,
+    is_int,
+    require_list_of_dicts,
+    show,
+)
 
 __all__ = [
     "evaluate",

@@ -24,7 +24,7 @@ import ctypes
 import gc
 import sys
 from contextlib import contextmanager
-from typing import Iterator
+from collections.abc import Iterator
 
 __all__ = ["keep_freed_memory", "no_cyclic_gc"]
 
