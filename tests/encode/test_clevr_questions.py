@@ -168,3 +168,10 @@ def test_may_be_extended_holds_for_composed_questions():
             extended += 1
             assert may_be_extended(strip_fillers(normalise(question))), question
     assert extended > 50
+
+
+@pytest.mark.parametrize("question", ["Is the?", "are the", "is the color", "Is the number of?", "is only"])
+def test_questions_cut_short_after_is_the_give_none(question):
+    """The cheap test reads a word after "is the" only when there is one (an IndexError before)."""
+    assert may_be_extended(strip_fillers(normalise(question))) in (True, False)
+    assert read_question(question, extended_only=True) is None

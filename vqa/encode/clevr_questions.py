@@ -30,7 +30,7 @@ from functools import lru_cache
 
 from .clevr_forms import QuestionParser
 from .clevr_programs import EXTENDED_FORMS, ParsedQuestion, Stage, compile_reading
-from .clevr_words import ADJECTIVES, GENERIC, NOUNS, PLURAL_NOUNS, Token, normalise, not_expressible, resolve_ones, strip_fillers
+from .clevr_words import ADJECTIVES, ATTRS, GENERIC, NOUNS, PLURAL_NOUNS, Token, normalise, not_expressible, resolve_ones, strip_fillers
 
 __all__ = ["ParsedQuestion", "Stage", "NotExpressible", "read_question", "may_be_extended", "EXTENDED_FORMS"]
 
@@ -96,11 +96,10 @@ def may_be_extended(tokens: list[Token]) -> bool:
 _HEADS = frozenset(NOUNS) | GENERIC
 _NOUN_PHRASE_STARTS = frozenset(ADJECTIVES) | _HEADS | {"only", "two", "non", "either"}  # after "the"
 _NOT_CHOICE = frozenset({"what", "how", "which", "count", "do", "does"})  # the choice form starts with a copula or NP
-_ATTRS = frozenset({"size", "color", "shape", "material"})
 _JOINS = frozenset({"and", "but", "or", "nor", "plus", "both", "also"})
-_SAME = {("the", "same", a, "as") for a in ("size", "color", "shape", "material")}
-_NUMBER_CMP = ((["greater", "than", "the", "number", "of"], ["less", "than", "the", "number", "of"],
-                ["the", "same", "as", "the", "number", "of"]))
+_SAME = {("the", "same", a, "as") for a in ATTRS}
+_NUMBER_CMP = (["greater", "than", "the", "number", "of"], ["less", "than", "the", "number", "of"],
+               ["the", "same", "as", "the", "number", "of"])
 
 
 def _bare_values(t: list[str], k: int) -> bool:
@@ -123,11 +122,12 @@ def _template_comparison(t: list[str]) -> bool:
     - "is the number of X greater than / less than / the same as the number of Y" (the template wording).
 
     The question can still be extended by any other of ``may_be_extended``'s words."""
-    if t[1] != "the":
+    if t[1:2] != ["the"]:
         return False
-    if t[-2] == "same" and t[-1] in _ATTRS:
+    if t[-2] == "same" and t[-1] in ATTRS:
         return True
-    if t[2] not in _NOUN_PHRASE_STARTS and t[2] not in ("number", "count", "amount"):
+    third = t[2] if len(t) > 2 else ""  # "is the?" has none: no noun phrase either
+    if third not in _NOUN_PHRASE_STARTS and third not in ("number", "count", "amount"):
         return True
     if t[0] != "is" or _JOINS.intersection(t):
         return False
