@@ -19,7 +19,7 @@ from pathlib import Path
 from PIL import Image
 
 from ..encode.photo_phrases import question_classes
-from ..answer.prediction import EMPTY_GRAPH, NO_IMAGE, NOT_SURE
+from ..answer.prediction import EMPTY_GRAPH, NO_IMAGE, NOT_EXPRESSIBLE, NOT_SURE, PARSED
 from ..errors import QuestionError
 from ..graph.box_relations import for_display
 from ..graph.io import load_clevr_scenes
@@ -46,9 +46,9 @@ FLAG_NOTES = {
     NO_IMAGE: "No image was given: this answer comes from the question alone (the model's prior), not from a picture.",
     EMPTY_GRAPH: "No objects were found in the image: the scene graph is empty, so this answer comes from the "
                  "question alone.",
-    "parsed": "Worded as CLEVR's templates never are (not, or, all, most, outnumber, ...): the question was read into "
+    PARSED: "Worded as CLEVR's templates never are (not, or, all, most, outnumber, ...): the question was read into "
               "a CLEVR program and run on the scene graph, not answered by the reasoner; the steps are the program's.",
-    "not_expressible": "CLEVR's scene graphs do not hold what the question asks about (contact, distance, the "
+    NOT_EXPRESSIBLE: "CLEVR's scene graphs do not hold what the question asks about (contact, distance, the "
                        "biggest or leftmost, shadows, ...), so the answer is 'not sure'; the guesses are the "
                        "reasoner's.",
 }
@@ -56,7 +56,7 @@ FLAG_NOTES = {
 
 def flag_notes(flags: list[str]) -> list[str]:
     """The notes of ``flags`` (``FLAG_NOTES``); a question CLEVR cannot express gets its own "not sure" note."""
-    return [FLAG_NOTES[f] for f in flags if f in FLAG_NOTES and not (f == "not_sure" and "not_expressible" in flags)]
+    return [FLAG_NOTES[f] for f in flags if f in FLAG_NOTES and not (f == NOT_SURE and NOT_EXPRESSIBLE in flags)]
 
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"

@@ -134,12 +134,12 @@ def answer_json(p, graph=None, timings: dict | None = None, detector: str = "aut
     detect, graph, closer_look and answer, in that order); with ``steps`` (a photo answer's,
     ``describe_steps``), "steps"; a CLEVR answer of the rules adds "message" and "program". ``vqa batch`` writes
     the same object."""
-    from ..pipeline.ask import PhotoPrediction  # defers torch
+    from ..pipeline.ask import ParsedPrediction, PhotoPrediction  # defers torch
 
     out = {"question": p.question, "answers": p.to_json()["answers"], "flags": p.flags}
     if isinstance(p, PhotoPrediction):
         out.update(message=p.message, status=p.status)
-    elif getattr(p, "message", ""):  # CLEVR rules (ParsedPrediction): the sentence and the program run
+    elif isinstance(p, ParsedPrediction):  # CLEVR rules: the sentence and the program run
         out.update(message=p.message, program=p.program)
     if steps:
         out["steps"] = list(steps)
