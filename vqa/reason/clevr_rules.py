@@ -31,6 +31,7 @@ from ..answer.prediction import ReasoningStep
 from ..data.executor import ProgramError, SceneIndex, answer_to_str, execute_program
 from ..encode.clevr_questions import NotExpressible, ParsedQuestion, read_question
 from ..graph.scene_graph import SceneGraph
+from .photo_steps import question_tokens
 
 __all__ = ["ClevrRules", "RuleAnswer", "rule_steps"]
 
@@ -66,7 +67,7 @@ def _even(selected: list[int], n: int) -> list[float]:
 
 def _word_attention(words: frozenset[int], n: int) -> list[float]:
     hit = [k for k in range(n) if k in words]
-    return [1.0 / len(hit) if k in hit else 0.0 for k in range(n)] if hit else [1.0 / n] * n
+    return _even(hit, n) if hit else [1.0 / n] * n
 
 
 def rule_steps(parsed: ParsedQuestion, outputs: list, n: int, tokens: list[str]) -> list[ReasoningStep]:
@@ -105,7 +106,7 @@ class ClevrRules:
 
     def __call__(self, question: str, graph: SceneGraph) -> RuleAnswer | None:
         parsed = read_question(question, extended_only=True)
-        tokens = question.split() or [""]
+        tokens = question_tokens(question)
         if isinstance(parsed, NotExpressible):
             return RuleAnswer(question, "not sure", _asked_type(question), parsed.message, True, tokens)
         if parsed is None or not parsed.extended:
