@@ -100,6 +100,13 @@ class _Program:
     def count(self, node: int) -> int:
         return self.add("count", [node])
 
+    def union(self, nodes: list[int]) -> int:
+        """The union of ``nodes``' objects: ``union`` nodes folded from the left (the node itself for one)."""
+        out = nodes[0]
+        for k in nodes[1:]:
+            out = self.add("union", [out, k])
+        return out
+
     def same(self, attr: str, one: int) -> int:
         """The other objects with the ATTR of object node ``one``, as a stage."""
         return self.stage(f"same {attr}", self.add(f"same_{attr}", [one]), frozenset())
@@ -107,9 +114,7 @@ class _Program:
     def objects(self, objects: Objects, base: int | None = None) -> int:
         """The node of ``objects`` (of the objects of node ``base`` when given): the union of its terms."""
         nodes = [self.term(t, base) for t in objects]
-        out = nodes[0]
-        for k in nodes[1:]:
-            out = self.add("union", [out, k])
+        out = self.union(nodes)
         if len(nodes) > 1:
             labels = " | ".join(" ".join(c.describe() for c in t.constraints) or "linked" for t in objects)
             self.stage(f"either: {labels}", out, frozenset().union(*(c.words for t in objects for c in t.constraints)))
@@ -135,10 +140,7 @@ class _Program:
             if not term.constraints:
                 self.stage("all objects", cur, frozenset())
         for c in term.constraints:
-            outs = [self.add(f"filter_{c.attr}", [cur], v) for v in sorted(c.values)]
-            cur = outs[0]
-            for k in outs[1:]:
-                cur = self.add("union", [cur, k])
+            cur = self.union([self.add(f"filter_{c.attr}", [cur], v) for v in sorted(c.values)])
             self.stage(c.describe(), cur, c.words)
         return cur
 
