@@ -96,10 +96,11 @@ class PhotoAnswererConfig:
     min_weight: float = 0.05  # objects whose membership weight is below this are ignored
     side_margin: float = 0.05  # "left/right of the picture": the centre within 5 % of the middle is "middle"
     same_size: float = 1.25  # "bigger than": areas within this ratio are "about the same size"
-    # scene context: when n >= 2 other confident objects (score >= 0.5) have class c (a herd, a flock, a
+    # scene context: when n >= 2 other confident objects (score >= ``confident``) have class c (a herd, a flock, a
     # crowd), a box's P(c) is multiplied by 1 + context * n before its classes are compared: a "cow" among
     # four horses is read as a horse (chosen on the development photos: docs/experiments/photo-path.md)
     context: float = 1.0
+    confident: float = 0.5  # the score of an object the scene context counts
 
 
 # how a phrase's position or extreme ranks boxes [x0, y0, x1, y1]: the object with the largest key is kept
@@ -133,7 +134,7 @@ class PhotoAnswerer:
     def weights(self, phrase: Phrase, graph: SceneGraph) -> list[float]:
         """Membership weight ``q_i`` of every object for ``phrase`` (module docstring)."""
         out = []
-        seen = Counter(o.name for o in graph.objects if o.score >= 0.5)
+        seen = Counter(o.name for o in graph.objects if o.score >= self.config.confident)
         for o in graph.objects:
             probs = o.extra.get("attribute_probs", {})
             if phrase.cls == ANY:
@@ -249,7 +250,7 @@ class PhotoAnswerer:
         the top."""
         if not self.config.context or len(cls_p) < 2:
             return cls_p, cls_p.get(o.name) or max(cls_p.values())
-        mine = o.name if o.score >= 0.5 else None
+        mine = o.name if o.score >= self.config.confident else None
         others = {c: seen[c] - (c == mine) for c in cls_p}
         w = {c: p * (1 + self.config.context * others[c] * (others[c] >= 2)) for c, p in cls_p.items()}
         return w, max(w.values())
