@@ -175,9 +175,6 @@ def _detector(args) -> int | None:
                             "config of the init weights applies (edit their .json instead)")
     if args.second_stages is not None and args.second_stages < 1:
         raise DataError(f"--second-stages {args.second_stages}: give 1 or more")
-    if args.crop_epochs <= 0 and not args.init:  # the library's check too, said here before any process starts
-        raise DataError("--crop-epochs 0 keeps the second stage of the --init weights; "
-                        "without --init it would ship untrained")
     _check_launch(args)
     for folder in args.renders + args.crop_renders:
         if not Path(folder, "scenes.json").is_file():
@@ -185,8 +182,6 @@ def _detector(args) -> int | None:
                             "(an interrupted render writes it when run again with the same options)")
     from ..train.detector import DetectorTrainConfig  # defers the training code (detectron2)
 
-    if args.fresh:
-        shutil.rmtree(args.workdir, ignore_errors=True)
     tc = DetectorTrainConfig(out=args.out, workdir=args.workdir, shared=args.shared, renders=args.renders,
                              crop_renders=args.crop_renders, init=args.init, iterations=args.iterations,
                              batch_size=args.batch_size, lr=args.lr, warmup=args.warmup, threads=args.threads,
@@ -197,6 +192,9 @@ def _detector(args) -> int | None:
         tc.model.crop_centre_weight = args.crop_centre_weight
     if args.second_stages is not None:
         tc.model.second_stages = args.second_stages
+    tc.check()  # before any process starts, and before --fresh deletes anything
+    if args.fresh:
+        shutil.rmtree(args.workdir, ignore_errors=True)
     from ..perception.clevr.compat import quiet_import  # detectron2's notices, silenced by name
 
     with quiet_import():

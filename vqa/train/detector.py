@@ -34,7 +34,6 @@ from tqdm import tqdm
 from .. import atomic
 from ..data.render.renderer import RenderConfig
 from ..data.splits import is_development
-from ..errors import DataError
 from ..graph.from_detections import detections_to_graph
 from ..graph.io import scene_from_clevr
 from ..perception.clevr.detector import ClevrDetector, load_detector_state, save_detector
@@ -101,9 +100,7 @@ def train_detector(tc: DetectorTrainConfig, log=_log.info) -> dict:
 
         from ..perception.clevr.model import build_clevr_model  # detectron2
 
-    if tc.crop_epochs <= 0 and not tc.init:
-        raise DataError("--crop-epochs 0 keeps the second stage of the --init weights; "
-                        "without --init it would ship untrained")
+    tc.check()
     main = comm.is_main_process()  # the only process that writes, logs and goes on to the second stage
     if not main:
         log = _silent

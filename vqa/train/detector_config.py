@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..errors import DataError
 from ..perception.clevr.config import ClevrDetectorConfig
 
 __all__ = ["DetectorTrainConfig"]
@@ -42,3 +43,10 @@ class DetectorTrainConfig:
     crop_ema: float = 0.99  # the second stage keeps an exponential moving average of its weights (0: off)
     progress: bool = True
     model: ClevrDetectorConfig = field(default_factory=lambda: ClevrDetectorConfig(crop_centre_weight=1.0))
+
+    def check(self) -> None:
+        """Refuse settings that cannot give a working detector (DataError): checked by ``train_detector``,
+        and by `vqa train detector` before it starts any process."""
+        if self.crop_epochs <= 0 and not self.init:
+            raise DataError("--crop-epochs 0 keeps the second stage of the --init weights; "
+                            "without --init it would ship untrained")
