@@ -10,6 +10,9 @@ The backend is gloo on CPU and nccl on GPU.
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
 
 import torch
 import torch.distributed as dist
@@ -17,7 +20,7 @@ from torch import nn
 
 from ..errors import DataError
 
-__all__ = ["rank", "world_size", "start", "wrap", "local_batch", "rank_seed", "agree", "barrier", "stop"]
+__all__ = ["rank", "world_size", "start", "begin", "wrap", "local_batch", "rank_seed", "agree", "barrier", "stop"]
 
 
 def rank() -> int:
@@ -41,6 +44,21 @@ def start(device: str = "cpu") -> str:
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
     return device
+
+
+def begin(log: Callable, batch_size: int, workdir: str | Path, fresh: bool, threads: int, seed: int
+          ) -> tuple[Callable, int]:
+    """How every reasoner training run starts, under torchrun or not: the batch is checked to split over
+    the ranks (before any data is built), rank 0 clears ``workdir`` when ``fresh`` while the others wait,
+    and torch gets ``threads`` and ``seed``. Returns the log (a no-op on ranks other than 0) and this
+    rank's share of ``batch_size``."""
+    per_rank = local_batch(batch_size)
+    if fresh and rank() == 0:
+        shutil.rmtree(workdir, ignore_errors=True)
+    barrier()  # no rank reads the work folder before it is cleared
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    return (log if rank() == 0 else (lambda *a, **k: None)), per_rank
 
 
 def wrap(model: nn.Module, device: str = "cpu") -> nn.Module:

@@ -23,7 +23,6 @@ import itertools
 import json
 import logging
 import random
-import shutil
 import time
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -191,13 +190,7 @@ def train_photo_reasoner(tc: PhotoTrainConfig, log=_log.info) -> dict:
 
 def _train_photo_reasoner(tc: PhotoTrainConfig, log) -> dict:
     first = distributed.rank() == 0
-    log = log if first else (lambda *a, **k: None)
-    per_rank = distributed.local_batch(tc.batch_size)
-    if tc.fresh and first:
-        shutil.rmtree(tc.workdir, ignore_errors=True)
-    distributed.barrier()  # no rank reads the work folder before it is cleared
-    torch.set_num_threads(tc.threads)
-    torch.manual_seed(tc.seed)
+    log, per_rank = distributed.begin(log, tc.batch_size, tc.workdir, tc.fresh, tc.threads, tc.seed)
     t_start = time.time()
     data = build_photo_data(tc)
     cfg = tc.model

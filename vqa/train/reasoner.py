@@ -11,7 +11,6 @@ import itertools
 import json
 import logging
 import random
-import shutil
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -204,13 +203,7 @@ def train_reasoner(tc: TrainConfig, log=_log.info, on_step=None) -> dict:
 
 def _train_reasoner(tc: TrainConfig, log, on_step) -> dict:
     first = distributed.rank() == 0
-    log = log if first else (lambda *a, **k: None)
-    distributed.local_batch(tc.batch_size)  # a batch that does not split over the ranks fails before the data
-    if tc.fresh and first:
-        shutil.rmtree(tc.workdir, ignore_errors=True)
-    distributed.barrier()  # no rank reads the work folder before it is cleared
-    torch.set_num_threads(tc.threads)
-    torch.manual_seed(tc.seed)
+    log, _ = distributed.begin(log, tc.batch_size, tc.workdir, tc.fresh, tc.threads, tc.seed)
     t_start = time.time()
     data = build_data(tc)
     t_data = time.time() - t_start
