@@ -160,25 +160,31 @@ def _corrected(word: str) -> str:
     return near[0] if len(near) == 1 else word
 
 
-@lru_cache(maxsize=256)
-def _at(k: int) -> frozenset[int]:
-    return frozenset({k})
+@lru_cache(maxsize=65536)
+def _token(text: str, k: int) -> Token:
+    """The token of one word, at position ``k`` (tokens are immutable, so one instance serves every question)."""
+    return Token(text, frozenset({k}))
 
 
 def normalise(question: str) -> list[Token]:
     """The question's tokens: lower case, contractions expanded, typos corrected, relations as one token."""
-    pieces = [(p, k) for k, w in enumerate(question.split()) for p in _split_word(w)]
-    text = tuple(p for p, _ in pieces)
+    text: list[str] = []
+    where: list[int] = []  # the position in ``question.split()`` of each piece
+    for k, w in enumerate(question.split()):
+        pieces = _split_word(w)
+        text += pieces
+        where += [k] * len(pieces)
     out: list[Token] = []
     i = 0
     while i < len(text):
         for words, relation in _REL_PHRASES.get(text[i], ()):
-            if text[i:i + len(words)] == words:
-                out.append(Token(f"@{relation}", frozenset(k for _, k in pieces[i:i + len(words)])))
-                i += len(words)
+            end = i + len(words)
+            if tuple(text[i:end]) == words:
+                out.append(Token(f"@{relation}", frozenset(where[i:end])))
+                i = end
                 break
         else:
-            out.append(Token(text[i], _at(pieces[i][1])))
+            out.append(_token(text[i], where[i]))
             i += 1
     return out
 
