@@ -12,7 +12,7 @@ difference of the two commands' wall times (start-up and loading cancel out), be
 second from run to run (import and loading), so it also reports the marginal rate of the answering
 time the command itself logs ("answered N questions in S s"), which start-up does not touch.
 
-    python benchmarks/reasoner_throughput.py [--threads 1] [--batch-size 1024] [--repeats 5] [--nproc 2]
+    python benchmarks/reasoner_throughput.py [--threads 1] [--batch-size 512] [--repeats 5] [--nproc 2]
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def main() -> None:
     ap.add_argument("--weights", default=str(DEFAULT_WEIGHTS))
     ap.add_argument("--nproc", type=int, help="time `vqa eval` as one process and as NPROC torchrun ranks (marginal rate)")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--batch-size", type=int, default=1024)
+    ap.add_argument("--batch-size", type=int, default=512)  # `vqa eval`'s default
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
     clevr = Path(args.clevr)

@@ -59,7 +59,7 @@ def add_parser(sub) -> None:
     e.add_argument("--resume", action="store_true", help="model mode: continue an interrupted run from PREDICTIONS_OUT.partial "
                                                          "(same inputs and options; the result is identical)")
     e.add_argument("--limit", type=int, help="model mode: only the first N questions")
-    e.add_argument("--batch-size", type=int, default=1024, help="model mode: questions per batch (default 1024); also the "
+    e.add_argument("--batch-size", type=int, default=512, help="model mode: questions per batch (default 512); also the "
                                                                  "unit of --resume and of the work split over ranks")
     e.add_argument("--weights", default=DEFAULT_WEIGHTS, help="model mode: reasoner .safetensors")
     e.add_argument("--nproc", type=int, help="--benchmark clevr model mode: answer with N processes on this machine: runs "

@@ -129,7 +129,7 @@ def run_clevr_model(
     predictions_out: str | Path | None = None,
     attention_out: str | Path | None = None,
     limit: int | None = None,
-    batch_size: int = 1024,
+    batch_size: int = 512,
     threads: int = 1,
     resume: bool = False,
     allow_missing: bool = False,
