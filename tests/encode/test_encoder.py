@@ -55,6 +55,27 @@ def test_eval_table_follows_new_weights():
     assert torch.allclose(after, reference, atol=1e-5)
 
 
+def test_eval_keeps_the_table_and_a_training_step_rebuilds_it():
+    torch.manual_seed(0)
+    enc = QuestionEncoder(EncoderConfig(kind="conv", dim=16, layers=1)).eval()
+    ids, mask = tokenize(["how many cubes?"])
+    with torch.inference_mode():
+        enc(ids, mask)
+    table = enc.token_table()
+    enc.eval()  # answering calls eval() before every batch: the table is kept
+    assert enc.token_table() is table
+    enc.train()
+    with torch.no_grad():
+        enc.adapter.weight.add_(1.0)  # what an optimizer step does, in training mode
+    enc.eval()
+    with torch.inference_mode():
+        after = enc(ids, mask).tokens
+    with torch.no_grad():
+        enc.train()
+        reference = enc(ids, mask).tokens
+    assert torch.allclose(after, reference, atol=1e-5)
+
+
 def test_unknown_encoder_kind_is_rejected():
     with pytest.raises(ValueError, match="unknown encoder kind"):
         QuestionEncoder(EncoderConfig(kind="lstm"))
