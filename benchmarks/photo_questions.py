@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(1)
-    from vqa.encode.photo_phrases import question_classes
+    from vqa.encode.photo_phrases import question_looks
     from vqa.pipeline.scenes import SceneBuilder
     from vqa.pipeline.ask import GraphQA
 
@@ -98,7 +98,7 @@ def main(argv=None) -> int:
             graphs[path], _ = scene.graph, scene.timings
             detect_ms.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
-        scene = builder.build(path, look_for=question_classes(q["question"]))
+        scene = builder.build(path, **question_looks(q["question"]))
         graph, timings = scene.graph, scene.timings
         p = qa.ask(q["question"], graph)
         ms = (time.perf_counter() - t0) * 1000

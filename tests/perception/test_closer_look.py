@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vqa.encode.photo_phrases import question_classes
+from vqa.encode.photo_phrases import question_classes, question_looks
 from vqa.reason.photo_rules import PhotoAnswerer
 from vqa.perception.base import DetectedObject
 from vqa.perception.coco.closer_look import cut_by_tile, look_closer, merge_tiles, tile_grid, tile_rows_to_image
@@ -159,8 +159,8 @@ def test_closer_look_finds_the_spoon_in_coffee(coffee):
 def test_closer_look_not_taken_for_classes_in_the_graph(coffee):
     det, builder, path = coffee
     first, _ = _graph_and_timings(builder.build(path))
-    for q in ("Is there a cup?", "How many cups are there?", "What is in the picture?", "Is there a flag?"):
-        g, t = _graph_and_timings(builder.build(path, look_for=question_classes(q)))
+    for q in ("Is there a cup?", "What color is the cup?", "What is in the picture?", "Is there a flag?"):
+        g, t = _graph_and_timings(builder.build(path, **question_looks(q)))
         assert g is first and "closer_look" not in t, q
     off = SceneBuilder(det, closer_look=False)
     runs = det.tiles_run
@@ -186,3 +186,27 @@ def test_closer_look_in_the_app(coffee):
     assert "looked again over 4 overlapping tiles" in closer_look_note(looked.graph)
     off = app_scene_builder(detector="coco", detectors={"coco": det}, closer_look=False)
     assert "closer_look" not in off.build(upload.image, upload.name, look_for=["spoon"], key=upload.digest).timings
+
+
+def test_a_count_question_looks_again_for_the_class_it_counts(coffee):
+    """A count is wrong by every object the first pass missed: the closer look seeks the counted class
+    even when the graph has some, and keeps the first pass's objects as they were."""
+    det, builder, _ = coffee
+    assert question_looks("How many people are right of the bus?") == {"look_for": ["person", "bus"],
+                                                                      "look_again": ["person"]}
+    assert question_looks("Is there a person?")["look_again"] == []
+    road = Path(__file__).resolve().parents[1] / "data" / "photos" / "ocv_road.jpg"  # two people, one far away
+    q = "How many people are there?"
+    first, _ = _graph_and_timings(builder.build(road))
+    g, t = _graph_and_timings(builder.build(road, **question_looks(q)))
+    people = [o for o in g.objects if o.name == "person"]
+    assert [o.name for o in first.objects].count("person") == 1 and len(people) == 2
+    kept = g.objects[:len(first.objects)]  # the first pass's objects, unchanged, then the added one
+    assert [(o.name, o.score) for o in kept] == [(o.name, o.score) for o in first.objects]
+    assert not any(o.extra.get("closer_look") for o in kept) and g.objects[-1].extra["closer_look"]
+    assert g.extra["closer_look"]["recounted"] == ["person"] and t["closer_look"] > 0
+    rules = PhotoAnswerer()
+    assert rules(q, first).answer == "1" and rules(q, g).answer == "2"
+    from vqa.app.handlers import closer_look_note
+
+    assert closer_look_note(g).startswith("Because the question counts 'person', the detector looked again")

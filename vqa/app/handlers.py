@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..encode.photo_phrases import question_classes
+from ..encode.photo_phrases import question_looks
 from ..answer.prediction import EMPTY_GRAPH, NO_IMAGE, NOT_EXPRESSIBLE, NOT_SURE, PARSED
 from ..errors import QuestionError
 from ..graph.box_relations import for_display
@@ -118,10 +118,15 @@ def closer_look_note(graph: SceneGraph | None) -> str:
     look = (graph.extra.get("closer_look") if graph is not None else None) or {}
     if not look:
         return ""
-    classes = ", ".join(f"'{c}'" for c in look["classes"])
-    found = f"found {look['found']}, added to the scene graph" if look["found"] else "found none"
-    return (f"The first look found no {classes}, so the detector looked again over {look['tiles']} overlapping "
-            f"tiles of the photo for it and {found}.")
+    recounted = look.get("recounted", [])
+    absent = ", ".join(f"'{c}'" for c in look["classes"] if c not in recounted)
+    counted = ", ".join(f"'{c}'" for c in recounted)
+    why = " and ".join(([f"the first look found no {absent}"] if absent else [])
+                       + ([f"the question counts {counted}"] if counted else []))
+    more = " more" if recounted else ""
+    found = f"found {look['found']}{more}, added to the scene graph" if look["found"] else f"found no{more or 'ne'}"
+    return (f"Because {why}, the detector looked again over {look['tiles']} overlapping tiles of the photo "
+            f"and {found}.")
 
 
 def _check_question(question: str | None) -> str:
@@ -150,8 +155,8 @@ def ask(models: AppModels, image_path: str | Path | None, question: str | None,
         t0 = time.perf_counter()
         upload = read_upload(image_path)
         timings["read image"] = time.perf_counter() - t0
-        scene = models.scenes.build(upload.image, upload.name, look_for=question_classes(q), detector=detector,
-                                    key=upload.digest)
+        scene = models.scenes.build(upload.image, upload.name, detector=detector, key=upload.digest,
+                                    **question_looks(q))
         ms = scene.timings
         seconds = (sum(ms.values()) - ms.get("closer_look", 0.0)) / 1000
         timings["scene graph (cached)" if scene.cached else "scene graph"] = seconds

@@ -71,11 +71,11 @@ def run(args) -> int:
         graph = pick_scene(load_clevr_scenes(args.scene), name, args.scene)
     elif args.image:  # from pixels: detector (auto: clevr for renders, coco for photos) -> scene graph
         from ..pipeline.scenes import SceneBuilder  # defers torch and detectron2
-        from ..encode.photo_phrases import question_classes  # defers the vocabulary tables
+        from ..encode.photo_phrases import question_looks  # defers the vocabulary tables
 
         builder = SceneBuilder(args.detector, weights=args.detector_weights, closer_look=not args.no_closer_look,
                                device=device)
-        scene = builder.build(args.image, look_for=question_classes(args.question))
+        scene = builder.build(args.image, **question_looks(args.question))
         graph = scene.graph
         timings.update(scene.timings)
     t0 = time.perf_counter()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..vocab.coco import ANY, COLOR_WORDS, NOT_CLASSES, category_classes, object_class, surface_forms
 
-__all__ = ["Phrase", "parse_phrase", "parse_question", "question_classes", "normalise", "strip_phrase", "RELATIONS",
+__all__ = ["Phrase", "parse_phrase", "parse_question", "question_classes", "counted_classes", "question_looks", "normalise", "strip_phrase", "RELATIONS",
            "REL_RE", "COLORS_RE", "PICTURE", "QUESTION_FORMS_RE", "SIZE_WORDS", "DETERMINERS"]
 
 SIZE_WORDS = frozenset({"big", "large", "small", "little", "tiny", "huge", "giant", "medium"})
@@ -198,6 +198,33 @@ _PAIRS = ("_is_side", "_bigger", "_is_related", "_compare_counts")
 
 
 _FORMS = surface_forms()
+
+
+def counted_classes(question: str) -> list[str]:
+    """The classes a counting question counts: "How many people are right of the bus?" -> person,
+    "Are there more sheep than dogs?" -> sheep, dog; none for other questions.
+
+    A count is wrong by every object of its class the first pass missed, and crowds of small
+    objects are what the whole-image pass misses most; the pipeline's ``SceneBuilder`` takes a
+    closer look for these classes even where the graph has some of them (``look_again``).
+    """
+    parsed = parse_question(question)
+    if parsed is None or parsed[3] not in ("_count", "_compare_counts"):
+        return []
+    out: list[str] = []
+    for p in parsed[2].values():  # the counted phrases, not their anchors
+        if p.cls is None:
+            return []
+        if p.cls != ANY:
+            out += [c for c in category_classes(p.cls) if c not in out]
+    return out
+
+
+def question_looks(question: str) -> dict[str, list[str]]:
+    """What a closer look at a photo should seek for ``question``, as ``SceneBuilder.build``'s keyword
+    arguments: ``look_for`` (``question_classes``: sought when absent) and ``look_again``
+    (``counted_classes``: sought even when present)."""
+    return {"look_for": question_classes(question), "look_again": counted_classes(question)}
 
 
 def question_classes(question: str) -> list[str]:

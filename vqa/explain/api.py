@@ -18,7 +18,7 @@ from PIL import Image
 from torch import Tensor
 
 from .. import atomic
-from ..encode.photo_phrases import question_classes
+from ..encode.photo_phrases import question_looks
 from ..errors import DataError
 from ..graph.box_relations import for_display
 from ..graph.scene_graph import SceneGraph
@@ -178,12 +178,12 @@ def graph_from_image(image, detector: str = "auto", image_filename: str | None =
                      device: str | torch.device = "cpu") -> SceneGraph:
     """Detect objects and build their scene graph with the pipeline's builder, as ``vqa ask`` does
     (``vqa.pipeline.scenes.SceneBuilder``, one per detector, weights and device); with ``question``, a
-    photo gets the closer look for the classes it names that the first pass lacks, as in ``vqa ask``."""
+    photo gets the closer look for the classes it names that the first pass lacks (and those it counts), as in ``vqa ask``."""
     key = (detector, str(detector_weights) if detector_weights else None, str(device))
     if key not in _BUILDERS:
         _BUILDERS[key] = SceneBuilder(detector, weights=detector_weights, device=device)
-    look_for = question_classes(question) if question else ()
-    return _BUILDERS[key].build(image, image_filename=image_filename, look_for=look_for).graph
+    looks = question_looks(question) if question else {}
+    return _BUILDERS[key].build(image, image_filename=image_filename, **looks).graph
 
 
 def explain(question: str, image=None, graph: SceneGraph | None = None, qa=None, *,

@@ -13,7 +13,7 @@ from ..answer.prediction import ANSWERED, Prediction
 from ..encode.tokenizer import check_question
 from ..graph.box_relations import is_photo_graph
 from ..graph.scene_graph import SceneGraph
-from ..encode.photo_phrases import question_classes
+from ..encode.photo_phrases import question_looks
 from ..reason.reasoner import DEFAULT_WEIGHTS
 from .ask import Explanation, GraphQA
 from .scenes import SceneBuilder
@@ -50,7 +50,7 @@ class PixelQA:
                 missing or unreadable.
         """
         check_question(question)
-        scene = self.builder.build(image, look_for=question_classes(question))
+        scene = self.builder.build(image, **question_looks(question))
         timings = dict(scene.timings)
         load = timings.pop("load", 0.0) + self._loading
         if is_photo_graph(scene.graph) and not self._photo_loaded:

@@ -20,7 +20,10 @@ skips perception.
 A closer look (``vqa.perception.coco.closer_look``): ``build(image, look_for=classes)`` with the
 COCO classes a question names (``vqa.encode.photo_phrases.question_classes``) runs the ``coco``
 detector again over tiles of a photo when some of them are absent from its graph
-(``timings["closer_look"]``; added objects flagged). The tiles' network rows are cached with the
+(``timings["closer_look"]``; added objects flagged); ``look_again=classes``, the classes a question
+counts (``counted_classes``), are looked for even when the graph has some, and the tiles add the ones
+the first pass missed (``graph.extra["closer_look"]["recounted"]``). ``question_looks(question)``
+gives both. The tiles' network rows are cached with the
 image; each set of classes gets its own graph, so an answer depends only on the image and its
 question.
 
@@ -216,12 +219,14 @@ class SceneBuilder:
 
     # ------------------------------------------------------------------------------- build
     def build(self, source, image_filename: str | None = None, look_for: Iterable[str] = (),
-              detector: str | None = None, key: str | None = None) -> Scene:
+              detector: str | None = None, key: str | None = None, look_again: Iterable[str] = ()) -> Scene:
         """The ``Scene`` of ``source`` (path, bytes or PIL image).
 
         Args:
             image_filename: the name the graph carries (default: the path's file name).
             look_for: COCO class names a question asks about (closer look, module docstring).
+            look_again: COCO class names a question counts: looked for even when the graph has some.
+                ``vqa.encode.photo_phrases.question_looks(question)`` gives both.
             detector: this image's detector choice (default: the builder's).
             key: the cache key of ``source`` when the caller has one (default: SHA-1 of its bytes).
         """
@@ -252,7 +257,7 @@ class SceneBuilder:
                         self._cache.popitem(last=False)
         else:
             timings.update(decode=0.0, detect=0.0, graph=(time.perf_counter() - t0) * 1000)
-        graph = self._look(seen, source, image, tuple(look_for), timings)
+        graph = self._look(seen, source, image, tuple(look_for), tuple(look_again), timings)
         log.debug("%s: %s%s; %s", image_filename or "image", seen.source, ", from the cache" if image is None else "",
                   ", ".join(f"{k} {v:.0f} ms" for k, v in timings.items()))
         return Scene(graph, seen.detector, seen.source, timings, cached=image is None, image=image,
@@ -276,11 +281,13 @@ class SceneBuilder:
         return _Seen(detections.detector or name, f"detector {detections.detector or name!r} "
                      f"({len(graph.objects)} objects; {what})", detections, graph)
 
-    def _look(self, seen: _Seen, source, image, look_for: tuple, timings: dict) -> SceneGraph:
-        """``seen.graph``, or the graph after a closer look for the classes of ``look_for`` it lacks."""
-        if not self.closer_look or not look_for or seen.detector not in PHOTO_DETECTORS:
+    def _look(self, seen: _Seen, source, image, look_for: tuple, look_again: tuple, timings: dict) -> SceneGraph:
+        """``seen.graph``, or the graph after a closer look for the classes of ``look_for`` it lacks
+        and those of ``look_again``."""
+        if not self.closer_look or not (look_for or look_again) or seen.detector not in PHOTO_DETECTORS:
             return seen.graph
-        wanted = seen.missing(look_for)
+        again = tuple(sorted(set(look_again)))
+        wanted = tuple(sorted(set(seen.missing(look_for)) | set(again)))
         coco = self.detector(seen.detector) if wanted else None
         if not hasattr(coco, "detect_in_tiles"):
             return seen.graph
@@ -289,13 +296,15 @@ class SceneBuilder:
             if wanted not in seen.looks:
                 if image is None:
                     image = source if isinstance(source, Image.Image) else load_image(source)
-                look = look_closer(coco, image, seen.detections, wanted, seen.tile_rows)
+                look = look_closer(coco, image, seen.detections, wanted, seen.tile_rows, again=again)
                 seen.tile_rows = look.tile_rows
                 graph = graph_from_detections(look.detections, seen.graph.image_filename)
                 for k in look.added:
                     graph.objects[k].extra["closer_look"] = True
+                present = {o.name for o in seen.graph.objects}
                 graph.extra["closer_look"] = {"classes": list(look.classes), "found": len(look.added),
-                                              "tiles": len(look.tile_rows)}
+                                              "tiles": len(look.tile_rows),
+                                              "recounted": [c for c in look.classes if c in present]}
                 seen.looks[wanted] = graph
         timings["closer_look"] = (time.perf_counter() - t0) * 1000
         return seen.looks[wanted]

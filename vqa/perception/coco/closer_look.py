@@ -6,7 +6,9 @@ that the photo's graph does not contain, ``look_closer`` runs the network once m
 a ``grid x grid`` layout of overlapping crops (each resized to the network input, so magnified by
 ``1 / tile``), keeps only detections of the asked classes at the normal score threshold, and adds
 them to the detections; the graph is rebuilt from all of them by the usual builder (``vqa.pipeline.scenes``), so colour,
-size and relations of the added objects are computed exactly as for the first pass.
+size and relations of the added objects are computed exactly as for the first pass. A question that
+counts a class ("How many people are there?") gets the same look for that class even when the graph
+has some (``again``): the tiles add the ones the first pass missed (step 3 keeps those it found).
 
 Tiles (``tile_grid``): ``grid`` tiles per side, each ``tile`` of the image's width and height,
 spread evenly from edge to edge. With ``grid = 2``, ``tile = 0.6`` neighbours overlap by 20 % of
@@ -129,7 +131,7 @@ class CloserLook:
     tile_rows: list = field(default_factory=list, repr=False)
 
 
-def look_closer(detector, image, detections: Detections, classes, tile_rows=None) -> CloserLook:
+def look_closer(detector, image, detections: Detections, classes, tile_rows=None, again=()) -> CloserLook:
     """Add the objects of ``classes`` that the tiles show and ``detections`` lack (module docstring).
 
     Args:
@@ -138,10 +140,12 @@ def look_closer(detector, image, detections: Detections, classes, tile_rows=None
         detections: the first pass.
         classes: COCO class names to look for (those already in ``detections`` are not looked for).
         tile_rows: the tile rows of an earlier closer look at the same image, to skip the network.
+        again: COCO class names to look for even when ``detections`` has some (a count's class: the
+            tiles add the objects of the class the first pass missed, step 3 keeps the ones it found).
     """
     t0 = time.perf_counter()
     present = {o.name for o in detections.objects}
-    wanted = sorted({c for c in classes if c not in present})
+    wanted = sorted({c for c in classes if c not in present} | set(again))
     if not wanted:
         return CloserLook(detections, [], [], 0.0, list(tile_rows or []))
     found, tile_rows = detector.detect_in_tiles(image, wanted, detections.objects, tile_rows)
