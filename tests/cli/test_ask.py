@@ -1,7 +1,8 @@
-"""`vqa ask --json`: timings_ms counts model loading apart from detecting and answering."""
+"""`vqa ask` as a process: timings, warnings, the CLEVR rules, and a count on a photo."""
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 
 def test_ask_json_timings_count_model_loading(clevr_dir):
@@ -41,3 +42,18 @@ def test_ask_answers_a_negation_with_the_questions_program(clevr_dir):
     out = json.loads(r.stdout)
     assert out["answers"] == [{"answer": "7", "probability": 1.0}] and out["flags"] == ["parsed"]
     assert [n["type"] for n in out["program"]][-2:] == ["union", "count"] and len(out["steps"]) == 2
+
+
+def test_ask_counts_the_people_the_first_look_missed_on_a_street_photo():
+    """Four people beside a bus, one of them small behind the others: the whole-image pass finds three;
+    a count question looks again over the tiles for the class it counts, and says so."""
+    photo = Path(__file__).resolve().parents[1] / "data" / "photos" / "ul_bus.jpg"
+    r = subprocess.run([sys.executable, "-m", "vqa", "ask", str(photo), "How many people are there?"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("4 ("), r.stdout
+    assert lines[-1].startswith("note: closer look for person") and lines[-1].endswith("found 1 more than the first look")
+    r = subprocess.run([sys.executable, "-m", "vqa", "ask", str(photo), "How many people are there?", "--no-closer-look"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and not r.stdout.startswith("4 ("), r.stdout

@@ -107,7 +107,8 @@ def run(args) -> int:
         look = graph.extra.get("closer_look")
         if look:
             print(f"note: closer look for {', '.join(look['classes'])} (the detector again over "
-                  f"{look['tiles']} tiles, {timings.get('closer_look', 0):.0f} ms): found {look['found']}")
+                  f"{look['tiles']} tiles, {timings.get('closer_look', 0):.0f} ms): found {look['found']}"
+                  f"{' more than the first look' if look.get('recounted') else ''}")
     elif isinstance(p, ParsedPrediction):
         # CLEVR rules: the answer (or "not sure" and why), the reasoner's guesses when not sure, the program's steps
         print(p.message)
