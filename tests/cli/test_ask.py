@@ -53,6 +53,7 @@ def test_ask_counts_the_people_the_first_look_missed_on_a_street_photo():
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0].startswith("4 ("), r.stdout
+    assert lines[1].startswith("step 1: find: people: 4 objects, person ("), r.stdout  # every person it counted
     assert lines[-1].startswith("note: closer look for person") and lines[-1].endswith("found 1 more than the first look")
     r = subprocess.run([sys.executable, "-m", "vqa", "ask", str(photo), "How many people are there?", "--no-closer-look"],
                        capture_output=True, text=True)

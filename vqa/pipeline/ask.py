@@ -203,24 +203,23 @@ def _steps_explanation(prediction: Prediction, tokens: list[str], steps: list[Re
 
 
 def describe_steps(e: Explanation, graph: SceneGraph | None) -> list[str]:
-    """One line per step of a photo answer or of a CLEVR answer of the rules: what it did, the object it
-    selected most (a rules' CLEVR step: every object it selected) and the relations it followed ("car next
-    to the person: the car (3), via car (3) next to person (2)"); empty for the CLEVR reasoner's answers,
-    whose steps have no labels."""
+    """One line per step of a photo answer or of a CLEVR answer of the rules: what it did, the objects it
+    selected (a rules' CLEVR step: every object in its set; a photo step: those weighted at least half as
+    much as its top object, so "how many people" lists every person it counts) and the relations it
+    followed ("car next to the person: the car (3), via car (3) next to person (2)"); empty for the
+    CLEVR reasoner's answers, whose steps have no labels."""
     if not e.step_labels or graph is None:
         return []
     out = []
     for t, label in enumerate(e.step_labels):
         w = e.node_attn[t]
-        top = int(w.argmax()) if w.numel() else -1
-        if top < 0 or w.sum() <= 0:
+        if not w.numel() or w.sum() <= 0:
             line = label + ": nothing"
-        elif isinstance(e.prediction, ParsedPrediction):  # a set, evenly weighted
-            chosen = [f"{graph.objects[k].name} ({k})" for k in range(len(w)) if w[k] > 0]
+        else:
+            least = 0.0 if isinstance(e.prediction, ParsedPrediction) else 0.5 * float(w.max())  # a set, evenly weighted
+            chosen = [f"{graph.objects[k].name} ({k})" for k in range(len(w)) if w[k] > 0 and w[k] >= least]
             line = label + (f": the {chosen[0]}" if len(chosen) == 1 else f": {len(chosen)} objects, "
                             + ", ".join(chosen[:8]) + (", ..." if len(chosen) > 8 else ""))
-        else:
-            line = label + f": the {graph.objects[top].name} ({top})"
         followed = [f"{graph.objects[j].name} ({j}) {pred or 'related to'} {graph.objects[i].name} ({i})"
                     for j, pred, i in e.step_edges(t)]
         out.append(line + (f", via {'; '.join(followed)}" if followed else ""))
