@@ -106,6 +106,11 @@ def marginal(args, qpath: Path, spath: Path) -> None:
                   f"{4500 / (median[5000] - median[500]):,.0f} questions/s); "
                   f"answering as `vqa eval -v` times it, medians {inside[500]:.3f} s and {inside[5000]:.3f} s: "
                   f"{4500 / (inside[5000] - inside[500]):,.0f} questions/s")
+            # each repeat's own pair (its two runs were back to back): how far the rate moves between repeats
+            rates = sorted(4500 / (b - a) for a, b in zip(answering[500], answering[5000]) if b > a)
+            if rates:
+                print(f"  per repeat, answering: median {statistics.median(rates):,.0f}, range {rates[0]:,.0f}-{rates[-1]:,.0f} "
+                      "questions/s")
 
 if __name__ == "__main__":
     main()
