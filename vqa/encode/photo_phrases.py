@@ -208,23 +208,37 @@ def counted_classes(question: str) -> list[str]:
     objects are what the whole-image pass misses most; the pipeline's ``SceneBuilder`` takes a
     closer look for these classes even where the graph has some of them (``look_again``).
     """
-    parsed = parse_question(question)
-    if parsed is None or parsed[3] not in ("_count", "_compare_counts"):
-        return []
-    out: list[str] = []
-    for p in parsed[2].values():  # the counted phrases, not their anchors
-        if p.cls is None:
-            return []
-        if p.cls != ANY:
-            out += [c for c in category_classes(p.cls) if c not in out]
-    return out
+    return _counted(parse_question(question))
 
 
 def question_looks(question: str) -> dict[str, list[str]]:
     """What a closer look at a photo should seek for ``question``, as ``SceneBuilder.build``'s keyword
     arguments: ``look_for`` (``question_classes``: sought when absent) and ``look_again``
-    (``counted_classes``: sought even when present)."""
-    return {"look_for": question_classes(question), "look_again": counted_classes(question)}
+    (``counted_classes``: sought even when present). The question is parsed once for both."""
+    parsed = parse_question(question)
+    return {"look_for": _named(question, parsed), "look_again": _counted(parsed)}
+
+
+def _phrase_classes(phrases: list[Phrase], anchors: bool) -> list[str]:
+    """The COCO classes of ``phrases`` (and of their anchors, with ``anchors``), in order; none when one
+    of them is outside the vocabulary."""
+    todo, out = list(phrases), []
+    while todo:
+        p = todo.pop(0)
+        if p.cls is None:
+            return []
+        if p.cls != ANY:
+            out += [c for c in category_classes(p.cls) if c not in out]
+        if anchors and p.anchor is not None:
+            todo.append(p.anchor)
+    return out
+
+
+def _counted(parsed) -> list[str]:
+    """``counted_classes`` of a ``parse_question`` result: the counted phrases, not their anchors."""
+    if parsed is None or parsed[3] not in ("_count", "_compare_counts"):
+        return []
+    return _phrase_classes(list(parsed[2].values()), anchors=False)
 
 
 def question_classes(question: str) -> list[str]:
@@ -237,21 +251,17 @@ def question_classes(question: str) -> list[str]:
     to three words ("Can you spot a spoon?" -> spoon), ``NOT_CLASSES`` excepted. The pipeline's
     ``SceneBuilder`` takes a closer look at a photo for those of them its graph lacks.
     """
-    parsed = parse_question(question)
+    return _named(question, parse_question(question))
+
+
+def _named(question: str, parsed) -> list[str]:
+    """``question_classes`` of ``question``, whose ``parse_question`` result is ``parsed``."""
     if parsed is not None:
         _, m, phrases, _ = parsed
-        phrases, out = list(phrases.values()), []
+        phrases = list(phrases.values())
         if m.groupdict().get("a2"):  # "what is the colour of the X"
             phrases.append(parse_phrase(m.group("a2")))
-        while phrases:
-            p = phrases.pop(0)
-            if p.cls is None:
-                return []
-            if p.cls != ANY:
-                out += [c for c in category_classes(p.cls) if c not in out]
-            if p.anchor is not None:
-                phrases.append(p.anchor)
-        return out
+        return _phrase_classes(phrases, anchors=True)
     words, out = normalise(question).split(), []
     for i in range(len(words)):
         for n in (3, 2, 1):

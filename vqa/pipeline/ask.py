@@ -216,7 +216,8 @@ def describe_steps(e: Explanation, graph: SceneGraph | None) -> list[str]:
         if not w.numel() or w.sum() <= 0:
             line = label + ": nothing"
         else:
-            least = 0.0 if isinstance(e.prediction, ParsedPrediction) else 0.5 * float(w.max())  # a set, evenly weighted
+            # a rules' CLEVR step is a set (evenly weighted): all of it; a photo step: half its top weight or more
+            least = 0.0 if isinstance(e.prediction, ParsedPrediction) else 0.5 * float(w.max())
             chosen = [f"{graph.objects[k].name} ({k})" for k in range(len(w)) if w[k] > 0 and w[k] >= least]
             line = label + (f": the {chosen[0]}" if len(chosen) == 1 else f": {len(chosen)} objects, "
                             + ", ".join(chosen[:8]) + (", ..." if len(chosen) > 8 else ""))

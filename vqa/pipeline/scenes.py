@@ -110,8 +110,12 @@ class _Seen:
     tile_rows: list | None = None
     looks: dict = field(default_factory=dict)
 
+    def present(self) -> set[str]:
+        """The classes of the first pass's objects."""
+        return {o.name for o in self.graph.objects}
+
     def missing(self, classes) -> tuple[str, ...]:
-        present = {o.name for o in self.graph.objects}
+        present = self.present()
         return tuple(sorted({c for c in classes if c not in present}))
 
 
@@ -301,10 +305,9 @@ class SceneBuilder:
                 graph = graph_from_detections(look.detections, seen.graph.image_filename)
                 for k in look.added:
                     graph.objects[k].extra["closer_look"] = True
-                present = {o.name for o in seen.graph.objects}
                 graph.extra["closer_look"] = {"classes": list(look.classes), "found": len(look.added),
                                               "tiles": len(look.tile_rows),
-                                              "recounted": [c for c in look.classes if c in present]}
+                                              "recounted": sorted(seen.present().intersection(again))}
                 seen.looks[wanted] = graph
         timings["closer_look"] = (time.perf_counter() - t0) * 1000
         return seen.looks[wanted]
