@@ -205,6 +205,9 @@ def test_a_count_question_looks_again_for_the_class_it_counts(coffee):
     assert [(o.name, o.score) for o in kept] == [(o.name, o.score) for o in first.objects]
     assert not any(o.extra.get("closer_look") for o in kept) and g.objects[-1].extra["closer_look"]
     assert g.extra["closer_look"]["recounted"] == ["person"] and t["closer_look"] > 0
+    # the scene's source line counts the first pass's objects and the closer look's apart
+    assert builder.build(road, **question_looks(q)).source.endswith("(4 objects; photo graph with box relations), "
+                                                                     "1 more from a closer look")
     rules = PhotoAnswerer()
     assert rules(q, first).answer == "1" and rules(q, g).answer == "2"
     from vqa.app.handlers import closer_look_note

@@ -264,7 +264,9 @@ class SceneBuilder:
         graph = self._look(seen, source, image, tuple(look_for), tuple(look_again), timings)
         log.debug("%s: %s%s; %s", image_filename or "image", seen.source, ", from the cache" if image is None else "",
                   ", ".join(f"{k} {v:.0f} ms" for k, v in timings.items()))
-        return Scene(graph, seen.detector, seen.source, timings, cached=image is None, image=image,
+        added = len(graph.objects) - len(seen.graph.objects)  # by a closer look: the source says so
+        described = f"{seen.source}, {added} more from a closer look" if added else seen.source
+        return Scene(graph, seen.detector, described, timings, cached=image is None, image=image,
                      detections=seen.detections)
 
     def _first_pass(self, image: Image.Image, image_filename: str | None, name: str, timings: dict) -> _Seen:
