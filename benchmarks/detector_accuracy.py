@@ -10,7 +10,8 @@ of ``vqa render`` folders (``scenes.json``), e.g. the test renders (``vqa.data.s
 ``--render-questions`` questions per scene drawn from CLEVR's templates from their pixels;
 ``--dev-images`` the development images (index 1 mod 5), unseen by weights trained with
 ``vqa train detector --dev-holdout``; ``--list-errors`` prints each miss, false detection and
-attribute error of those (the held-out images' are only counted). ``--fast`` detects through the
+attribute error of those (the held-out images' are only counted), and each render question answered
+wrong from pixels with the detection errors of its image. ``--fast`` detects through the
 ONNX Runtime export of the detector's networks, as the app and ``benchmarks/latency.py`` do
 (``SceneBuilder(fast=True)``), instead of eager PyTorch.
 
@@ -39,12 +40,28 @@ from vqa.perception.image import load_image  # noqa: E402
 from vqa.reason.reasoner import DEFAULT_WEIGHTS  # noqa: E402
 
 
-def qa_accuracy(weights: str, questions: list[dict], graphs: dict) -> float:
+def qa_accuracy(weights: str, questions: list[dict], graphs: dict, wrong: list | None = None) -> float:
+    """The share of ``questions`` answered right from ``graphs``; each wrong one is appended to ``wrong``."""
     from vqa.pipeline.ask import GraphQA
 
     qa = GraphQA(weights)
-    right = sum(qa.ask(q["question"], graphs[q["image_filename"]], top_k=1).answers[0][0] == q["answer"] for q in questions)
+    right = 0
+    for q in questions:
+        said = qa.ask(q["question"], graphs[q["image_filename"]], top_k=1).answers[0][0]
+        right += said == q["answer"]
+        if said != q["answer"] and wrong is not None:
+            wrong.append({"image": q["image_filename"], "question": q["question"], "answer": q["answer"], "said": said})
     return right / max(len(questions), 1)
+
+
+def print_wrong_answers(wrong: list[dict], errors: list[dict]) -> None:
+    """Each question answered wrong from pixels, and whether its image has a detection error."""
+    kinds = {}
+    for e in errors:
+        kinds.setdefault(e["image"], []).append(e["kind"])
+    for w in wrong:
+        cause = ", ".join(kinds.get(w["image"], [])) or "no detection error"
+        print(f"    wrong answer {w['image']}: {w['question']!r} is {w['answer']!r}, said {w['said']!r} ({cause})")
 
 
 def detect_and_score(det, scenes: list, images: Path) -> tuple[dict, dict]:
@@ -96,8 +113,8 @@ def main() -> None:
     ap.add_argument("--dev-images", action="store_true",
                     help="also score the development images (index 1 mod 5; unseen only by --dev-holdout weights)")
     ap.add_argument("--list-errors", action="store_true",
-                    help="print each miss, false detection and attribute error (not for the held-out images: "
-                         "choices are not made on them)")
+                    help="print each miss, false detection and attribute error, and each render question answered "
+                         "wrong from pixels (not for the held-out images: choices are not made on them)")
     ap.add_argument("--fast", action="store_true",
                     help="detect through the ONNX Runtime export (the app's path; waits for the export)")
     ap.add_argument("--json", help="also write the figures here")
@@ -138,10 +155,13 @@ def main() -> None:
             qs = generate_questions(scenes, args.render_questions, seed=0, progress=False)
             by_name = {g.image_filename: g for g in scenes}
             fig[key]["qa_questions"] = len(qs)
-            fig[key]["qa_accuracy_predicted_graphs"] = qa_accuracy(args.weights, qs, pred_r)
+            wrong: list[dict] = []
+            fig[key]["qa_accuracy_predicted_graphs"] = qa_accuracy(args.weights, qs, pred_r, wrong)
             fig[key]["qa_accuracy_gold_graphs"] = qa_accuracy(args.weights, qs, by_name)
             print(f"  answers from pixels  {fig[key]['qa_accuracy_predicted_graphs']:.2%} of {len(qs)} generated "
                   f"questions (gold graphs: {fig[key]['qa_accuracy_gold_graphs']:.2%})")
+            if args.list_errors:
+                print_wrong_answers(wrong, fig[key]["errors"])
     if args.json:
         Path(args.json).write_text(json.dumps(fig, indent=2) + "\n")
 

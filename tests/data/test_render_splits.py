@@ -18,9 +18,12 @@ def test_manifest_records_the_split_in_code(split):
     assert f"--seed {seed}" in m["command"] and f"--prefix {prefix}" in m["command"]
 
 
-def test_dev_and_test_renders_are_different_scenes():
-    (dev_seed, _, dev_prefix), (test_seed, _, test_prefix) = RENDER_SPLITS["dev"], RENDER_SPLITS["test"]
-    assert dev_seed != test_seed and dev_prefix != test_prefix
-    dev, test = (set(json.loads((DATA / f"clevr_{s}_renders.json").read_text())["scene_sha256"].values())
-                 for s in ("dev", "test"))
-    assert not dev & test
+def test_render_splits_are_different_scenes():
+    seeds = [seed for seed, _, _ in RENDER_SPLITS.values()]
+    prefixes = [prefix for _, _, prefix in RENDER_SPLITS.values()]
+    assert len(set(seeds)) == len(seeds) and len(set(prefixes)) == len(prefixes)
+    scenes = {s: set(json.loads((DATA / f"clevr_{s}_renders.json").read_text())["scene_sha256"].values())
+              for s in RENDER_SPLITS}
+    for a in scenes:
+        for b in scenes:
+            assert a == b or not scenes[a] & scenes[b], (a, b)
