@@ -28,8 +28,9 @@ from .clevr_words import ATTR_OF
 __all__ = ["Stage", "ParsedQuestion", "EXTENDED_FORMS", "compile_reading"]
 
 # the forms the CLEVR templates never use; a question is answered by the rules only if it uses one
+# ("rephrased": worded as no template words it, ``vqa.encode.clevr_rephrase``)
 EXTENDED_FORMS = frozenset({"negation", "union", "predicate", "quantifier", "comparison", "choice", "size",
-                            "difference"})
+                            "difference", "rephrased"})
 
 
 @dataclass

@@ -25,11 +25,12 @@ questions stay with the reasoner. ``may_be_extended`` tells cheaply when a quest
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from .clevr_forms import QuestionParser
 from .clevr_programs import EXTENDED_FORMS, ParsedQuestion, Stage, compile_reading
+from .clevr_rephrase import last_sentence, rephrase
 from .clevr_words import ADJECTIVES, ATTRS, GENERIC, NOUNS, PLURAL_NOUNS, Token, normalise, not_expressible, resolve_ones, strip_fillers
 
 __all__ = ["ParsedQuestion", "Stage", "NotExpressible", "read_question", "may_be_extended", "EXTENDED_FORMS"]
@@ -150,17 +151,22 @@ def read_question(question: str, extended_only: bool = False) -> ParsedQuestion 
     words, where = not_expressible(tokens)
     if words:
         return NotExpressible(question, words, where)
-    tokens = strip_fillers(tokens)
-    if not tokens or len(tokens) > 40 or (extended_only and not may_be_extended(tokens)):
+    tokens, joined = last_sentence(tokens, question)
+    tokens, rephrased = rephrase(strip_fillers(tokens))
+    rephrased = rephrased or joined
+    if not tokens or len(tokens) > 40 or (extended_only and not rephrased and not may_be_extended(tokens)):
         return None
     tokens = resolve_ones(tokens)
     readings = QuestionParser(tokens).whole(0)
-    if extended_only and not any(r.forms.union(*(ph.forms for ph in r.phrases)) & EXTENDED_FORMS for r in readings):
+    if extended_only and not rephrased and not any(r.forms.union(*(ph.forms for ph in r.phrases)) & EXTENDED_FORMS
+                                                   for r in readings):
         return None
     parses = {}
     for reading in readings:
         parsed = compile_reading(question, reading)
         if parsed is not None:
+            if rephrased:
+                parsed = replace(parsed, forms=parsed.forms | {"rephrased"})
             key = json.dumps([parsed.program, parsed.finish, parsed.options, parsed.definite])
             parses.setdefault(key, parsed)
     return next(iter(parses.values())) if len(parses) == 1 else None

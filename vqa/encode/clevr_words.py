@@ -85,22 +85,24 @@ NOT_EXPRESSIBLE = frozenset({
     "stacked", "stack", "top", "above", "below", "under", "underneath", "beneath", "row", "line", "lined",
     "aligned", "distance", "far", "camera", "height", "tall", "taller", "shorter", "wide", "wider", "width",
     "heavy", "heavier", "weight", "first", "second", "third", "rotated", "facing", "upright", "tilted",
-    "transparent", "glass", "wooden", "plastic"})
+    "transparent", "glass", "wooden", "plastic", "lying", "upside", "sideways", "tipped", "floating"})
 _NOT_EXPRESSIBLE_PHRASES = ("each other", "one another")
 
 _FILLERS_BEFORE = ("hey", "hi", "so", "ok", "okay", "now", "well", "and", "also", "please", "quick question",
                    "question", "just checking", "just wondering", "i wonder", "i am wondering", "i was wondering",
-                   "i would like to know", "i want to know", "do you know", "can you tell me", "could you tell me",
+                   "i would like to know", "i want to know", "do you know", "i am curious", "just curious",
+                   "i am curious to know", "out of curiosity", "can you tell me", "could you tell me",
                    "would you tell me", "can you please tell me", "could you please tell me", "tell me",
                    "please tell me", "in this picture", "in the picture", "in this image", "in the image",
                    "in this scene", "in the scene", "looking at the scene", "yes or no", "true or false")
 _FILLERS_AFTER = ("in this picture", "in the picture", "in this image", "in the image", "in this scene",
                   "in the scene", "in this photo", "in the photo", "at all", "please", "you can see",
                   "that you can see", "can you see", "do you see", "here", "in total", "altogether", "total",
-                  "right", "visible", "yes or no", "true or false")
+                  "right", "visible", "yes or no", "true or false", "for me")
 # real words a typo away from a grammar word, which are not typos of it ("this" is not "thin" or "thus")
 _NOT_TYPOS = frozenset({"sides", "shade", "shades", "this", "them", "they", "these", "those", "with", "where", "when",
-                        "sized", "look", "looks", "think", "once", "make", "done", "back", "whole", "sort"})
+                        "sized", "look", "looks", "think", "once", "make", "done", "back", "whole", "sort",
+                        "share", "shares", "shared"})
 _GRAMMAR_WORDS = frozenset("""
 the a an any some only two three all every each both most majority mostly none no not non neither nor either
 or and but of that which who is are was were does do did has have had there here it its what how many much
@@ -239,11 +241,25 @@ def resolve_ones(tokens: list[Token]) -> list[Token]:
     return out
 
 
+def _counted_values(tokens: list[Token], k: int) -> str:
+    """The attribute word whose values "how many ..." counts from ``k`` on ("different colors", "kinds of
+    shapes", "materials"), or "". Bare "shapes" counts objects ("how many shapes are there")."""
+    qualified = False
+    while k < len(tokens) and tokens[k].text in ("different", "distinct", "kind", "kinds", "type", "types", "sort",
+                                                 "sorts", "of"):
+        qualified, k = True, k + 1
+    word = tokens[k].text if k < len(tokens) else ""
+    return word if word in ("colors", "materials", "sizes") or (word == "shapes" and qualified) else ""
+
+
 def not_expressible(tokens: list[Token]) -> tuple[tuple[str, ...], frozenset[int]]:
     """The words of ``NOT_EXPRESSIBLE`` (and "each other", "one another") among ``tokens``, and where."""
     found, where = [], set()
     for k, t in enumerate(tokens):
-        if t.text in ("each", "one") and k + 1 < len(tokens) and f"{t.text} {tokens[k + 1].text}" in \
+        if t.text == "many" and k and tokens[k - 1].text == "how" and (kinds := _counted_values(tokens, k + 1)):
+            found.append(f"how many {kinds}")  # counting values ("how many colors"), not objects
+            where |= tokens[k - 1].words | t.words
+        elif t.text in ("each", "one") and k + 1 < len(tokens) and f"{t.text} {tokens[k + 1].text}" in \
                 _NOT_EXPRESSIBLE_PHRASES:
             found.append(f"{t.text} {tokens[k + 1].text}")
             where |= t.words | tokens[k + 1].words
