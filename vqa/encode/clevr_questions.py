@@ -11,6 +11,9 @@ format, which ``vqa.data.executor`` runs on any scene graph, gold or detected. T
 1. ``clevr_words``: tokens (contractions, typos, relation phrases); a question with a word CLEVR cannot
    express (touching, nearest, between, biggest, shadow, ...) comes back as ``NotExpressible``, whose
    honest answer is "not sure"; fillers come off;
+   ``clevr_rephrase``: free wordings of forms the grammar reads are rewritten into its wording (the last of
+   two sentences with its "it" resolved, an exclusion or a relation put first, "is there anything red",
+   ...), and the question is marked ``"rephrased"``;
 2. ``clevr_phrases`` (noun phrases and predicates, as object sets: ``clevr_sets``) and ``clevr_forms``
    (the question forms): every reading of the whole question;
 3. ``clevr_programs``: each reading's program, its steps, and how its last output becomes the answer.
