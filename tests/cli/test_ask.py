@@ -58,3 +58,19 @@ def test_ask_counts_the_people_the_first_look_missed_on_a_street_photo():
     r = subprocess.run([sys.executable, "-m", "vqa", "ask", str(photo), "How many people are there?", "--no-closer-look"],
                        capture_output=True, text=True)
     assert r.returncode == 0 and not r.stdout.startswith("4 ("), r.stdout
+
+
+def test_ask_reads_free_wordings_of_forms_it_knows(clevr_dir):
+    """An exclusion put first, and two sentences with "it" (vqa.encode.clevr_rephrase): both are read into
+    their program, and the steps point at the question's own words."""
+    scenes = str(clevr_dir / "CLEVR_train_scenes.json")
+    ask = [sys.executable, "-m", "vqa", "ask", "CLEVR_train_000005.png"]
+    r = subprocess.run(ask + ["Besides the yellow ones, how many rubber things are there?", "--scene", scenes],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "4 (computed from the scene graph by the question's program)", r.stdout
+    r = subprocess.run(ask + ["Do you see the big sphere? What material is it?", "--scene", scenes, "--json"],
+                       capture_output=True, text=True)
+    out = json.loads(r.stdout)
+    assert out["answers"] == [{"answer": "metal", "probability": 1.0}] and out["flags"] == ["parsed"]
+    assert [n["type"] for n in out["program"]][-2:] == ["unique", "query_material"]
