@@ -51,6 +51,8 @@ def program(question: str) -> list:
     ("Left of the brown sphere, how many cubes are there?", "How many cubes are left of the brown sphere?"),
     ("Behind the big cylinder, is there a metal ball?", "Is there a metal ball behind the big cylinder?"),
     ("Count the things in front of the gray cube.", "How many things are in front of the gray cube?"),
+    ("Are there fewer spheres left of the red cylinder than right of it?",
+     "Are there fewer spheres left of the red cylinder than spheres right of the red cylinder?"),
 ])
 def test_free_wording_reads_as_its_plain_wording(asked, plain):
     assert program(asked) == program(plain)

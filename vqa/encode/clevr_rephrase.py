@@ -22,6 +22,8 @@ ones"                                       other than, excluding, not counting)
                                             first moves after the noun asked about)
 "how many X have a color other than red"    "how many X are not red" (any attribute; "has" -> "is")
 "is X a cube, a ball or a cylinder"         "what shape is X" (every shape offered)
+"more X behind the cube than in front of   "more X behind the cube than X in front of the cube"
+it"
 ==========================================  ===============================================================
 
 A question that needed one of them is worded as no template words it, so the rules answer it
@@ -146,6 +148,20 @@ def _relation_first(tokens: list[Token]) -> list[Token]:
     return tokens[q:head + 1] + tokens[:q] + tokens[head + 1:]
 
 
+def _than_it(tokens: list[Token]) -> list[Token]:
+    """ "more X behind the cube than in front of it": the second group is X too, related to the same object
+    ("more X behind the cube than X in front of the cube")."""
+    t = _text(tokens)
+    if t[-1] != "it" or len(t) < 8 or t[-2] not in _RELATIONS:
+        return tokens
+    m = next((k for k, w in enumerate(t) if w in ("more", "fewer", "less")), None)
+    head = None if m is None else next((k for k in range(m + 1, len(t)) if t[k] in NOUNS or t[k] in GENERIC), None)
+    c = len(t) - 3
+    if head is None or t[c] != "than" or t[head + 1] not in _RELATIONS or t[head + 2] != "the":
+        return tokens
+    return tokens[:c + 1] + [tokens[head], tokens[-2]] + tokens[head + 2:c]
+
+
 def _excluding_the(tokens: list[Token]) -> list[Token]:
     """ "except the red ones": the exclusion names values, not one object."""
     t = _text(tokens)
@@ -207,7 +223,8 @@ _RULES = (
     (_excluding_first, lambda w, f: not _EXCLUDING_WORDS.isdisjoint(w) or ("other" in w and "than" in w)),
     (_excluding_the, lambda w, f: not _EXCLUDING_WORDS.isdisjoint(w) or ("other" in w and "than" in w)),
     (_anything_value, lambda w, f: "anything" in w or "something" in w),
+    (_than_it, lambda w, f: "it" in w and "than" in w),
     (_every_shape, lambda w, f: f in ("is", "are") and "or" in w),
 )
 # a word every rule but the relation put first needs one of (an exclusion's first word is among them)
-_TRIGGERS = _PLACES | _EXCLUDING_WORDS | {"count", "other", "anything", "something", "different", "or"}
+_TRIGGERS = _PLACES | _EXCLUDING_WORDS | {"count", "other", "anything", "something", "different", "or", "it"}
