@@ -1,10 +1,11 @@
 """Accuracy and calibration of the shipped reasoner on hand-written, human-style CLEVR questions (gold graphs).
 
-Three pairs of sets (tests/data/README.md): ``v1`` (human_questions_{dev,test}.json, 100 each: synonyms,
+Four sets (tests/data/README.md): ``v1`` (human_questions_{dev,test}.json, 100 each: synonyms,
 typos, casual wording, paraphrases), ``v2`` (human_questions_v2_{dev,test}.json: free comparisons,
 relative clauses, negation, quantifiers, and questions CLEVR cannot express, whose right answer is
 "not sure") and ``v3`` (human_questions_v3_{dev,test}.json: in the style of CLEVR-Humans, written
-without reading the parser, the templates or the earlier sets). Use the dev sets for every decision; score a test set once per version.
+without reading the parser, the templates or the earlier sets) and ``v4`` (human_questions_v4_dev.json,
+written the same way; development only). Use the dev sets for every decision; score a test set once per version.
 
 Each set is scored four ways: the reasoner's top answer as trained (``free``); restricted to the
 answer type the question asks for (``typed``, ``vqa.answer.expected``); typed, with the calibration
@@ -18,7 +19,7 @@ unanswerable question's best answer counts as wrong).
 Graphs are the gold ones of the shared scenes file, or with ``--graphs predicted`` the CLEVR detector's
 graphs of the images in ``--images`` (every scene of the sets has one).
 
-    python benchmarks/human_questions.py [--set v1|v2|v3|both] [--split dev|test] [--graphs gold|predicted]
+    python benchmarks/human_questions.py [--set v1|v2|v3|v4|both] [--split dev|test] [--graphs gold|predicted]
                                          [--show-misses]
     python benchmarks/human_questions.py --fit   # refit the temperature and "not sure" on both dev sets
 """
@@ -48,7 +49,7 @@ from vqa.reason.reasoner import DEFAULT_WEIGHTS, Reasoner  # noqa: E402
 from vqa.vocab.clevr import clevr_answer_type  # noqa: E402
 from vqa.weights import stored_sha256  # noqa: E402
 
-FILES = {"v1": "human_questions_{}.json", "v2": "human_questions_v2_{}.json", "v3": "human_questions_v3_{}.json"}
+FILES = {"v1": "human_questions_{}.json", "v2": "human_questions_v2_{}.json", "v3": "human_questions_v3_{}.json", "v4": "human_questions_v4_{}.json"}
 TYPES = ("bool", "count", "color", "shape", "material", "size")
 
 
@@ -161,7 +162,7 @@ def fit(model: Reasoner, cache: GraphCache) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--set", default="both", choices=["v1", "v2", "v3", "both"])
+    ap.add_argument("--set", default="both", choices=["v1", "v2", "v3", "v4", "both"])
     ap.add_argument("--split", default="dev", choices=["dev", "test"])
     ap.add_argument("--weights", default=str(DEFAULT_WEIGHTS))
     ap.add_argument("--scenes", default=str(ROOT.parent / "shared" / "data" / "clevr" / "CLEVR_train_scenes.json"))

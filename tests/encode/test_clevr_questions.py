@@ -137,7 +137,8 @@ def test_may_be_extended_holds_on_the_hand_written_dev_sets():
     are in tests/reason/test_clevr_rules.py). A rephrased question (vqa.encode.clevr_rephrase) skips it."""
     data = Path(__file__).resolve().parents[1] / "data"
     extended = 0
-    for name in ("human_questions_dev.json", "human_questions_v2_dev.json", "human_questions_v3_dev.json"):
+    for name in ("human_questions_dev.json", "human_questions_v2_dev.json", "human_questions_v3_dev.json",
+                 "human_questions_v4_dev.json"):
         for q in json.loads((data / name).read_text())["questions"]:
             parsed = read_question(q["question"])
             if isinstance(parsed, ParsedQuestion) and parsed.extended and "rephrased" not in parsed.forms:

@@ -155,8 +155,10 @@ def read_question(question: str, extended_only: bool = False) -> ParsedQuestion 
     if words:
         return NotExpressible(question, words, where)
     tokens, joined = last_sentence(tokens, question)
-    tokens, rephrased = rephrase(strip_fillers(tokens))
-    rephrased = rephrased or joined
+    plain = strip_fillers(tokens)
+    stripped = len(plain) < len(tokens)  # no template has fillers
+    tokens, rephrased = rephrase(plain)
+    rephrased = rephrased or joined or stripped
     if not tokens or len(tokens) > 40 or (extended_only and not rephrased and not may_be_extended(tokens)):
         return None
     tokens = resolve_ones(tokens)

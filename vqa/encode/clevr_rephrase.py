@@ -20,13 +20,18 @@ ones"                                       other than, excluding, not counting)
 "could you count the X (for me)"            "count the X" (also marked when it starts with "count")
 "In front of the red cube, is there a ..."  "is there a ... in front of the red cube" (a relation put
                                             first moves after the noun asked about)
-"how many X have a color other than red"    "how many X are not red" (any attribute; "has" -> "is")
+"how many X have a color other than red"    "how many X are not red" (any attribute; "has" -> "is"; also
+                                            "are some colour other than red")
+"does the ball have a matte surface"        "is the ball matte" (also "made of a rubbery material")
+"Out of all these things, how many are      "how many things are metal"
+metal?"
 "is X a cube, a ball or a cylinder"         "what shape is X" (every shape offered)
 "more X behind the cube than in front of   "more X behind the cube than X in front of the cube"
 it"
 ==========================================  ===============================================================
 
-A question that needed one of them is worded as no template words it, so the rules answer it
+A question that needed one of them, or had fillers stripped ("I was wondering, ..."), is worded as no
+template words it, so the rules answer it
 (``ParsedQuestion.forms`` gets ``"rephrased"``, one of ``EXTENDED_FORMS``) rather than the reasoner,
 which reads the question's own words.
 """
@@ -43,6 +48,7 @@ _POINTING = by_first_word((p, "") for p in (
     "you see", "see", "find", "look at", "consider", "focus on", "there is", "there are", "there is only one",
     "i see", "i am looking at", "take", "take a look at"))
 _PLACES = frozenset({"scene", "picture", "image", "photo", "pic"})
+_QUALITIES = frozenset({"surface", "finish", "texture", "material", "look", "color", "colour", "size", "shape"})
 _EXCLUDING = by_first_word((p, "") for p in ("besides", "apart from", "aside from", "except", "except for",
                                              "other than", "excluding", "not counting"))
 _QUESTION_STARTS = frozenset({"how", "what", "is", "are", "do", "does", "which", "count"})
@@ -66,6 +72,7 @@ def last_sentence(tokens: list[Token], question: str) -> tuple[list[Token], bool
     last = [t for t in tokens if min(t.words) > cut]
     if not before or not last:
         return tokens, False
+    last = _its_side(last)
     text = [t.text for t in before]
     start = next((len(w) for w, _ in _POINTING.get(text[0], ()) if tuple(text[:len(w)]) == w), None)
     refer = [k for k, t in enumerate(last) if t.text in _PRONOUNS]
@@ -75,6 +82,17 @@ def last_sentence(tokens: list[Token], question: str) -> tuple[list[Token], bool
     if named[0].text in ("a", "an"):  # "there is a cube. what color is it": the cube
         named = [Token("the", named[0].words)] + named[1:]
     return last[:k] + named + last[k + 1:], True
+
+
+def _its_side(tokens: list[Token]) -> list[Token]:
+    """ "to its left" / "on its right side" -> "left of it" (the relation, then the pronoun)."""
+    t = _text(tokens)
+    for k in range(len(t) - 2):
+        if t[k] in ("to", "on", "at") and t[k + 1] == "its" and t[k + 2] in ("left", "right"):
+            end = k + 3 + (t[k + 3:k + 4] == ["hand"])
+            end += t[end:end + 1] == ["side"]
+            return tokens[:k] + [Token(f"@{t[k + 2]}", tokens[k + 2].words), Token("it", tokens[k + 1].words)] + tokens[end:]
+    return tokens
 
 
 def rephrase(tokens: list[Token]) -> tuple[list[Token], bool]:
@@ -186,14 +204,45 @@ def _anything_value(tokens: list[Token]) -> list[Token]:
 
 
 def _other_than_value(tokens: list[Token]) -> list[Token]:
-    """ "have a color other than red" -> "are not red"."""
+    """ "have a color other than red", "are some colour other than red" -> "are not red"."""
     t = _text(tokens)
-    for k in range(len(t) - 5):
-        if (t[k] in ("have", "has") and t[k + 1] in ("a", "any") and ATTR_WORDS.get(t[k + 2]) and
-                t[k + 3:k + 5] in (["other", "than"], ["different", "from"]) and t[k + 5] in ADJECTIVES
-                and ATTR_OF.get(ADJECTIVES[t[k + 5]]) == ATTR_WORDS[t[k + 2]]):
-            is_ = Token("are" if t[k] == "have" else "is", tokens[k].words)
-            return tokens[:k] + [is_, Token("not", tokens[k + 3].words)] + tokens[k + 5:]
+    for k in range(len(t) - 4):
+        if t[k] not in ("have", "has", "are", "is"):
+            continue
+        a = k + 1 + (t[k + 1] in ("a", "an", "any", "some"))
+        if a + 3 < len(t) and ATTR_WORDS.get(t[a]) and t[a + 1:a + 3] in (["other", "than"], ["different", "from"]) \
+                and t[a + 3] in ADJECTIVES and ATTR_OF.get(ADJECTIVES[t[a + 3]]) == ATTR_WORDS[t[a]]:
+            is_ = Token("are" if t[k] in ("have", "are") else "is", tokens[k].words)
+            return tokens[:k] + [is_, Token("not", tokens[a + 1].words)] + tokens[a + 3:]
+    return tokens
+
+
+def _value_as_a_noun(tokens: list[Token]) -> list[Token]:
+    """ "have a matte surface" -> "are matte"; "made of a rubbery material" -> "made of rubbery"."""
+    t = _text(tokens)
+    for k in range(len(t) - 3):
+        if t[k + 1] in ("a", "an") and t[k + 2] in ADJECTIVES and t[k + 3] in _QUALITIES:
+            if t[k] in ("have", "has") and t[0] in ("does", "do"):  # "does X have a matte surface": "is X matte"
+                is_ = Token("is" if t[0] == "does" else "are", tokens[0].words)
+                return [is_] + tokens[1:k] + [tokens[k + 2]] + tokens[k + 4:]
+            if t[k] in ("have", "has"):
+                is_ = Token("are" if t[k] == "have" else "is", tokens[k].words)
+                return tokens[:k] + [is_, tokens[k + 2]] + tokens[k + 4:]
+            if t[k] == "of" and k and t[k - 1] in ("made", "out"):
+                return tokens[:k + 1] + [tokens[k + 2]] + tokens[k + 4:]
+    return tokens
+
+
+def _out_of_all(tokens: list[Token]) -> list[Token]:
+    """ "Out of all these things, how many are metal?" -> "how many things are metal"."""
+    t = _text(tokens)
+    if t[:2] != ["out", "of"]:
+        return tokens
+    k = 2 + (t[2:3] == ["all"])
+    k += t[k:k + 1] in (["these"], ["the"], ["those"])
+    if k + 3 < len(t) and (t[k] in NOUNS or t[k] in GENERIC) and t[k + 1:k + 3] == ["how", "many"] \
+            and t[k + 3] in ("are", "is"):
+        return tokens[k + 1:k + 3] + [tokens[k]] + tokens[k + 3:]
     return tokens
 
 
@@ -219,7 +268,9 @@ _RULES = (
     (_drop_places, lambda w, f: not _PLACES.isdisjoint(w)),
     (_asking_to_count, lambda w, f: "count" in w),
     (_relation_first, lambda w, f: f in _RELATIONS),
-    (_other_than_value, lambda w, f: ("have" in w or "has" in w) and ("other" in w or "different" in w)),
+    (_other_than_value, lambda w, f: ("other" in w or "different" in w)),
+    (_value_as_a_noun, lambda w, f: not _QUALITIES.isdisjoint(w)),
+    (_out_of_all, lambda w, f: f == "out"),
     (_excluding_first, lambda w, f: not _EXCLUDING_WORDS.isdisjoint(w) or ("other" in w and "than" in w)),
     (_excluding_the, lambda w, f: not _EXCLUDING_WORDS.isdisjoint(w) or ("other" in w and "than" in w)),
     (_anything_value, lambda w, f: "anything" in w or "something" in w),
@@ -227,4 +278,5 @@ _RULES = (
     (_every_shape, lambda w, f: f in ("is", "are") and "or" in w),
 )
 # a word every rule but the relation put first needs one of (an exclusion's first word is among them)
-_TRIGGERS = _PLACES | _EXCLUDING_WORDS | {"count", "other", "anything", "something", "different", "or", "it"}
+_TRIGGERS = _PLACES | _EXCLUDING_WORDS | _QUALITIES | {"count", "other", "anything", "something", "different", "or",
+                                                       "it", "out"}

@@ -85,7 +85,8 @@ NOT_EXPRESSIBLE = frozenset({
     "stacked", "stack", "top", "above", "below", "under", "underneath", "beneath", "row", "line", "lined",
     "aligned", "distance", "far", "camera", "height", "tall", "taller", "shorter", "wide", "wider", "width",
     "heavy", "heavier", "weight", "first", "second", "third", "rotated", "facing", "upright", "tilted",
-    "transparent", "glass", "wooden", "plastic", "lying", "upside", "sideways", "tipped", "floating"})
+    "transparent", "glass", "wooden", "plastic", "lying", "upside", "sideways", "tipped", "floating", "shiniest", "dullest", "brightest", "darkest",
+    "roundest"})
 _NOT_EXPRESSIBLE_PHRASES = ("each other", "one another")
 
 _FILLERS_BEFORE = ("hey", "hi", "so", "ok", "okay", "now", "well", "and", "also", "please", "quick question",
@@ -102,7 +103,7 @@ _FILLERS_AFTER = ("in this picture", "in the picture", "in this image", "in the 
 # real words a typo away from a grammar word, which are not typos of it ("this" is not "thin" or "thus")
 _NOT_TYPOS = frozenset({"sides", "shade", "shades", "this", "them", "they", "these", "those", "with", "where", "when",
                         "sized", "look", "looks", "think", "once", "make", "done", "back", "whole", "sort",
-                        "share", "shares", "shared"})
+                        "share", "shares", "shared", "find", "finds"})
 _GRAMMAR_WORDS = frozenset("""
 the a an any some only two three all every each both most majority mostly none no not non neither nor either
 or and but of that which who is are was were does do did has have had there here it its what how many much
@@ -241,6 +242,9 @@ def resolve_ones(tokens: list[Token]) -> list[Token]:
     return out
 
 
+_ATTR_PLURALS = frozenset({"colors", "shapes", "materials", "sizes"})
+
+
 def _counted_values(tokens: list[Token], k: int) -> str:
     """The attribute word whose values "how many ..." counts from ``k`` on ("different colors", "kinds of
     shapes", "materials"), or "". Bare "shapes" counts objects ("how many shapes are there")."""
@@ -259,6 +263,10 @@ def not_expressible(tokens: list[Token]) -> tuple[tuple[str, ...], frozenset[int
         if t.text == "many" and k and tokens[k - 1].text == "how" and (kinds := _counted_values(tokens, k + 1)):
             found.append(f"how many {kinds}")  # counting values ("how many colors"), not objects
             where |= tokens[k - 1].words | t.words
+        elif t.text == "different" and k + 1 < len(tokens) and tokens[k + 1].text in _ATTR_PLURALS and \
+                any(x.text in ("all", "every", "each") for x in tokens[:k]):
+            found.append(f"all different {tokens[k + 1].text}")  # "are all the objects different colors"
+            where |= t.words | tokens[k + 1].words
         elif t.text in ("each", "one") and k + 1 < len(tokens) and f"{t.text} {tokens[k + 1].text}" in \
                 _NOT_EXPRESSIBLE_PHRASES:
             found.append(f"{t.text} {tokens[k + 1].text}")
