@@ -3,7 +3,7 @@
 Four sets (tests/data/README.md): ``v1`` (human_questions_{dev,test}.json, 100 each: synonyms,
 typos, casual wording, paraphrases), ``v2`` (human_questions_v2_{dev,test}.json: free comparisons,
 relative clauses, negation, quantifiers, and questions CLEVR cannot express, whose right answer is
-"not sure") and ``v3`` (human_questions_v3_{dev,test}.json: in the style of CLEVR-Humans, written
+"not sure"), ``v3`` (human_questions_v3_{dev,test}.json: in the style of CLEVR-Humans, written
 without reading the parser, the templates or the earlier sets) and ``v4`` (human_questions_v4_dev.json,
 written the same way; development only). Use the dev sets for every decision; score a test set once per version.
 
