@@ -9,7 +9,8 @@ answer's steps still points at what was asked):
 asked                                       read as
 ==========================================  ===============================================================
 "Can you see the X? What color is it?"      "what color is the X" (the last sentence, "it" / "its" / "they"
-                                            / "them" standing for the object the sentence before names)
+                                            / "them" standing for the object the sentence before names;
+                                            "to its left" is "left of it")
 "... how many things in this scene are ..." "... how many things are ..." ("in / on this / the scene /
                                             picture / image / photo" anywhere, not only at the ends)
 "Besides the blue ones, how many X ..."     "how many X besides blue ones ..." (an exclusion put first or
@@ -26,14 +27,13 @@ ones"                                       other than, excluding, not counting)
 "Out of all these things, how many are      "how many things are metal"
 metal?"
 "is X a cube, a ball or a cylinder"         "what shape is X" (every shape offered)
-"more X behind the cube than in front of   "more X behind the cube than X in front of the cube"
+"more X behind the cube than in front of    "more X behind the cube than X in front of the cube"
 it"
 ==========================================  ===============================================================
 
 A question that needed one of them, or had fillers stripped ("I was wondering, ..."), is worded as no
-template words it, so the rules answer it
-(``ParsedQuestion.forms`` gets ``"rephrased"``, one of ``EXTENDED_FORMS``) rather than the reasoner,
-which reads the question's own words.
+template words it, so the rules answer it (``ParsedQuestion.forms`` gets ``"rephrased"``, one of
+``EXTENDED_FORMS``) rather than the reasoner, which reads the question's own words.
 """
 from __future__ import annotations
 
