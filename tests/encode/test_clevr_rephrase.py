@@ -56,6 +56,9 @@ def program(question: str) -> list:
     ("How many cubes are some colour other than green?", "How many cubes are not green?"),
     ("Out of all the things, how many are small?", "How many things are small?"),
     ("Find the purple cube. Is the big sphere to its right?", "Is the big sphere right of the purple cube?"),
+    # the longest opening matches: "take a look at", not "take"; "i am curious to know", not "i am curious"
+    ("Take a look at the red sphere. What size is it?", "What size is the red sphere?"),
+    ("I am curious to know: how many cubes are there?", "How many cubes are there?"),
     ("Are there fewer spheres left of the red cylinder than right of it?",
      "Are there fewer spheres left of the red cylinder than spheres right of the red cylinder?"),
 ])

@@ -34,7 +34,7 @@ from functools import lru_cache
 from .clevr_forms import QuestionParser
 from .clevr_programs import EXTENDED_FORMS, ParsedQuestion, Stage, compile_reading
 from .clevr_rephrase import last_sentence, rephrase
-from .clevr_words import ADJECTIVES, ATTRS, GENERIC, NOUNS, PLURAL_NOUNS, Token, normalise, not_expressible, resolve_ones, strip_fillers
+from .clevr_words import ADJECTIVES, ATTRS, HEADS, NOUNS, PLURAL_NOUNS, Token, normalise, not_expressible, resolve_ones, strip_fillers
 
 __all__ = ["ParsedQuestion", "Stage", "NotExpressible", "read_question", "may_be_extended", "EXTENDED_FORMS"]
 
@@ -97,8 +97,7 @@ def may_be_extended(tokens: list[Token]) -> bool:
     return False
 
 
-_HEADS = frozenset(NOUNS) | GENERIC
-_NOUN_PHRASE_STARTS = frozenset(ADJECTIVES) | _HEADS | {"only", "two", "non", "either"}  # after "the"
+_NOUN_PHRASE_STARTS = frozenset(ADJECTIVES) | HEADS | {"only", "two", "non", "either"}  # after "the"
 _NOT_CHOICE = frozenset({"what", "how", "which", "count", "do", "does"})  # the choice form starts with a copula or NP
 _JOINS = frozenset({"and", "but", "or", "nor", "plus", "both", "also"})
 _SAME = {("the", "same", a, "as") for a in ATTRS}
@@ -112,7 +111,7 @@ def _bare_values(t: list[str], k: int) -> bool:
     by a noun ("are small things", "either tiny green balls or ...") can only be read as a noun phrase."""
     while k < len(t) and (t[k] in ADJECTIVES or t[k] == "colored"):
         k += 1
-    return k == len(t) or t[k] not in _HEADS
+    return k == len(t) or t[k] not in HEADS
 
 
 def _template_comparison(t: list[str]) -> bool:

@@ -37,7 +37,7 @@ template words it, so the rules answer it (``ParsedQuestion.forms`` gets ``"reph
 """
 from __future__ import annotations
 
-from .clevr_words import ADJECTIVES, ATTR_OF, ATTR_WORDS, GENERIC, NOUNS, Token, by_first_word
+from .clevr_words import ADJECTIVES, ATTR_OF, ATTR_WORDS, HEADS, NOUNS, RELATIONS, Token, by_first_word
 
 __all__ = ["last_sentence", "rephrase"]
 
@@ -74,9 +74,9 @@ def last_sentence(tokens: list[Token], question: str) -> tuple[list[Token], bool
         return tokens, False
     last = _its_side(last)
     text = [t.text for t in before]
-    start = next((len(w) for w, _ in _POINTING.get(text[0], ()) if tuple(text[:len(w)]) == w), None)
+    start = _phrase_at(_POINTING, text, 0)
     refer = [k for k, t in enumerate(last) if t.text in _PRONOUNS]
-    if start is None or len(refer) != 1 or start >= len(before):
+    if not start or len(refer) != 1 or start >= len(before):
         return tokens, False
     named, k = before[start:], refer[0]  # "what is its color" becomes "what is the X color": the X's colour
     if named[0].text in ("a", "an"):  # "there is a cube. what color is it": the cube
@@ -101,7 +101,7 @@ def rephrase(tokens: list[Token]) -> tuple[list[Token], bool]:
     if not tokens:
         return tokens, False
     words, first = {t.text for t in tokens}, tokens[0].text
-    if words.isdisjoint(_TRIGGERS) and first not in _RELATIONS:
+    if words.isdisjoint(_TRIGGERS) and first not in RELATIONS:
         return tokens, False
     before = tokens
     for rule, needs in _RULES:
@@ -112,6 +112,11 @@ def rephrase(tokens: list[Token]) -> tuple[list[Token], bool]:
 
 def _text(tokens: list[Token]) -> list[str]:
     return [t.text for t in tokens]
+
+
+def _phrase_at(phrases: dict, t: list[str], k: int) -> int:
+    """The length of the longest phrase of ``phrases`` (``by_first_word``) that starts at ``t[k]``, or 0."""
+    return next((len(w) for w, _ in phrases.get(t[k], ()) if tuple(t[k:k + len(w)]) == w), 0) if k < len(t) else 0
 
 
 def _drop_places(tokens: list[Token]) -> list[Token]:
@@ -138,17 +143,17 @@ def _excluding_first(tokens: list[Token]) -> list[Token]:
     """An exclusion put first ("besides the red ones, how many cubes ...") or last ("how many cubes are there
     except the red ones") moves after the noun the question counts or asks about."""
     t = _text(tokens)
-    n = next((len(w) for w, _ in _EXCLUDING.get(t[0], ()) if tuple(t[:len(w)]) == w), 0)
+    n = _phrase_at(_EXCLUDING, t, 0)
     if n:
         q = next((k for k in range(n + 1, len(t)) if t[k] in _QUESTION_STARTS), None)
-        head = None if q is None else next((k for k in range(q, len(t)) if t[k] in NOUNS or t[k] in GENERIC), None)
+        head = None if q is None else next((k for k in range(q, len(t)) if t[k] in HEADS), None)
         if head is None:
             return tokens
         return tokens[q:head + 1] + tokens[:q] + tokens[head + 1:]
-    head = next((k for k in range(len(t)) if t[k] in NOUNS or t[k] in GENERIC), None)
+    head = next((k for k in range(len(t)) if t[k] in HEADS), None)
     for e in range(len(t) - 1, head + 1 if head is not None else len(t), -1):
-        n = next((len(w) for w, _ in _EXCLUDING.get(t[e], ()) if tuple(t[e:e + len(w)]) == w), 0)
-        if n and all(w in ADJECTIVES or w in NOUNS or w in GENERIC or w == "the" for w in t[e + n:]):
+        n = _phrase_at(_EXCLUDING, t, e)
+        if n and all(w in ADJECTIVES or w in HEADS or w == "the" for w in t[e + n:]):
             return tokens[:head + 1] + tokens[e:] + tokens[head + 1:e]
     return tokens
 
@@ -158,9 +163,9 @@ def _relation_first(tokens: list[Token]) -> list[Token]:
     counts or asks about ("how many cylinders behind the green cube are there")."""
     t = _text(tokens)
     q = next((k for k in range(2, len(t)) if t[k] in _QUESTION_STARTS), None)
-    if q is None or t[1] != "the" or not any(w in NOUNS or w in GENERIC for w in t[2:q]):
+    if q is None or t[1] != "the" or not any(w in HEADS for w in t[2:q]):
         return tokens
-    head = next((k for k in range(q, len(t)) if t[k] in NOUNS or t[k] in GENERIC), None)
+    head = next((k for k in range(q, len(t)) if t[k] in HEADS), None)
     if head is None:
         return tokens
     return tokens[q:head + 1] + tokens[:q] + tokens[head + 1:]
@@ -170,12 +175,12 @@ def _than_it(tokens: list[Token]) -> list[Token]:
     """ "more X behind the cube than in front of it": the second group is X too, related to the same object
     ("more X behind the cube than X in front of the cube")."""
     t = _text(tokens)
-    if t[-1] != "it" or len(t) < 8 or t[-2] not in _RELATIONS:
+    if t[-1] != "it" or len(t) < 8 or t[-2] not in RELATIONS:
         return tokens
     m = next((k for k, w in enumerate(t) if w in ("more", "fewer", "less")), None)
-    head = None if m is None else next((k for k in range(m + 1, len(t)) if t[k] in NOUNS or t[k] in GENERIC), None)
+    head = None if m is None else next((k for k in range(m + 1, len(t)) if t[k] in HEADS), None)
     c = len(t) - 3
-    if head is None or t[c] != "than" or t[head + 1] not in _RELATIONS or t[head + 2] != "the":
+    if head is None or t[c] != "than" or t[head + 1] not in RELATIONS or t[head + 2] != "the":
         return tokens
     return tokens[:c + 1] + [tokens[head], tokens[-2]] + tokens[head + 2:c]
 
@@ -183,9 +188,8 @@ def _than_it(tokens: list[Token]) -> list[Token]:
 def _excluding_the(tokens: list[Token]) -> list[Token]:
     """ "except the red ones": the exclusion names values, not one object."""
     t = _text(tokens)
-    drop = {k + len(w) for k in range(len(t)) for w, _ in _EXCLUDING.get(t[k], ())
-            if tuple(t[k:k + len(w)]) == w and t[k + len(w):k + len(w) + 1] == ["the"]
-            and k + len(w) + 1 < len(t) and t[k + len(w) + 1] in ADJECTIVES}
+    ends = ((k, k + _phrase_at(_EXCLUDING, t, k)) for k in range(len(t)))
+    drop = {e for k, e in ends if e > k and t[e:e + 1] == ["the"] and e + 1 < len(t) and t[e + 1] in ADJECTIVES}
     return [x for k, x in enumerate(tokens) if k not in drop] if drop else tokens
 
 
@@ -196,7 +200,7 @@ def _anything_value(tokens: list[Token]) -> list[Token]:
             end = k + 1
             while end < len(t) and t[end] in ADJECTIVES:
                 end += 1
-            if end < len(t) and (t[end] in NOUNS or t[end] in GENERIC):
+            if end < len(t) and t[end] in HEADS:
                 return tokens  # "anything red cube": not this
             word = tokens[k].words
             return tokens[:k] + [Token("a", word)] + tokens[k + 1:end] + [Token("thing", word)] + tokens[end:]
@@ -240,7 +244,7 @@ def _out_of_all(tokens: list[Token]) -> list[Token]:
         return tokens
     k = 2 + (t[2:3] == ["all"])
     k += t[k:k + 1] in (["these"], ["the"], ["those"])
-    if k + 3 < len(t) and (t[k] in NOUNS or t[k] in GENERIC) and t[k + 1:k + 3] == ["how", "many"] \
+    if k + 3 < len(t) and t[k] in HEADS and t[k + 1:k + 3] == ["how", "many"] \
             and t[k + 3] in ("are", "is"):
         return tokens[k + 1:k + 3] + [tokens[k]] + tokens[k + 3:]
     return tokens
@@ -262,17 +266,23 @@ def _every_shape(tokens: list[Token]) -> list[Token]:
     return [Token("what", first), Token("shape", first), tokens[0]] + tokens[1:j]
 
 
-_RELATIONS = frozenset({"@left", "@right", "@front", "@behind"})
 _EXCLUDING_WORDS = frozenset({"besides", "apart", "aside", "except", "excluding", "counting"})
+
+
+def _excluding(words: set[str], first: str) -> bool:
+    """Whether ``words`` may hold an exclusion ("besides", "apart from", "other than", ...)."""
+    return not _EXCLUDING_WORDS.isdisjoint(words) or ("other" in words and "than" in words)
+
+
 _RULES = (
     (_drop_places, lambda w, f: not _PLACES.isdisjoint(w)),
     (_asking_to_count, lambda w, f: "count" in w),
-    (_relation_first, lambda w, f: f in _RELATIONS),
+    (_relation_first, lambda w, f: f in RELATIONS),
     (_other_than_value, lambda w, f: ("other" in w or "different" in w)),
     (_value_as_a_noun, lambda w, f: not _QUALITIES.isdisjoint(w)),
     (_out_of_all, lambda w, f: f == "out"),
-    (_excluding_first, lambda w, f: not _EXCLUDING_WORDS.isdisjoint(w) or ("other" in w and "than" in w)),
-    (_excluding_the, lambda w, f: not _EXCLUDING_WORDS.isdisjoint(w) or ("other" in w and "than" in w)),
+    (_excluding_first, _excluding),
+    (_excluding_the, _excluding),
     (_anything_value, lambda w, f: "anything" in w or "something" in w),
     (_than_it, lambda w, f: "it" in w and "than" in w),
     (_every_shape, lambda w, f: f in ("is", "are") and "or" in w),

@@ -26,7 +26,7 @@ from typing import NamedTuple
 from ..vocab.clevr import CLEVR_VALUES, VALUE_WORDS, one_edit
 
 __all__ = ["Token", "ATTRS", "ATTR_OF", "ATTR_WORDS", "DOMAIN", "NOUNS", "ADJECTIVES", "PLURAL_NOUNS", "GENERIC",
-           "RELATIONS", "NOT_EXPRESSIBLE", "normalise", "not_expressible", "strip_fillers", "resolve_ones",
+           "HEADS", "RELATIONS", "NOT_EXPRESSIBLE", "normalise", "not_expressible", "strip_fillers", "resolve_ones",
            "by_first_word"]
 
 ATTRS = ("size", "color", "material", "shape")  # CLEVR's order of filters
@@ -39,10 +39,22 @@ ADJECTIVES = {w: v for w, v in VALUE_WORDS.items() if ATTR_OF[v] != "shape" and 
                                                                                            "rubbers")}
 PLURAL_NOUNS = frozenset(w for w in NOUNS if w.endswith("s")) | {"things", "objects", "items", "ones", "shapes"}
 GENERIC = frozenset({"thing", "things", "object", "objects", "item", "items", "one", "ones", "stuff", "shapes"})
+HEADS = frozenset(NOUNS) | GENERIC  # the words a noun phrase ends on
 ATTR_WORDS = {"color": "color", "colors": "color", "shape": "shape", "shapes": "shape", "material": "material",
                "materials": "material", "size": "size", "sizes": "size"}
 RELATIONS = {"@left": "left", "@right": "right", "@front": "front", "@behind": "behind"}
 _VIEWER = ("us", "me", "you", "the camera", "the viewer")
+
+
+def by_first_word(pairs) -> dict[str, list[tuple[tuple[str, ...], str]]]:
+    """``(phrase, value)`` pairs -> ``{first word: [(words, value), ...]}``, the longest phrase first, so that
+    a reader taking the first phrase that matches takes the longest ("i am curious to know", not "i am
+    curious")."""
+    out: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for phrase, value in sorted(pairs, key=lambda p: -len(p[0].split())):
+        words = tuple(phrase.split())
+        out.setdefault(words[0], []).append((words, value))
+    return out
 
 
 def _relation_phrases() -> dict[str, list[tuple[tuple[str, ...], str]]]:
@@ -58,11 +70,7 @@ def _relation_phrases() -> dict[str, list[tuple[tuple[str, ...], str]]]:
     phrases += [("behind", "behind"), ("in back of", "behind")]
     phrases += [(f"{w}{away}{src} than", "behind") for w in ("farther", "further") for away in ("", " away")
                 for src in [""] + [f" from {v}" for v in _VIEWER]]
-    out: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-    for phrase, relation in sorted(phrases, key=lambda p: -len(p[0].split())):
-        words = tuple(phrase.split())
-        out.setdefault(words[0], []).append((words, relation))
-    return out
+    return by_first_word(phrases)
 
 
 _REL_PHRASES = _relation_phrases()
@@ -85,8 +93,8 @@ NOT_EXPRESSIBLE = frozenset({
     "stacked", "stack", "top", "above", "below", "under", "underneath", "beneath", "row", "line", "lined",
     "aligned", "distance", "far", "camera", "height", "tall", "taller", "shorter", "wide", "wider", "width",
     "heavy", "heavier", "weight", "first", "second", "third", "rotated", "facing", "upright", "tilted",
-    "transparent", "glass", "wooden", "plastic", "lying", "upside", "sideways", "tipped", "floating", "shiniest", "dullest", "brightest", "darkest",
-    "roundest"})
+    "transparent", "glass", "wooden", "plastic", "lying", "upside", "sideways", "tipped", "floating",
+    "shiniest", "dullest", "brightest", "darkest", "roundest"})
 _NOT_EXPRESSIBLE_PHRASES = ("each other", "one another")
 
 _FILLERS_BEFORE = ("hey", "hi", "so", "ok", "okay", "now", "well", "and", "also", "please", "quick question",
@@ -189,14 +197,6 @@ def normalise(question: str) -> list[Token]:
         else:
             out.append(_token(text[i], where[i]))
             i += 1
-    return out
-
-
-def by_first_word(pairs) -> dict[str, list[tuple[tuple[str, ...], str]]]:
-    out: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-    for phrase, value in pairs:
-        words = tuple(phrase.split())
-        out.setdefault(words[0], []).append((words, value))
     return out
 
 
