@@ -35,7 +35,7 @@ OPTIONS = {
                              "-h"],
     "graph": ["--detector", "--detector-weights", "--draw", "--help", "--json", "--out", "-h"],
     "render": ["--assets", "--blender", "--denoise", "--height", "--help", "--max-objects", "--min-objects",
-               "--no-progress", "--num-images", "--out", "--prefix", "--samples", "--seed", "--start-idx", "--threads",
+               "--no-progress", "--num-images", "--occlude", "--out", "--prefix", "--samples", "--seed", "--start-idx", "--threads",
                "--width", "--workers", "-h"],
     "serve": ["--concurrency", "--device", "--help", "--host", "--port", "--weights", "-h"],
     "attention": ["--detector", "--detector-weights", "--device", "--help", "--image-filename", "--out", "--scene", "--threads",

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from vqa.data.splits import RENDER_SPLITS
+from vqa.data.splits import RENDER_SPLITS, held_out_render_split
 
 DATA = Path(__file__).resolve().parent
 
@@ -27,3 +27,9 @@ def test_render_splits_are_different_scenes():
     for a in scenes:
         for b in scenes:
             assert a == b or not scenes[a] & scenes[b], (a, b)
+
+
+def test_held_out_render_split_knows_each_split_by_seed_or_prefix():
+    for split, (seed, _, prefix) in RENDER_SPLITS.items():
+        assert held_out_render_split(seed, "ANY") == held_out_render_split(None, prefix) == split
+    assert held_out_render_split(8080, "OCCL8080") is None and held_out_render_split(7070, "CROWD7070") is None

@@ -39,6 +39,17 @@ def test_cli_train_detector_rejects_a_folder_without_scenes_json(tmp_path, clevr
     assert not (tmp_path / "w").exists()  # refused before any work
 
 
+@pytest.mark.parametrize("seed, prefix, split", [(5050, "MINE", "dev2"), (1, "TEST4040", "test")])
+def test_cli_train_detector_refuses_development_and_test_renders(tmp_path, clevr_dir, seed, prefix, split):
+    held = tmp_path / "renders"
+    held.mkdir()
+    (held / "scenes.json").write_text(json.dumps({"info": {"config": {"seed": seed, "prefix": prefix}}, "scenes": []}))
+    r = run("train", "detector", "--shared", str(clevr_dir.parent), "--workdir", str(tmp_path / "w"),
+            "--renders", str(held), cwd=tmp_path)
+    assert r.returncode == 2 and f"holds the {split} renders" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "w").exists()
+
+
 needs_weights = pytest.mark.skipif(not (DEFAULT_DETECTOR_WEIGHTS.is_file() and DEFAULT_WEIGHTS.is_file()),
                                    reason="shipped detector and reasoner weights not trained yet")
 

@@ -1,6 +1,7 @@
 """The renderer: one small low-sample image with matching ground truth (CI installs blender)."""
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -52,3 +53,49 @@ def test_renderer_says_when_blender_cannot_denoise(tmp_path, clevr_dir):
                       workers=1, denoise=True, blender=str(fake))
     with pytest.raises(DataError, match="--denoise needs a Blender built with OpenImageDenoise"):
         render_scenes(rc, progress=False)
+
+
+@pytest.mark.skipif(shutil.which("blender") is None, reason="blender is installed by scripts/setup.sh")
+def test_renderer_occlude_puts_a_small_object_just_behind_a_large_one(tmp_path, clevr_dir):
+    rc = RenderConfig(out_dir=str(tmp_path), assets=str(clevr_dir / "blender_assets"), num_images=1, width=240,
+                      height=160, samples=1, min_pixels=40, min_objects=6, max_objects=6, workers=1, threads=2,
+                      seed=10, occlude=1.0)
+    s = json.loads(render_scenes(rc, progress=False).read_text())["scenes"][0]
+    behind, left = np.array(s["directions"]["behind"][:2]), np.array(s["directions"]["left"][:2])
+    hidden = []
+    for i, a in enumerate(s["objects"]):
+        for j, b in enumerate(s["objects"]):
+            if a["size"] == "large" and b["size"] == "small":
+                d = np.array(b["3d_coords"][:2]) - np.array(a["3d_coords"][:2])
+                depth, side = d @ behind, abs(d @ left)
+                if 0.7 + 0.35 + rc.min_dist - 1e-6 <= depth <= 0.7 + 0.35 + rc.min_dist + 1.0 and \
+                        rc.margin <= side <= rc.margin + 0.6:
+                    hidden.append((i, j))
+                    assert j in s["relationships"]["behind"][i]  # CLEVR's own relation agrees
+    assert hidden, "no small object was placed just behind a large one"
+
+
+def test_render_cli_refuses_an_occlusion_probability_outside_0_1(tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "vqa", "render", "--out", str(tmp_path / "r"), "--occlude", "1.5"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "--occlude must be in [0, 1]" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.skipif(shutil.which("blender") is None, reason="blender is installed by scripts/setup.sh")
+def test_renderer_draws_the_development_split_scene_it_drew_when_it_was_scored(tmp_path, clevr_dir):
+    """Options added since (``occlude``) leave the draws alone: image 0 of the dev split is the same scene."""
+    import hashlib
+
+    from vqa.data.splits import RENDER_SPLITS
+
+    seed, _, prefix = RENDER_SPLITS["dev"]
+    manifest = json.loads((Path(__file__).resolve().parents[1] / "data" / "clevr_dev_renders.json").read_text())
+    rc = RenderConfig(out_dir=str(tmp_path), assets=str(clevr_dir / "blender_assets"), num_images=1, seed=seed,
+                      prefix=prefix, samples=1, workers=1, threads=2)
+    render_scenes(rc, progress=False)
+    name = f"{prefix}_000000.json"
+    assert hashlib.sha256((tmp_path / "scenes" / name).read_bytes()).hexdigest() == manifest["scene_sha256"][name]

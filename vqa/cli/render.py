@@ -26,6 +26,9 @@ def add_parser(sub) -> None:
                    "built with OpenImageDenoise, which Debian's is not")
     n.add_argument("--min-objects", type=int, default=3, help="(default 3)")
     n.add_argument("--max-objects", type=int, default=10, help="(default 10)")
+    n.add_argument("--occlude", type=float, default=0.0,
+                   help="probability in [0, 1] that a small object is first tried just behind a large one, partly "
+                        "hidden (training scenes rich in occlusion; default 0: CLEVR's own distribution)")
     n.add_argument("--width", type=int, default=480, help="(default 480)")
     n.add_argument("--height", type=int, default=320, help="(default 320)")
     n.add_argument("--seed", type=int, default=0, help="random seed (default 0); image i's scene depends on seed and i only")
@@ -38,12 +41,15 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    if not 0.0 <= args.occlude <= 1.0:
+        from ..errors import InputError
+        raise InputError(f"--occlude must be in [0, 1], got {args.occlude}")
     from ..data.render import RenderConfig, render_scenes  # defers numpy, PIL and tqdm: `vqa --help` stays light
 
     rc = RenderConfig(out_dir=args.out, assets=args.assets, num_images=args.num_images, start_idx=args.start_idx,
                       prefix=args.prefix, seed=args.seed, samples=args.samples, denoise=args.denoise,
                       workers=args.workers, threads=args.threads, min_objects=args.min_objects,
-                      max_objects=args.max_objects, width=args.width, height=args.height, blender=args.blender or "")
+                      max_objects=args.max_objects, occlude=args.occlude, width=args.width, height=args.height, blender=args.blender or "")
     path = render_scenes(rc, progress=not args.no_progress)
     log.info("wrote %d images to %s/images, masks to %s/masks, scenes to %s", args.num_images, args.out, args.out, path)
     return 0

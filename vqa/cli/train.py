@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..data.splits import refuse_held_out_renders
 from ..errors import DataError, VqaError
 from .common import EPILOG
 from .logs import add_log_arguments, one_line, to_stderr
@@ -180,6 +181,7 @@ def _detector(args) -> int | None:
         if not Path(folder, "scenes.json").is_file():
             raise DataError(f"{folder} has no scenes.json: pass folders written by `vqa render` "
                             "(an interrupted render writes it when run again with the same options)")
+        refuse_held_out_renders(folder)
     from ..train.detector import DetectorTrainConfig  # defers the training code (detectron2)
 
     tc = DetectorTrainConfig(out=args.out, workdir=args.workdir, shared=args.shared, renders=args.renders,

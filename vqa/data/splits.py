@@ -30,9 +30,15 @@ photo questions (``tests/data/photo_questions_dev.json`` / ``_test.json``) are s
 scene and by photo respectively (``tests/data/README.md``).
 """
 
+import json
+from pathlib import Path
+
+from ..errors import DataError
+
 __all__ = ["is_validation", "is_development", "is_train", "split_of", "TEST_RENDER_SEED", "TEST_RENDER_COUNT",
            "TEST_RENDER_PREFIX", "DEV_RENDER_SEED", "DEV_RENDER_COUNT", "DEV_RENDER_PREFIX", "DEV2_RENDER_SEED",
-           "DEV2_RENDER_COUNT", "DEV2_RENDER_PREFIX", "RENDER_SPLITS"]
+           "DEV2_RENDER_COUNT", "DEV2_RENDER_PREFIX", "RENDER_SPLITS", "held_out_render_split",
+           "refuse_held_out_renders"]
 
 TEST_RENDER_SEED = 4040
 TEST_RENDER_COUNT = 300
@@ -66,3 +72,26 @@ def is_train(image_index: int) -> bool:
 def split_of(image_index: int) -> str:
     """``"train"`` or ``"dev"`` for a shared CLEVR scene (the test split is the fresh renders)."""
     return "train" if is_train(image_index) else "dev"
+
+
+def held_out_render_split(seed: int | None, prefix: str | None) -> str | None:
+    """The development or test split (``RENDER_SPLITS``) that renders of this ``vqa render --seed``
+    or ``--prefix`` belong to, or None for training renders."""
+    for split, (split_seed, _, split_prefix) in RENDER_SPLITS.items():
+        if seed == split_seed or prefix == split_prefix:
+            return split
+    return None
+
+
+def refuse_held_out_renders(folder: str | Path) -> None:
+    """Raise ``DataError`` when ``folder`` (written by ``vqa render``) holds development or test
+    renders, which choose and score models and are never trained on."""
+    try:
+        used = json.loads(Path(folder, "scenes.json").read_text())["info"]["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # not written by `vqa render`, or not there: the reader of the folder says what is wrong
+    split = held_out_render_split(used.get("seed"), used.get("prefix"))
+    if split:
+        raise DataError(f"{folder} holds the {split} renders (vqa render --seed {used.get('seed')} --prefix "
+                        f"{used.get('prefix')}): they choose and score models and are never trained on; "
+                        "render training scenes with another seed and prefix")

@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from .. import atomic
 from ..data.render.renderer import RenderConfig
-from ..data.splits import is_development
+from ..data.splits import is_development, refuse_held_out_renders
 from ..graph.from_detections import detections_to_graph
 from ..graph.io import scene_from_clevr
 from ..perception.clevr.detector import ClevrDetector, load_detector_state, save_detector
@@ -53,6 +53,7 @@ def _folder_records(folders: list[str], id_base: int) -> tuple[list[dict], list[
     """Records and raw scenes of ``vqa render`` folders; folder k's image ids start at ``id_base * (k + 1)``."""
     records, scenes = [], []
     for k, folder in enumerate(folders):
+        refuse_held_out_renders(folder)
         more, raw = render_records(Path(folder) / "scenes.json", id_offset=id_base * (k + 1))
         records += more
         scenes += raw
@@ -228,7 +229,8 @@ _REAL_BOXES = {
 # the model card lists those a run changed
 _TRAIN_FLAGS = ("init", "iterations", "batch_size", "lr", "warmup", "real_repeat", "real_boxes", "crop_epochs",
                 "threads", "seed")
-_RENDER_FLAGS = ("num_images", "start_idx", "prefix", "seed", "samples", "min_objects", "max_objects", "width", "height")
+_RENDER_FLAGS = ("num_images", "start_idx", "prefix", "seed", "samples", "min_objects", "max_objects", "occlude", "width",
+                 "height")
 
 
 def _flag(field_name: str) -> str:

@@ -8,6 +8,9 @@ Renders CLEVR-rule scenes with the official assets. For each image index in the 
    [-3, 3]^2; rotation uniform in [0, 360); rejected when closer than ``min_dist`` (surface to
    surface) to another object or within ``margin`` of one along the left/right or front/behind
    directions (so relations are unambiguous); after ``max_retries`` the whole scene restarts;
+   with ``occlude`` > 0, each small object is, with that probability, first tried just behind a
+   large one and offset sideways by ``margin`` to ``margin + 0.6`` (the hardest case the rules allow:
+   a small object mostly hidden by a nearer, larger one), falling back to a uniform position;
 4. render an object-index image (emission shaders, one sample, no lamps) and restart the scene
    when an object has fewer than ``min_pixels`` visible pixels;
 5. render the image with Cycles on the CPU and write ``images/NAME.png``, ``masks/NAME.ids``
@@ -95,6 +98,19 @@ def _add_object(assets, blend_name, name, radius, x, y, theta_deg):
     return obj
 
 
+def _behind(r, job, directions, specs, radius):
+    """A position just behind a random large object, offset sideways past the margin, or None."""
+    large = [s for s in specs if s["radius"] > radius]
+    if not large:
+        return None
+    a = r.choice(large)
+    depth = a["radius"] + radius + job["min_dist"] + r.uniform(0.0, 1.0)
+    side = r.choice((-1.0, 1.0)) * r.uniform(job["margin"], job["margin"] + 0.6)
+    b, left = directions["behind"], directions["left"]
+    x, y = a["x"] + depth * b[0] + side * left[0], a["y"] + depth * b[1] + side * left[1]
+    return (x, y) if max(abs(x), abs(y)) <= 3 else None
+
+
 def _place_objects(r, job, directions):
     """Random object specs satisfying the distance and margin rules, or None after too many tries."""
     props = job["properties"]
@@ -103,8 +119,10 @@ def _place_objects(r, job, directions):
     for _ in range(n):
         size = r.choice(sorted(props["sizes"]))
         radius = props["sizes"][size]
-        for _ in range(job["max_retries"]):
-            x, y = r.uniform(-3, 3), r.uniform(-3, 3)
+        hide = job.get("occlude", 0.0) > 0 and r.random() < job["occlude"]  # no draw when off: old seeds keep their scenes
+        for attempt in range(job["max_retries"]):
+            spot = _behind(r, job, directions, specs, radius) if hide and attempt < job["max_retries"] // 2 else None
+            x, y = spot if spot else (r.uniform(-3, 3), r.uniform(-3, 3))
             ok = True
             for s in specs:
                 dx, dy = x - s["x"], y - s["y"]

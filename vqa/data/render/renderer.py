@@ -44,6 +44,8 @@ class RenderConfig:
         denoise: Cycles' OpenImageDenoise, which makes few-sample renders as smooth as CLEVR's
             (Debian's blender is built without it: the run stops with a message).
         workers: parallel Blender processes; threads: Cycles threads each (0 = Blender decides).
+        occlude: probability that a small object is first tried just behind a large one (training
+            scenes rich in hidden objects; 0 draws CLEVR's own distribution).
     """
 
     out_dir: str = "runs/renders"
@@ -62,6 +64,7 @@ class RenderConfig:
     min_dist: float = 0.25
     margin: float = 0.4
     min_pixels: int = 200
+    occlude: float = 0.0
     max_retries: int = 50
     camera_jitter: float = 0.5
     light_jitter: float = 1.0
