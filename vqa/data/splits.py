@@ -8,7 +8,8 @@ CLEVR (the detector and the reasoner), by the shared scenes' ``image_index``:
 
 * **train**: index not 0 or 1 modulo 5 (the real images and their questions), plus generated scenes
   and renders (``vqa render --seed 2026``, ``--seed 2027``, ``--seed 6060``, the crowded ``--seed 7070
-  --min-objects 6``, the shared renders).
+  --min-objects 6``, the occlusion-rich ``--seed 8080 --occlude 0.6``, the shared renders). ``vqa train
+  detector`` refuses render folders of the development and test splits (``refuse_held_out_renders``).
 * **development**: index 0 modulo 5 (``is_validation``: 186 of the 932 scenes, 52 of the 199 real
   images) and index 1 modulo 5 (``is_development``: 34 real images). The shipped models were chosen
   on the first, so it is no longer a test set; ``vqa train detector --dev-holdout`` leaves the second
