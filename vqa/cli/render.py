@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+from ..errors import InputError
 from .common import EPILOG
 from .logs import add_log_arguments
 
@@ -42,7 +43,6 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     if not 0.0 <= args.occlude <= 1.0:
-        from ..errors import InputError
         raise InputError(f"--occlude must be in [0, 1], got {args.occlude}")
     from ..data.render import RenderConfig, render_scenes  # defers numpy, PIL and tqdm: `vqa --help` stays light
 
