@@ -177,8 +177,10 @@ def flood(url: str, n: int, timeout: float = 120) -> dict:
             if key == "full":
                 results["full_seconds"].append(time.perf_counter() - t0)
 
-    clients = [Client(url, verbose=False, analytics_enabled=False, httpx_kwargs={"timeout": 300}) for _ in range(4)]
-    threads = [threading.Thread(target=one, args=(clients[k % 4],), daemon=True) for k in range(n)]
+    # one client (one browser session) per request: threads sharing a Client share its event stream, and
+    # gradio_client then sometimes ends a request with CancelledError when that stream closes under another
+    clients = [Client(url, verbose=False, analytics_enabled=False, httpx_kwargs={"timeout": 300}) for _ in range(n)]
+    threads = [threading.Thread(target=one, args=(clients[k],), daemon=True) for k in range(n)]
     for t in threads:
         t.start()
     deadline = time.monotonic() + timeout
