@@ -39,7 +39,7 @@ from ..errors import DataError
 __all__ = ["is_validation", "is_development", "is_train", "split_of", "TEST_RENDER_SEED", "TEST_RENDER_COUNT",
            "TEST_RENDER_PREFIX", "DEV_RENDER_SEED", "DEV_RENDER_COUNT", "DEV_RENDER_PREFIX", "DEV2_RENDER_SEED",
            "DEV2_RENDER_COUNT", "DEV2_RENDER_PREFIX", "RENDER_SPLITS", "held_out_render_split",
-           "refuse_held_out_renders"]
+           "recorded_render_config", "refuse_held_out_renders"]
 
 TEST_RENDER_SEED = 4040
 TEST_RENDER_COUNT = 300
@@ -84,12 +84,20 @@ def held_out_render_split(seed: int | None, prefix: str | None) -> str | None:
     return None
 
 
+def recorded_render_config(folder: str | Path) -> dict | None:
+    """The ``RenderConfig`` fields ``vqa render`` recorded in ``folder/scenes.json``, or None when the
+    folder is gone or was not written by it."""
+    try:
+        return json.loads(Path(folder, "scenes.json").read_text())["info"]["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def refuse_held_out_renders(folder: str | Path) -> None:
     """Raise ``DataError`` when ``folder`` (written by ``vqa render``) holds development or test
     renders, which choose and score models and are never trained on."""
-    try:
-        used = json.loads(Path(folder, "scenes.json").read_text())["info"]["config"]
-    except (OSError, ValueError, KeyError, TypeError):
+    used = recorded_render_config(folder)
+    if used is None:
         return  # not written by `vqa render`, or not there: the reader of the folder says what is wrong
     split = held_out_render_split(used.get("seed"), used.get("prefix"))
     if split:

@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from .. import atomic
 from ..data.render.renderer import RenderConfig
-from ..data.splits import is_development, refuse_held_out_renders
+from ..data.splits import is_development, recorded_render_config, refuse_held_out_renders
 from ..graph.from_detections import detections_to_graph
 from ..graph.io import scene_from_clevr
 from ..perception.clevr.detector import ClevrDetector, load_detector_state, save_detector
@@ -239,9 +239,8 @@ def _flag(field_name: str) -> str:
 
 def _render_command(folder: str) -> str:
     """The `vqa render` call that wrote ``folder``, read back from its scenes.json."""
-    try:
-        used = json.loads(Path(folder, "scenes.json").read_text())["info"]["config"]
-    except (OSError, ValueError, KeyError, TypeError):
+    used = recorded_render_config(folder)
+    if used is None:
         return f"vqa render --out {folder}"  # settings unknown: the folder is gone or was not written by us
     default = asdict(RenderConfig())
     flags = [f"{_flag(k)} {used[k]}" for k in _RENDER_FLAGS if k in used and used[k] != default[k]]

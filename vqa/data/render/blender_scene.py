@@ -119,7 +119,7 @@ def _place_objects(r, job, directions):
     for _ in range(n):
         size = r.choice(sorted(props["sizes"]))
         radius = props["sizes"][size]
-        hide = job.get("occlude", 0.0) > 0 and r.random() < job["occlude"]  # no draw when off: old seeds keep their scenes
+        hide = job["occlude"] > 0 and r.random() < job["occlude"]  # no draw when off: old seeds keep their scenes
         for attempt in range(job["max_retries"]):
             spot = _behind(r, job, directions, specs, radius) if hide and attempt < job["max_retries"] // 2 else None
             x, y = spot if spot else (r.uniform(-3, 3), r.uniform(-3, 3))
