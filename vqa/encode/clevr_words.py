@@ -172,31 +172,31 @@ def _corrected(word: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _token(text: str, k: int) -> Token:
-    """The token of one word, at position ``k`` (tokens are immutable, so one instance serves every question)."""
-    return Token(text, frozenset({k}))
+def _word_tokens(word: str, k: int) -> tuple[Token, ...]:
+    """The tokens of one whitespace-separated word at position ``k`` of the question (tokens are immutable,
+    so one tuple serves every question that has this word there)."""
+    return tuple(Token(p, frozenset({k})) for p in _split_word(word))
 
 
 def normalise(question: str) -> list[Token]:
     """The question's tokens: lower case, contractions expanded, typos corrected, relations as one token."""
-    text: list[str] = []
-    where: list[int] = []  # the position in ``question.split()`` of each piece
-    for k, w in enumerate(question.split()):
-        pieces = _split_word(w)
-        text += pieces
-        where += [k] * len(pieces)
+    tokens = [t for k, w in enumerate(question.split()) for t in _word_tokens(w, k)]
+    text = [t.text for t in tokens]
     out: list[Token] = []
-    i = 0
-    while i < len(text):
-        for words, relation in _REL_PHRASES.get(text[i], ()):
+    done = 0  # tokens before this are in ``out``
+    # every question of ``vqa eval`` passes through here: only the words that can start a relation phrase
+    # are looked at, left to right, a phrase's words consumed
+    for i in [i for i, x in enumerate(text) if x in _REL_PHRASES]:
+        if i < done:
+            continue
+        for words, relation in _REL_PHRASES[text[i]]:
             end = i + len(words)
             if tuple(text[i:end]) == words:
-                out.append(Token(f"@{relation}", frozenset(where[i:end])))
-                i = end
+                out += tokens[done:i]
+                out.append(Token(f"@{relation}", frozenset().union(*(t.words for t in tokens[i:end]))))
+                done = end
                 break
-        else:
-            out.append(_token(text[i], where[i]))
-            i += 1
+    out += tokens[done:]
     return out
 
 
@@ -243,6 +243,7 @@ def resolve_ones(tokens: list[Token]) -> list[Token]:
 
 
 _ATTR_PLURALS = frozenset({"colors", "shapes", "materials", "sizes"})
+_EXPRESSIBILITY_CUES = NOT_EXPRESSIBLE | {"many", "different", "each", "one"}  # what ``not_expressible`` looks for
 
 
 def _counted_values(tokens: list[Token], k: int) -> str:
@@ -259,7 +260,8 @@ def _counted_values(tokens: list[Token], k: int) -> str:
 def not_expressible(tokens: list[Token]) -> tuple[tuple[str, ...], frozenset[int]]:
     """The words of ``NOT_EXPRESSIBLE`` (and "each other", "one another") among ``tokens``, and where."""
     found, where = [], set()
-    for k, t in enumerate(tokens):
+    for k in [k for k, t in enumerate(tokens) if t.text in _EXPRESSIBILITY_CUES]:  # the only words that can match
+        t = tokens[k]
         if t.text == "many" and k and tokens[k - 1].text == "how" and (kinds := _counted_values(tokens, k + 1)):
             found.append(f"how many {kinds}")  # counting values ("how many colors"), not objects
             where |= tokens[k - 1].words | t.words
