@@ -81,8 +81,8 @@ def marginal(args, qpath: Path, spath: Path) -> None:
     """Best wall time of `vqa eval --limit 500` and `--limit 5000`, in one process and under torchrun."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]), OMP_NUM_THREADS="1")
     one = [sys.executable, "-m", "vqa"]
-    # (launcher, torch threads per process); one process on NPROC threads as well: about 35 % faster on 2 cores
-    # than one thread, not the default because a probability's last digit may then differ at small batches
+    # (launcher, torch threads per process); one process on NPROC threads as well: a third to a half faster on 2
+    # cores than one thread, not the default because a probability's last digit may then differ at small batches
     launchers = {f"one process, {t} thread(s)": (one, t) for t in dict.fromkeys([args.threads, args.nproc])}
     launchers[f"torchrun --nproc_per_node {args.nproc}"] = ([sys.executable, "-m", "torch.distributed.run", "--standalone",
                                                             f"--nproc_per_node={args.nproc}", "-m", "vqa"], args.threads)

@@ -72,8 +72,8 @@ _COMPARING = frozenset({"more", "fewer", "less"})
 _MADE = frozenset({("made", "of"), ("out", "of"), ("made", "from")})  # "made of metal", "made out of rubber"
 
 
-_AT_B = frozenset(ADJECTIVES) | {"or", "and"}  # what may_be_extended's tests need in t[k] ...
-_AT_A = frozenset(a for a, _ in _EXTENDED_PAIRS) | {"both", "of"}  # ... or else in t[k - 1]
+_CUE_HERE = frozenset(ADJECTIVES) | {"or", "and"}  # what may_be_extended's tests need in t[k] ...
+_CUE_BEFORE = frozenset(a for a, _ in _EXTENDED_PAIRS) | {"both", "of"}  # ... or else in t[k - 1]
 
 
 def may_be_extended(tokens: list[Token]) -> bool:
@@ -88,7 +88,7 @@ def may_be_extended(tokens: list[Token]) -> bool:
     comparing = bool(_COMPARING.intersection(t))
     choice = t[0] not in _NOT_CHOICE  # "is the ball a cube or a cylinder", "the ball: a cube or a cylinder"
     # each test below needs t[k] or t[k - 1] to be one of a few words: only those positions are looked at
-    for k in [k for k in range(1, len(t)) if t[k] in _AT_B or t[k - 1] in _AT_A]:
+    for k in [k for k in range(1, len(t)) if t[k] in _CUE_HERE or t[k - 1] in _CUE_BEFORE]:
         before, a, b, c = t[k - 2] if k > 1 else "", t[k - 1], t[k], t[k + 1] if k + 1 < len(t) else ""
         if (a, b) in _EXTENDED_PAIRS or (b in ADJECTIVES and ((before, a) in _MADE
                                                                or (a in _BEFORE_VALUE and _bare_values(t, k)))):
