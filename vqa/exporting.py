@@ -113,9 +113,11 @@ class BackgroundExport:
 
             options = ort.SessionOptions()
             options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-            # worker threads that spin after a run take a core from the work that follows it (measured, two
-            # threads detecting: the next question 2.8 -> 6-11 ms); waiting for work costs them nothing here
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            # worker threads spin between a run's parallel loops (a CLEVR image on 2 threads: detection 44.6 ->
+            # 42.0 ms, median of 3 runs of benchmarks/latency.py), but stop when the run ends: spinning on after
+            # it took a core from the work that follows (the next question 2.8 -> 6-11 ms; with the stop 1.4 ms)
+            options.add_session_config_entry("session.intra_op.allow_spinning", "1")
+            options.add_session_config_entry("session.force_spinning_stop", "1")
             sessions = {p.stem: ort.InferenceSession(str(p), options, providers=["CPUExecutionProvider"])
                         for p in sorted(folder.glob("*.onnx"))}
             if not sessions:
