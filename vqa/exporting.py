@@ -114,7 +114,7 @@ class BackgroundExport:
             options = ort.SessionOptions()
             options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
             # worker threads spin between a run's parallel loops (a CLEVR image on 2 threads: detection 44.6 ->
-            # 42.0 ms, median of 3 runs of benchmarks/latency.py), but stop when the run ends: spinning on after
+            # 42.0 ms, the mean of 3 runs of benchmarks/latency.py), but stop when the run ends: spinning on after
             # it took a core from the work that follows (the next question 2.8 -> 6-11 ms; with the stop 1.4 ms)
             options.add_session_config_entry("session.intra_op.allow_spinning", "1")
             options.add_session_config_entry("session.force_spinning_stop", "1")
