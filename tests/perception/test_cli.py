@@ -118,6 +118,8 @@ def test_cli_eval_predicted_graphs_answers_from_pixels(tmp_path, clevr_dir, clev
     (["--crop-epochs", "0"], "without --init"),
     (["--init", str(DEFAULT_DETECTOR_WEIGHTS), "--crop-centre-weight", "0.5"], "--crop-centre-weight"),
     (["--real-repeat", "-1"], "--real-repeat -1"),
+    (["--roi-fg-iou", "1.5"], "--roi-fg-iou 1.5"),
+    (["--roi-positive-fraction", "0"], "--roi-positive-fraction 0"),
     (["--second-stages", "0"], "--second-stages 0"),
     (["--init", str(DEFAULT_DETECTOR_WEIGHTS), "--second-stages", "2"], "--second-stages"),
     (["--num-gpus", "0"], "--num-gpus 0"),
@@ -214,11 +216,13 @@ def test_model_card_rebuild_commands_parse_back_to_the_run(tmp_path):
     folder.mkdir()
     (folder / "scenes.json").write_text(json.dumps({"info": {"config": {"num_images": 400, "seed": 2027,
                                                                          "samples": 32, "workers": 1}}, "scenes": []}))
-    tc = DetectorTrainConfig(dev_holdout=True, crop_renders=[str(folder), str(tmp_path / "gone")], seed=3, lr=5e-4)
+    tc = DetectorTrainConfig(dev_holdout=True, crop_renders=[str(folder), str(tmp_path / "gone")], seed=3, lr=5e-4,
+                             roi_fg_iou=0.4)
     *renders, train = rebuild_commands(tc)
     assert renders == [f"vqa render --out {folder} --num-images 400 --seed 2027", f"vqa render --out {tmp_path / 'gone'}"]
     args = build_parser().parse_args(shlex.split(train)[1:])
     assert (args.dev_holdout, args.crop_renders, args.seed, args.lr) == (True, tc.crop_renders, 3, 5e-4)
+    assert (args.roi_fg_iou, args.roi_positive_fraction) == (0.4, 0.25)
     assert rebuild_commands(DetectorTrainConfig()) == ["vqa train detector"]
     launched = build_parser().parse_args(shlex.split(rebuild_commands(DetectorTrainConfig(), (2, 3))[0])[1:])
     assert (launched.num_gpus, launched.num_machines) == (2, 3)

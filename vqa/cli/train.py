@@ -87,6 +87,12 @@ def add_parser(sub) -> None:
     d.add_argument("--real-boxes", choices=["visible", "model"], default="visible",
                    help="boxes of the real images: their visible parts drawn from their scenes (default, the shipped "
                         "recipe), or whole objects predicted by a box model (also covers what nearer objects hide)")
+    d.add_argument("--roi-fg-iou", type=float, default=0.5,
+                   help="training: a proposal is a positive example for the ROI head from this IoU with an object's "
+                        "box (default 0.5, detectron2's)")
+    d.add_argument("--roi-positive-fraction", type=float, default=0.25,
+                   help="training: at most this fraction of the proposals sampled per image are positives "
+                        "(default 0.25, detectron2's)")
     d.add_argument("--dev-holdout", action="store_true",
                    help="also leave out the real development images (index 1 mod 5) and report on them: for judging "
                         "a change to the recipe on real images without the held-out ones")
@@ -188,7 +194,8 @@ def _detector(args) -> int | None:
                              crop_renders=args.crop_renders, init=args.init, iterations=args.iterations,
                              batch_size=args.batch_size, lr=args.lr, warmup=args.warmup, threads=args.threads,
                              seed=args.seed, dev_holdout=args.dev_holdout, real_repeat=args.real_repeat,
-                             real_boxes=args.real_boxes,
+                             real_boxes=args.real_boxes, roi_fg_iou=args.roi_fg_iou,
+                             roi_positive_fraction=args.roi_positive_fraction,
                              crop_epochs=args.crop_epochs, progress=not args.no_progress)
     if args.crop_centre_weight is not None:
         tc.model.crop_centre_weight = args.crop_centre_weight

@@ -97,6 +97,7 @@ def train_detector(tc: DetectorTrainConfig, log=_log.info) -> dict:
         from detectron2.data import build_detection_train_loader
         from detectron2.engine import HookBase, SimpleTrainer, hooks
         from detectron2.engine.defaults import create_ddp_model
+        from detectron2.modeling.matcher import Matcher
         from detectron2.utils import comm
 
         from ..perception.clevr.model import build_clevr_model  # detectron2
@@ -120,6 +121,10 @@ def train_detector(tc: DetectorTrainConfig, log=_log.info) -> dict:
     if tc.init:
         model.load_state_dict(init_state)  # fp16 on disk, copied into the float32 parameters
         log(f"starting from {tc.init}")
+    # the ROI head's proposal sampling, a training setting (DetectorTrainConfig): detectron2 reads it
+    # from the model's matcher and sampler fields, which inference never uses
+    model.roi_heads.proposal_matcher = Matcher([tc.roi_fg_iou], [0, 1], allow_low_quality_matches=False)
+    model.roi_heads.positive_fraction = tc.roi_positive_fraction
     model.train()
     detector_params = [p for n, p in model.named_parameters() if not n.startswith(SECOND_STAGE)]
     second_params = [p for n, p in model.named_parameters() if n.startswith(SECOND_STAGE)]
@@ -227,8 +232,8 @@ _REAL_BOXES = {
 
 # config fields that `vqa train detector` and `vqa render` set by a flag of the same name (`_flag`):
 # the model card lists those a run changed
-_TRAIN_FLAGS = ("init", "iterations", "batch_size", "lr", "warmup", "real_repeat", "real_boxes", "crop_epochs",
-                "threads", "seed")
+_TRAIN_FLAGS = ("init", "iterations", "batch_size", "lr", "warmup", "real_repeat", "real_boxes", "roi_fg_iou",
+                "roi_positive_fraction", "crop_epochs", "threads", "seed")
 _RENDER_FLAGS = ("num_images", "start_idx", "prefix", "seed", "samples", "min_objects", "max_objects", "occlude", "width",
                  "height")
 

@@ -31,6 +31,11 @@ class DetectorTrainConfig:
     # boxes of the real images: "visible" (drawn from the scene, like the renders' boxes; the shipped
     # weights' recipe) or "model" (BoxModel's whole-object boxes, which also cover what a nearer object hides)
     real_boxes: str = "visible"
+    # how the ROI head samples its training proposals (detectron2's ROI_HEADS.IOU_THRESHOLDS and
+    # POSITIVE_FRACTION): a proposal is foreground from this IoU with an object's box, and up to this
+    # fraction of the sampled proposals are foreground. Training only: inference does not read them.
+    roi_fg_iou: float = 0.5
+    roi_positive_fraction: float = 0.25
     threads: int = 1  # the shipped weights' setting: one thread repeats a run bit for bit on one machine
     seed: int = 0
     checkpoint_every: int = 200
@@ -50,3 +55,7 @@ class DetectorTrainConfig:
         if self.crop_epochs <= 0 and not self.init:
             raise DataError("--crop-epochs 0 keeps the second stage of the --init weights; "
                             "without --init it would ship untrained")
+        if not 0 < self.roi_fg_iou < 1:
+            raise DataError(f"--roi-fg-iou {self.roi_fg_iou}: give an IoU between 0 and 1")
+        if not 0 < self.roi_positive_fraction <= 1:
+            raise DataError(f"--roi-positive-fraction {self.roi_positive_fraction}: give a fraction in (0, 1]")
