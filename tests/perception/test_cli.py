@@ -228,6 +228,37 @@ def test_model_card_rebuild_commands_parse_back_to_the_run(tmp_path):
     assert (launched.num_gpus, launched.num_machines) == (2, 3)
 
 
+def test_roi_sampling_decides_which_proposals_teach_the_box_head():
+    """--roi-fg-iou: a proposal covering 45 % of an object is background for the ROI head by default
+    (IoU 0.5, detectron2's) and an example of the object at 0.4; --roi-positive-fraction reaches the sampler."""
+    import torch
+
+    from vqa.perception.clevr.compat import quiet_import
+
+    with quiet_import():  # detectron2's notices, silenced by name as the package does
+        from detectron2.structures import Boxes, Instances
+        from detectron2.utils.events import EventStorage
+
+        from vqa.perception.clevr.config import ClevrDetectorConfig
+        from vqa.perception.clevr.model import build_clevr_model
+        from vqa.train.detector import DetectorTrainConfig, set_roi_sampling
+
+    def label_of_half_box(tc):
+        model = build_clevr_model(ClevrDetectorConfig())
+        set_roi_sampling(model, tc)
+        proposals = Instances((320, 480), proposal_boxes=Boxes(torch.tensor([[0.0, 0.0, 100.0, 45.0]])),
+                              objectness_logits=torch.zeros(1))
+        gt = Instances((320, 480), gt_boxes=Boxes(torch.tensor([[0.0, 0.0, 100.0, 100.0]])),
+                       gt_classes=torch.zeros(1, dtype=torch.long))
+        with EventStorage():  # detectron2 logs the sampled counts there
+            sampled = model.roi_heads.label_and_sample_proposals([proposals], [gt])[0]
+        half = (sampled.proposal_boxes.tensor[:, 3] == 45.0).nonzero()[0, 0]
+        return int(sampled.gt_classes[half]), model.roi_heads.positive_fraction
+
+    assert label_of_half_box(DetectorTrainConfig()) == (1, 0.25)  # class 1: background
+    assert label_of_half_box(DetectorTrainConfig(roi_fg_iou=0.4, roi_positive_fraction=0.5)) == (0, 0.5)
+
+
 def test_real_boxes_choose_how_the_real_images_are_boxed(clevr_dir):
     """--real-boxes: the same real images and objects, boxed as their visible parts (the default, the
     shipped recipe) or as whole objects; renders keep their exact boxes either way."""

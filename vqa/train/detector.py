@@ -44,7 +44,8 @@ from .detector_eval import score_graphs
 from .loop import load_checkpoint, save_checkpoint, scheduler_at, warmup_cosine
 from .second_stage import SECOND_STAGE, train_crop_head
 
-__all__ = ["DetectorTrainConfig", "build_records", "train_detector", "evaluate_on_records", "rebuild_commands"]
+__all__ = ["DetectorTrainConfig", "build_records", "train_detector", "evaluate_on_records", "rebuild_commands",
+           "set_roi_sampling"]
 
 _log = logging.getLogger(__name__)  # where log= sends its lines by default
 
@@ -97,7 +98,6 @@ def train_detector(tc: DetectorTrainConfig, log=_log.info) -> dict:
         from detectron2.data import build_detection_train_loader
         from detectron2.engine import HookBase, SimpleTrainer, hooks
         from detectron2.engine.defaults import create_ddp_model
-        from detectron2.modeling.matcher import Matcher
         from detectron2.utils import comm
 
         from ..perception.clevr.model import build_clevr_model  # detectron2
@@ -121,10 +121,7 @@ def train_detector(tc: DetectorTrainConfig, log=_log.info) -> dict:
     if tc.init:
         model.load_state_dict(init_state)  # fp16 on disk, copied into the float32 parameters
         log(f"starting from {tc.init}")
-    # the ROI head's proposal sampling, a training setting (DetectorTrainConfig): detectron2 reads it
-    # from the model's matcher and sampler fields, which inference never uses
-    model.roi_heads.proposal_matcher = Matcher([tc.roi_fg_iou], [0, 1], allow_low_quality_matches=False)
-    model.roi_heads.positive_fraction = tc.roi_positive_fraction
+    set_roi_sampling(model, tc)
     model.train()
     detector_params = [p for n, p in model.named_parameters() if not n.startswith(SECOND_STAGE)]
     second_params = [p for n, p in model.named_parameters() if n.startswith(SECOND_STAGE)]
@@ -200,6 +197,19 @@ def train_detector(tc: DetectorTrainConfig, log=_log.info) -> dict:
     _write_card(tc, report)
     atomic.write_text(workdir / "report.json", json.dumps(report, indent=2))
     return report
+
+
+def set_roi_sampling(model, tc: DetectorTrainConfig) -> None:
+    """Give the ROI head ``tc``'s proposal sampling (``roi_fg_iou``, ``roi_positive_fraction``).
+
+    A training setting, not part of the model's config: detectron2 reads it from the ROI head's
+    matcher and sampler fields during training only, so weights trained with any setting load and
+    detect the same way.
+    """
+    from detectron2.modeling.matcher import Matcher  # detectron2: optional, heavy
+
+    model.roi_heads.proposal_matcher = Matcher([tc.roi_fg_iou], [0, 1], allow_low_quality_matches=False)
+    model.roi_heads.positive_fraction = tc.roi_positive_fraction
 
 
 def _silent(*args) -> None:
