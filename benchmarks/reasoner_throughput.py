@@ -78,8 +78,9 @@ def main() -> None:
 
 
 def marginal(args, qpath: Path, spath: Path) -> None:
-    """Best wall time of `vqa eval --limit 500` and `--limit 5000`, in one process and under torchrun."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]), OMP_NUM_THREADS="1")
+    """Best wall time of `vqa eval --limit 500` and `--limit 5000`, in one process (on --threads and on
+    --nproc threads) and under torchrun; each launcher's OMP_NUM_THREADS is its thread count."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     one = [sys.executable, "-m", "vqa"]
     # (launcher, torch threads per process); one process on NPROC threads as well: a third to a half faster on 2
     # cores than one thread, not the default because a probability's last digit may then differ at small batches
