@@ -148,6 +148,42 @@ def test_crop_head_squares_keep_centres_and_read_every_box():
     assert head.predict(image, boxes[:0])["shape"].shape == (0, 3)
 
 
+def test_crops_mark_where_a_nearer_box_may_hide_the_object():
+    from vqa.perception.clevr.attributes import crop_objects
+
+    # a far object (centre higher in the image) half covered by a near one's box, and a third far off
+    boxes = torch.tensor([[10.0, 10.0, 30.0, 30.0], [20.0, 15.0, 40.0, 35.0], [60.0, 5.0, 70.0, 15.0]])
+    nearness = torch.tensor([20.0, 25.0, 10.0])
+    plain = crop_objects(torch.zeros(1, 3, 64, 96), boxes, torch.zeros(3), 20, 0.0)[:, 3]
+    marked = crop_objects(torch.zeros(1, 3, 64, 96), boxes, torch.zeros(3), 20, 0.0, nearness)[:, 3]
+    far, near = marked[0], marked[1]
+    assert far[15, 15] == 0.5 and far[15, 5] == 1 and far[2, 15] == 1  # the near box covers its lower right
+    assert int((far == 0.5).sum()) == 15 * 10  # 1-px crop pixels: y 15-30 of 10-30, x 20-30 of 10-30
+    assert torch.equal(near, plain[1]) and torch.equal(marked[2], plain[2])  # nothing nearer covers them
+    assert torch.equal(marked > 0, plain > 0)  # only values inside the box change
+    # a nearer box in another image of the batch hides nothing
+    other = crop_objects(torch.zeros(2, 3, 64, 96), boxes, torch.tensor([0.0, 1.0, 0.0]), 20, 0.0, nearness)[:, 3]
+    assert torch.equal(other[0], plain[0])
+
+
+@pytest.mark.parametrize("occluders", [False, True])
+def test_detector_marks_occluders_in_its_crops_only_when_configured(occluders):
+    det = ClevrDetector.from_config(ClevrDetectorConfig(crop_occluders=occluders, solid_nms=False, part_nms=False))
+    # the ROI head's output for two objects, the second nearer (lower centre) and covering the first's right half
+    found = {"boxes": torch.tensor([[100.0, 100.0, 140.0, 140.0], [120.0, 110.0, 170.0, 160.0]]),
+             "scores": torch.tensor([0.9, 0.9]), "centres": torch.tensor([[120.0, 120.0], [145.0, 135.0]]),
+             "attrs": {a: torch.full((2, len(v)), 1 / len(v)) for a, v in CLEVR_ATTRIBUTE_VALUES.items()},
+             "features": torch.zeros(2, 1)}
+    det.model.roi_heads.predict = lambda *a, **k: [dict(found)]
+    seen = []
+    read = det.model.crop_head.predict_crops
+    det.model.crop_head.predict_crops = lambda crops, *a, **k: seen.append(crops) or read(crops, *a, **k)
+    det.detect(Image.new("RGB", (480, 320), (120, 120, 120)))
+    far, near = seen[0][:, 3]
+    assert set(near.unique().tolist()) == {0.0, 1.0}  # nothing is nearer than the near object
+    assert set(far.unique().tolist()) == ({0.0, 0.5, 1.0} if occluders else {0.0, 1.0})
+
+
 def test_crop_head_is_optional():
     det = ClevrDetector.from_config(ClevrDetectorConfig(crop_size=0, score_threshold=0.0, max_detections=2))
     assert not hasattr(det.model, "crop_head")

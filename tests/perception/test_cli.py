@@ -6,6 +6,7 @@ import sys
 import pytest
 import torch
 
+from vqa.perception.clevr.config import ClevrDetectorConfig
 from vqa.perception.clevr.detector import DEFAULT_DETECTOR_WEIGHTS
 from vqa.reason.reasoner import DEFAULT_WEIGHTS
 
@@ -121,6 +122,8 @@ def test_cli_eval_predicted_graphs_answers_from_pixels(tmp_path, clevr_dir, clev
     (["--roi-fg-iou", "1.5"], "--roi-fg-iou 1.5"),
     (["--roi-positive-fraction", "0"], "--roi-positive-fraction 0"),
     (["--second-stages", "0"], "--second-stages 0"),
+    (["--init", str(DEFAULT_DETECTOR_WEIGHTS), "--crop-epochs", "0", "--crop-occluders"], "--crop-occluders"),
+    (["--score-threshold", "1"], "--score-threshold 1"),
     (["--init", str(DEFAULT_DETECTOR_WEIGHTS), "--second-stages", "2"], "--second-stages"),
     (["--num-gpus", "0"], "--num-gpus 0"),
     (["--num-gpus", "3"], "--batch-size 2 does not split evenly over 3 processes"),
@@ -224,6 +227,9 @@ def test_model_card_rebuild_commands_parse_back_to_the_run(tmp_path):
     assert (args.dev_holdout, args.crop_renders, args.seed, args.lr) == (True, tc.crop_renders, 3, 5e-4)
     assert (args.roi_fg_iou, args.roi_positive_fraction) == (0.4, 0.25)
     assert rebuild_commands(DetectorTrainConfig()) == ["vqa train detector"]
+    marked = DetectorTrainConfig(model=ClevrDetectorConfig(crop_centre_weight=1.0, crop_occluders=True, score_threshold=0.6))
+    back = build_parser().parse_args(shlex.split(rebuild_commands(marked)[0])[1:])
+    assert (back.crop_occluders, back.score_threshold) == (True, 0.6)
     launched = build_parser().parse_args(shlex.split(rebuild_commands(DetectorTrainConfig(), (2, 3))[0])[1:])
     assert (launched.num_gpus, launched.num_machines) == (2, 3)
 
@@ -239,7 +245,6 @@ def test_roi_sampling_decides_which_proposals_teach_the_box_head():
         from detectron2.structures import Boxes, Instances
         from detectron2.utils.events import EventStorage
 
-        from vqa.perception.clevr.config import ClevrDetectorConfig
         from vqa.perception.clevr.model import build_clevr_model
         from vqa.train.detector import DetectorTrainConfig, set_roi_sampling
 

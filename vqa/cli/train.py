@@ -82,6 +82,11 @@ def add_parser(sub) -> None:
     d.add_argument("--second-stages", type=int, default=None,
                    help="second stages (crop attribute and centre heads) trained with seeds SEED.. and averaged "
                         "(default: the shipped recipe's)")
+    d.add_argument("--crop-occluders", action="store_true",
+                   help="the second stage's crops also mark where a nearer object's box covers the object's "
+                        "(needs --crop-epochs 1 or more; applies over --init's config)")
+    d.add_argument("--score-threshold", type=float, default=None,
+                   help="keep detections from this score, written into the config (default: --init's, else 0.5)")
     d.add_argument("--real-repeat", type=int, default=2,
                    help="times each real training image counts against the renders (default 2)")
     d.add_argument("--real-boxes", choices=["visible", "model"], default="visible",
@@ -196,7 +201,8 @@ def _detector(args) -> int | None:
                              seed=args.seed, dev_holdout=args.dev_holdout, real_repeat=args.real_repeat,
                              real_boxes=args.real_boxes, roi_fg_iou=args.roi_fg_iou,
                              roi_positive_fraction=args.roi_positive_fraction,
-                             crop_epochs=args.crop_epochs, progress=not args.no_progress)
+                             crop_epochs=args.crop_epochs, crop_occluders=args.crop_occluders,
+                             score_threshold=args.score_threshold, progress=not args.no_progress)
     if args.crop_centre_weight is not None:
         tc.model.crop_centre_weight = args.crop_centre_weight
     if args.second_stages is not None:

@@ -117,6 +117,7 @@ def train_detector(tc: DetectorTrainConfig, log=_log.info) -> dict:
 
     if tc.init:
         tc.model, init_state = load_detector_state(tc.init)
+    tc.model.crop_occluders = tc.model.crop_occluders or tc.crop_occluders
     model = build_clevr_model(tc.model)
     if tc.init:
         model.load_state_dict(init_state)  # fp16 on disk, copied into the float32 parameters
@@ -182,6 +183,8 @@ def train_detector(tc: DetectorTrainConfig, log=_log.info) -> dict:
     if hasattr(model, "crop_head") and tc.crop_epochs > 0:
         crop_records = train_records + _folder_records(tc.crop_renders, id_base=50000)[0]
         meta["crop_head"] = train_crop_head(model, tc, crop_records, workdir, log)
+    if tc.score_threshold is not None:  # for what is reported and shipped; the crop examples used the init's
+        tc.model.score_threshold = tc.score_threshold
     detector = ClevrDetector(model.eval(), tc.model)
     for r in val_records + dev_records:
         r["scene"] = _scene_of(tc, r)
@@ -271,6 +274,9 @@ def rebuild_commands(tc: DetectorTrainConfig, processes: tuple[int, int] = (1, 1
     flags += [f"--{name} {k}" for name, k in zip(("num-gpus", "num-machines"), processes) if k > 1]
     flags += ["--dev-holdout"] if tc.dev_holdout else []
     flags += [f"{_flag(f)} {' '.join(getattr(tc, f))}" for f in ("renders", "crop_renders") if getattr(tc, f)]
+    flags += ["--crop-occluders"] if tc.model.crop_occluders else []
+    if tc.model.score_threshold != default.model.score_threshold:
+        flags.append(f"--score-threshold {tc.model.score_threshold:g}")
     if not tc.init:  # with --init the model config is the init weights'
         if tc.model.crop_centre_weight != default.model.crop_centre_weight:
             flags.append(f"--crop-centre-weight {tc.model.crop_centre_weight:g}")
@@ -296,6 +302,8 @@ def _write_card(tc: DetectorTrainConfig, report: dict) -> None:
   {crop['members']} such second stages, trained one after the other with seeds {tc.seed} to {tc.seed + crop['members'] - 1}
   (the time above is all of them), are averaged: their attribute probabilities and their centres."""
                if crop and crop.get("members") else "")
+    occluders = (" The crops' box channel is 1/2 where a nearer detection's box covers the object's box\n"
+                 "  (`crop_occluders`): there the pixels may be the nearer object's." if tc.model.crop_occluders else "")
     processes = report.get("processes", [1, 1])
     *renders, train = (f"`{c}`" for c in rebuild_commands(tc, tuple(processes)))
     rebuild = ",\n".join(renders) + (", then\n" if renders else "") + train
@@ -320,7 +328,7 @@ positions come from the fixed CLEVR camera geometry (`vqa/perception/clevr/geome
   objects of the {crop['images']} distinct training images ({crop['objects_per_epoch']} crops per epoch,
   real images counted {tc.real_repeat}x), {tc.model.crop_size} x {tc.model.crop_size} crops of the detector's own boxes or
   the gold boxes, jittered and mirrored, weights averaged (EMA {tc.crop_ema}); {crop['seconds']:.0f} s. Its attributes
-  replace the ROI head's.{centre}{extra}{members}""")
+  replace the ROI head's.{occluders}{centre}{extra}{members}""")
     held_out = ["A match is a predicted centre within 10 px of the annotated `pixel_coords`.", "",
                 "| figure | value |", "| --- | --- |",
                 f"| object recall | {r['recall']:.2%} ({r['matched']}/{r['gold_objects']}) |",

@@ -43,6 +43,12 @@ class DetectorTrainConfig:
     # change on real images without the validation split
     dev_holdout: bool = False
     crop_epochs: int = 40  # second stage (crop attribute and centre heads), trained after the detector
+    # settings of the model config that also apply over --init's (whose config is otherwise kept):
+    # the second stage's crops mark nearer objects' boxes (it must then train: crop_epochs > 0), and
+    # the detection score threshold of the trained model, for its reports and its config (None: the
+    # init's, or the default; the second stage's training crops come from the detector at that one)
+    crop_occluders: bool = False
+    score_threshold: float | None = None
     crop_lr: float = 2e-3
     crop_batch: int = 128
     crop_ema: float = 0.99  # the second stage keeps an exponential moving average of its weights (0: off)
@@ -55,6 +61,11 @@ class DetectorTrainConfig:
         if self.crop_epochs <= 0 and not self.init:
             raise DataError("--crop-epochs 0 keeps the second stage of the --init weights; "
                             "without --init it would ship untrained")
+        if self.crop_occluders and self.crop_epochs <= 0:
+            raise DataError("--crop-occluders changes what the second stage reads: give --crop-epochs 1 or more "
+                            "so that it trains on such crops")
+        if self.score_threshold is not None and not 0 < self.score_threshold < 1:
+            raise DataError(f"--score-threshold {self.score_threshold}: give a probability between 0 and 1")
         if not 0 < self.roi_fg_iou < 1:
             raise DataError(f"--roi-fg-iou {self.roi_fg_iou}: give an IoU between 0 and 1")
         if not 0 < self.roi_positive_fraction <= 1:

@@ -99,9 +99,10 @@ def train_crop_head(model, tc: DetectorTrainConfig, records: list[dict], workdir
             "final_loss": [i.get("final_loss") for i in infos]}
 
 
-def _crop_batches(reps: list[dict], head, epochs: int, batch_size: int, g: torch.Generator):
+def _crop_batches(reps: list[dict], head, epochs: int, batch_size: int, g: torch.Generator, occluders: bool = False):
     """``(crops, geometry, attributes, centres, square boxes)`` of at least ``batch_size`` objects,
-    over ``epochs`` shuffled passes of ``reps`` (what is left over carries on to the next epoch)."""
+    over ``epochs`` shuffled passes of ``reps`` (what is left over carries on to the next epoch).
+    ``occluders``: crops mark nearer objects' boxes, nearer by the gold centres (``crop_objects``)."""
     from ..perception.clevr.attributes import box_geometry, crop_objects, square_boxes  # detectron2: optional, heavy
 
     batch: dict[str, list] = {"crops": [], "geo": [], "attrs": [], "centres": [], "squares": []}
@@ -118,7 +119,9 @@ def _crop_batches(reps: list[dict], head, epochs: int, batch_size: int, g: torch
                 centres = torch.stack([w - centres[:, 0], centres[:, 1]], 1)
             a, b = 0.85 + 0.3 * torch.rand(2, generator=g)
             img = ((img - img.mean()) * a + img.mean() * b).clamp(0, 255)
-            batch["crops"].append(crop_objects(img[None], boxes, boxes.new_zeros(len(boxes)), head.crop, head.margin))
+            nearness = centres[:, 1] if occluders else None
+            batch["crops"].append(crop_objects(img[None], boxes, boxes.new_zeros(len(boxes)), head.crop, head.margin,
+                                               nearness))
             batch["geo"].append(box_geometry(boxes, h, w))
             batch["attrs"].append(e["attrs"])
             batch["centres"].append(centres)
@@ -150,7 +153,8 @@ def _train_second_stage(stage: torch.nn.ModuleDict, examples: list[dict], tc: De
             named["centre"] = F.smooth_l1_loss(centre_head(x, geo), target, beta=0.02) * 10
         return named
 
-    batches = _crop_batches(reps, head, tc.crop_epochs, tc.crop_batch, torch.Generator().manual_seed(seed))
+    batches = _crop_batches(reps, head, tc.crop_epochs, tc.crop_batch, torch.Generator().manual_seed(seed),
+                            tc.model.crop_occluders)
     run = train(stage, opt, sched, batches, losses, iterations=total, ema=ema, progress=tc.progress,
                 desc="train crop head", log=log)
     if ema is not None:

@@ -56,6 +56,8 @@ class ClevrDetectorConfig:
         crop_margin: context around each box in a crop (fraction of the box's longest side).
         crop_centre_weight: with a second-stage ``CropCentreHead``, each object's centre is
             ``w * crop centre + (1 - w) * ROI head centre`` (0: no such head).
+        crop_occluders: the crops' box channel also marks (with 1/2) where a nearer detection's box
+            covers the object's box, nearer meaning a lower centre in the image (``crop_objects``).
         second_stages: how many second stages (crop attribute and centre heads), trained with
             seeds ``seed .. seed + K - 1``, whose readings are averaged (``AveragedHeads``).
     """
@@ -83,6 +85,7 @@ class ClevrDetectorConfig:
     crop_margin: float = 0.2
     crop_centre_weight: float = 0.0  # configs written before the centre head have none
     second_stages: int = 1  # configs written before the averaged second stage have one
+    crop_occluders: bool = False  # configs written before it have none
 
     @property
     def num_classes(self) -> int:

@@ -243,7 +243,8 @@ def predict(model, config: ClevrDetectorConfig, batched_inputs: list[dict], fast
     if hasattr(model, "crop_head"):  # second stage: attributes (and centres) from full-resolution crops
         for out, x in zip(outs, batched_inputs):
             # both heads are built with config.crop_size and crop_margin: one set of crops serves both
-            crops, geo = object_crops(x["image"], out["boxes"], config.crop_size, config.crop_margin)
+            nearness = out["centres"][:, 1] if config.crop_occluders else None  # the ROI head's centres
+            crops, geo = object_crops(x["image"], out["boxes"], config.crop_size, config.crop_margin, nearness)
             out["attrs"] = model.crop_head.predict_crops(crops, geo, forward=None if fast is None else fast.crop_head)
             if hasattr(model, "crop_centre"):
                 w = config.crop_centre_weight
