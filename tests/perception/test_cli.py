@@ -204,7 +204,8 @@ def test_train_detector_defaults_are_the_base_recipe_and_the_card_spells_its_cha
     shipped = parser.parse_args(["train", "detector", *flags])
     options = [f[2:].replace("-", "_") for f in flags if f.startswith("--")]
     assert options and all(getattr(shipped, o) != getattr(args, o) for o in options)
-    assert shipped.init.endswith("clevr-detector-207f898.safetensors") and shipped.crop_epochs == 10
+    assert shipped.init.endswith("clevr-detector-acc2320.safetensors") and shipped.crop_epochs == 10
+    assert shipped.crop_occluders and shipped.score_threshold == 0.6
 
 
 def test_model_card_rebuild_commands_parse_back_to_the_run(tmp_path):
