@@ -46,7 +46,8 @@ class DetectorTrainConfig:
     # settings of the model config that also apply over --init's (whose config is otherwise kept):
     # the second stage's crops mark nearer objects' boxes (it must then train: crop_epochs > 0), and
     # the detection score threshold of the trained model, for its reports and its config (None: the
-    # init's, or the default; the second stage's training crops come from the detector at that one)
+    # init's, or the default). The second stage's training crops come from the detector at the
+    # init's (or the default) threshold, not at this one.
     crop_occluders: bool = False
     score_threshold: float | None = None
     crop_lr: float = 2e-3
